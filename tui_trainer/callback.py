@@ -1,0 +1,177 @@
+"""StreamingCallback: turns Keras's training loop into events.
+
+Imported only by the engine, after TensorFlow's environment is set up.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Callable, Optional
+
+import keras
+
+from .events import BatchLosses, EarlyStoppingResult, EpochEnded, Event
+
+Sink = Callable[[Event], None]
+
+
+def _finite_or_none(value) -> Optional[float]:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+class StreamingCallback(keras.callbacks.Callback):
+    """Sends batch losses, epoch metrics and the early-stopping facts to a sink.
+
+    Epochs and steps are converted from Keras's 0-based counters to 1-based
+    here, once. Put it *after* the EarlyStopping instance in ``callbacks`` so
+    that its ``on_epoch_end`` and ``on_train_end`` see what EarlyStopping did.
+
+    Args:
+        sink: receives every event, on the training thread; must not block.
+        n_fit: samples fitted per epoch (after the validation split), to undo
+            Keras's running mean of the batch loss exactly.
+        batch_size: samples per step.
+        early_stopping: the EarlyStopping instance used in this fit, if any.
+        cancel: when set, training stops after the current batch.
+        flush_interval_s: how often batch losses are sent during an epoch.
+    """
+
+    def __init__(
+        self,
+        sink: Sink,
+        *,
+        n_fit: int,
+        batch_size: int,
+        early_stopping: Optional[keras.callbacks.EarlyStopping] = None,
+        cancel: Optional[threading.Event] = None,
+        flush_interval_s: float = 0.1,
+    ):
+        super().__init__()
+        self.sink = sink
+        self.n_fit = n_fit
+        self.batch_size = batch_size
+        self.steps_per_epoch = max(1, math.ceil(n_fit / batch_size))
+        self.early_stopping = early_stopping
+        self.cancel = cancel
+        self.flush_interval_s = flush_interval_s
+        self.cancelled = False
+        self.failure: Optional[str] = None
+        self.epochs_run = 0
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def on_train_begin(self, logs=None):
+        self.cancelled = False
+        self.failure = None
+        self.epochs_run = 0
+        self._t_train = time.perf_counter()
+        self._stopped_mid_epoch = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch + 1
+        self._t_epoch = time.perf_counter()
+        self._last_flush = self._t_epoch
+        self._buffer: list[float] = []
+        self._first_step = 1
+        self._steps_done = 0
+        self._prev_total = 0.0
+        self._prev_seen = 0
+
+    # -- hooks ---------------------------------------------------------------------------------
+
+    def on_train_batch_end(self, batch, logs=None):
+        # Kept cheap: a float conversion, arithmetic, and a clock read per batch.
+        logs = logs or {}
+        mean = float(logs.get("loss", math.nan))
+        step = batch + 1
+        seen = min(step * self.batch_size, self.n_fit)
+        # Keras logs the running mean since the epoch began, weighted by batch size;
+        # this batch's own loss is the difference of the running totals.
+        total = mean * seen
+        loss = (total - self._prev_total) / max(seen - self._prev_seen, 1)
+        self._prev_total, self._prev_seen = total, seen
+        self._steps_done = step
+        if not math.isfinite(mean):
+            self.failure = f"loss became {'NaN' if math.isnan(mean) else 'infinite'} at epoch {self._epoch}, batch {step}"
+            self.model.stop_training = True
+            self._stopped_mid_epoch = step < self.steps_per_epoch
+            self._flush()
+            return
+        self._buffer.append(float(f"{loss:.6g}"))
+        if self.cancel is not None and self.cancel.is_set() and not self.cancelled:
+            self.cancelled = True
+            self.model.stop_training = True
+            self._stopped_mid_epoch = step < self.steps_per_epoch
+        now = time.perf_counter()
+        if now - self._last_flush >= self.flush_interval_s:
+            self._last_flush = now
+            self._flush()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        self._flush()
+        now = time.perf_counter()
+        self.epochs_run = epoch + 1
+        best_epoch = best_value = wait = None
+        es = self.early_stopping
+        if es is not None and es.best is not None and epoch >= es.start_from_epoch:
+            best_epoch, best_value, wait = es.best_epoch + 1, _finite_or_none(es.best), int(es.wait)
+        self.sink(
+            EpochEnded(
+                epoch=epoch + 1,
+                metrics={k: float(v) for k, v in logs.items() if isinstance(v, (int, float)) or hasattr(v, "__float__")},
+                duration_s=now - self._t_epoch,
+                elapsed_s=now - self._t_train,
+                partial=self._stopped_mid_epoch,
+                best_epoch=best_epoch,
+                best_value=best_value,
+                wait=wait,
+            )
+        )
+
+    def on_train_end(self, logs=None):
+        es = self.early_stopping
+        if es is None:
+            return
+        seen = es.best is not None  # Keras 3 sets `best` at the first watched epoch
+        restored = bool(es.restore_best_weights and es.best_weights is not None)
+        self.sink(
+            EarlyStoppingResult(
+                monitor=es.monitor,
+                mode=_mode(es),
+                patience=int(es.patience),
+                min_delta=abs(float(es.min_delta)),
+                baseline=_finite_or_none(es.baseline),
+                start_from_epoch=int(es.start_from_epoch),
+                restore_best_weights=bool(es.restore_best_weights),
+                triggered=es.stopped_epoch > 0,
+                stopped_epoch=es.stopped_epoch + 1 if es.stopped_epoch > 0 else None,
+                best_epoch=es.best_epoch + 1 if (seen or restored) else None,
+                best_value=_finite_or_none(es.best) if seen else None,
+                restored=restored,
+                restored_epoch=es.best_epoch + 1 if restored else None,
+            )
+        )
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        if not self._buffer:
+            return
+        losses, self._buffer = tuple(self._buffer), []
+        first, self._first_step = self._first_step, self._first_step + len(losses)
+        self.sink(BatchLosses(epoch=self._epoch, first_step=first, losses=losses, steps_per_epoch=self.steps_per_epoch))
+
+
+def _mode(es: keras.callbacks.EarlyStopping) -> str:
+    # EarlyStopping resolves "auto" lazily into monitor_op; report what it used.
+    op = getattr(es, "monitor_op", None)
+    if op is None:
+        return getattr(es, "mode", "auto")
+    name = getattr(op, "__name__", "")
+    return "max" if "greater" in name else "min"

@@ -1,0 +1,83 @@
+"""The headless printer: one line per epoch, then the verdict. Used by ``tui-trainer train``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional, TextIO
+
+from .events import EarlyStoppingResult, EpochEnded, Event, RunFailed, RunFinished, RunStarted
+from .verdict import verdict
+
+
+def format_metrics(metrics: dict[str, float], order: Optional[list[str]] = None) -> str:
+    """``loss 0.2345  val_loss 0.2101  accuracy 0.9312`` with loss first, val_ next to its twin."""
+    keys = list(metrics)
+    base = [k for k in keys if not k.startswith("val_")]
+    ordered = []
+    for k in sorted(base, key=lambda k: (k != "loss", k)):
+        ordered.append(k)
+        if "val_" + k in metrics:
+            ordered.append("val_" + k)
+    ordered += [k for k in keys if k not in ordered]
+    return "  ".join(f"{k} {_num(metrics[k])}" for k in ordered)
+
+
+def _num(v: Optional[float]) -> str:
+    if v is None:
+        return "nan"
+    return f"{v:.4f}" if abs(v) >= 1e-3 or v == 0 else f"{v:.3e}"
+
+
+class ConsolePrinter:
+    """A sink that prints a run's progress for a terminal or a log file."""
+
+    def __init__(self, out: TextIO = sys.stdout):
+        self.out = out
+        self.started: Optional[RunStarted] = None
+        self.es: Optional[EarlyStoppingResult] = None
+        self.failure = ""
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, RunStarted):
+            self.started = event
+            shape = "x".join(str(d) for d in event.input_shape)
+            self._print(
+                f"Training {event.preset_name} on {event.device}: {event.dataset} "
+                f"({event.n_train} train / {event.n_val} val / {event.n_test} test, input {shape}, "
+                f"{event.num_classes} classes), {event.params_total:,} parameters, seed {event.seed}"
+            )
+            if event.replay_of:
+                self._print(f"Re-running the preset of {event.replay_of}")
+            self._print(f"Recording to {event.run_dir}")
+        elif isinstance(event, EpochEnded):
+            total = self.started.epochs if self.started else "?"
+            width = len(str(total))
+            mark = ""
+            if event.best_epoch == event.epoch:
+                mark = "  *best"
+            elif event.wait:
+                patience = self.started.patience if self.started else None
+                mark = f"  (no improvement {event.wait}/{patience})" if patience is not None else ""
+            partial = " (partial)" if event.partial else ""
+            self._print(
+                f"Epoch {event.epoch:>{width}}/{total}{partial}  {format_metrics(event.metrics)}  "
+                f"{event.duration_s:.1f}s{mark}"
+            )
+        elif isinstance(event, EarlyStoppingResult):
+            self.es = event
+        elif isinstance(event, RunFailed):
+            self.failure = event.error
+        elif isinstance(event, RunFinished):
+            planned = self.started.epochs if self.started else event.epochs_run
+            self._print(
+                verdict(self.es, status=event.status, epochs_run=event.epochs_run, epochs_planned=planned,
+                        reason=event.reason or self.failure)
+            )
+            if event.test_metrics:
+                n = f" ({self.started.n_test} samples)" if self.started else ""
+                self._print(f"Test{n}: {format_metrics(event.test_metrics)}")
+            where = f" Run saved in {self.started.run_dir}" if self.started else ""
+            self._print(f"Finished: {event.status} in {event.wall_time_s:.1f}s.{where}")

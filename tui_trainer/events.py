@@ -1,0 +1,182 @@
+"""The one event vocabulary: run log, console printer, UI and replay all speak it.
+
+Every event is a small frozen dataclass that round-trips through JSON
+(``to_dict`` / ``from_dict``). Epochs and steps count from 1 here and
+everywhere the product writes or shows them; the streaming callback converts
+Keras's 0-based counters once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Optional, Union
+
+STATUSES = ("completed", "early_stopped", "cancelled", "failed")
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    """Training is about to start: what runs, on what, with how much data."""
+
+    kind: ClassVar[str] = "run_started"
+    run_id: str
+    run_dir: str
+    preset_name: str
+    preset: dict[str, Any]
+    seed: int
+    device: str
+    dataset: str
+    data_source: str
+    n_train: int
+    n_val: int
+    n_test: int
+    input_shape: tuple[int, ...]
+    num_classes: int
+    layers: tuple[dict[str, Any], ...]
+    params_total: int
+    epochs: int
+    batch_size: int
+    steps_per_epoch: int
+    monitor: Optional[str]
+    patience: Optional[int]
+    started_at: str
+    versions: dict[str, str] = field(default_factory=dict)
+    replay_of: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class BatchLosses:
+    """Losses of consecutive batches of one epoch.
+
+    The callback sends these in chunks (about ten a second and at each epoch's
+    end) rather than one event per batch: the UI redraws at that rate anyway,
+    the run log stays compact, and the per-batch hook stays cheap. ``losses``
+    holds each batch's own loss (Keras reports a running mean; the callback
+    undoes the averaging).
+    """
+
+    kind: ClassVar[str] = "batches"
+    epoch: int
+    first_step: int
+    losses: tuple[float, ...]
+    steps_per_epoch: int
+
+    @property
+    def last_step(self) -> int:
+        return self.first_step + len(self.losses) - 1
+
+
+@dataclass(frozen=True)
+class EpochEnded:
+    """An epoch finished: every value in Keras's logs, and early stopping's state after it."""
+
+    kind: ClassVar[str] = "epoch"
+    epoch: int
+    metrics: dict[str, float]
+    duration_s: float
+    elapsed_s: float
+    partial: bool = False  # training was stopped mid-epoch (cancel or NaN); Keras still validated it
+    best_epoch: Optional[int] = None  # early stopping's best epoch so far (None: nothing watched yet)
+    best_value: Optional[float] = None
+    wait: Optional[int] = None  # epochs since the last improvement, as EarlyStopping counts them
+
+
+@dataclass(frozen=True)
+class EarlyStoppingResult:
+    """What keras.callbacks.EarlyStopping did, read from its attributes after training.
+
+    ``stopped_epoch`` is None when it did not fire. ``restored_epoch`` is the
+    epoch whose weights the model ended with when Keras restored them (Keras 3
+    restores at train end whenever restore_best_weights is on and a best epoch
+    exists, fired or not), else None.
+    """
+
+    kind: ClassVar[str] = "early_stopping"
+    monitor: str
+    mode: str
+    patience: int
+    min_delta: float
+    baseline: Optional[float]
+    start_from_epoch: int
+    restore_best_weights: bool
+    triggered: bool
+    stopped_epoch: Optional[int]
+    best_epoch: Optional[int]
+    best_value: Optional[float]
+    restored: bool
+    restored_epoch: Optional[int]
+
+
+@dataclass(frozen=True)
+class RunFailed:
+    """Training broke: NaN loss, an error inside fit, an incompatible layer."""
+
+    kind: ClassVar[str] = "run_failed"
+    error: str
+    epoch: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    """The last event of every run, whatever happened."""
+
+    kind: ClassVar[str] = "run_finished"
+    status: str  # one of STATUSES
+    epochs_run: int
+    test_metrics: dict[str, float]
+    wall_time_s: float
+    reason: str = ""
+
+
+Event = Union[RunStarted, BatchLosses, EpochEnded, EarlyStoppingResult, RunFailed, RunFinished]
+EVENT_TYPES: dict[str, type] = {
+    cls.kind: cls for cls in (RunStarted, BatchLosses, EpochEnded, EarlyStoppingResult, RunFailed, RunFinished)
+}
+_TUPLE_FIELDS = {
+    cls: {f.name for f in dataclasses.fields(cls) if str(f.type).startswith("tuple")} for cls in EVENT_TYPES.values()
+}
+
+
+def _json_safe(value: Any) -> Any:
+    # JSON has no NaN or inf: they become null, so any JSON reader can load the log.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def to_dict(event: Event) -> dict[str, Any]:
+    """JSON-ready dict of an event, with its kind under ``"event"``."""
+    data = {"event": event.kind}
+    for f in dataclasses.fields(event):
+        data[f.name] = getattr(event, f.name)
+    if isinstance(event, BatchLosses):  # the hot path: floats are already finite-checked by the callback
+        data["losses"] = list(event.losses)
+        return data
+    return _json_safe(data)
+
+
+def from_dict(data: dict[str, Any]) -> Event:
+    """Rebuild an event from ``to_dict``'s output.
+
+    Raises:
+        ValueError: unknown kind or missing fields.
+    """
+    kind = data.get("event")
+    cls = EVENT_TYPES.get(kind)  # type: ignore[arg-type]
+    if cls is None:
+        raise ValueError(f"unknown event kind {kind!r}")
+    kwargs = {k: v for k, v in data.items() if k != "event"}
+    for name in _TUPLE_FIELDS[cls]:
+        if isinstance(kwargs.get(name), list):
+            kwargs[name] = tuple(tuple(v) if isinstance(v, list) else v for v in kwargs[name])
+    names = {f.name for f in dataclasses.fields(cls)}
+    try:
+        return cls(**{k: v for k, v in kwargs.items() if k in names})
+    except TypeError as exc:
+        raise ValueError(f"bad {kind} event: {exc}") from None

@@ -1,0 +1,77 @@
+"""Find built-in and user presets by name or path."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .spec import Preset, SpecError, load_preset_file
+
+DEFAULT_PRESET = "digits"
+
+
+def builtin_dir() -> Path:
+    """Folder of the built-in presets.
+
+    In a wheel they ship as ``tui_trainer/_presets``; in a source checkout (or an
+    editable install) they are the top-level ``presets/`` folder.
+    """
+    packaged = Path(__file__).parent / "_presets"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).parent.parent / "presets"
+
+
+def user_dir() -> Path:
+    """Folder of the user's own presets: ``$TUI_TRAINER_PRESETS`` or the XDG config folder."""
+    env = os.environ.get("TUI_TRAINER_PRESETS")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or "~/.config"
+    return Path(base).expanduser() / "tui-trainer" / "presets"
+
+
+@dataclass(frozen=True)
+class PresetEntry:
+    """A preset file found on disk."""
+
+    name: str
+    path: Path
+    origin: str  # "built-in" or "user"
+
+
+def available() -> list[PresetEntry]:
+    """Built-in presets, then the user's; a user preset with a built-in's name shadows it."""
+    found: dict[str, PresetEntry] = {}
+    for origin, folder in (("built-in", builtin_dir()), ("user", user_dir())):
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.toml")):
+                found[path.stem] = PresetEntry(path.stem, path, origin)
+    return sorted(found.values(), key=lambda e: (e.origin != "built-in", e.name))
+
+
+def resolve(name_or_path: str | None) -> Path:
+    """Path of a preset given by name (built-in or user) or by file path.
+
+    Raises:
+        SpecError: if nothing matches; the message lists the names that exist.
+    """
+    ref = name_or_path or DEFAULT_PRESET
+    as_path = Path(ref).expanduser()
+    looks_like_path = ref.endswith(".toml") or os.sep in ref or "/" in ref
+    if as_path.is_file():
+        return as_path
+    if looks_like_path:
+        raise SpecError("no such preset file", source=ref)
+    for entry in available():
+        if entry.name == ref:
+            return entry.path
+    names = ", ".join(e.name for e in available()) or "(none found)"
+    raise SpecError(f"no preset of that name; choose one of {names}, or give a path to a .toml file", source=ref)
+
+
+def load(name_or_path: str | None) -> tuple[Preset, Path]:
+    """Load and validate a preset by name or path; returns the preset and its file."""
+    path = resolve(name_or_path)
+    return load_preset_file(path), path
