@@ -54,7 +54,7 @@ validation_split = 0.2
 [training]
 batch_size = 16
 epochs = {epochs}
-learning_rate = 0.01
+learning_rate = 0.05
 
 [early_stopping]
 patience = {patience}

@@ -1,0 +1,21 @@
+"""The headless core pulls in neither the UI toolkit nor TensorFlow until training starts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+CORE = ["tui_trainer.cli", "tui_trainer.spec", "tui_trainer.presets", "tui_trainer.events", "tui_trainer.runlog",
+        "tui_trainer.engine", "tui_trainer.data", "tui_trainer.console", "tui_trainer.verdict"]
+
+
+def loaded_after_import(modules):
+    code = "import sys\n" + "".join(f"import {m}\n" for m in modules) + "print(' '.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+def test_core_imports_no_ui_and_no_tensorflow():
+    loaded = loaded_after_import(CORE)
+    for heavy in ("textual", "plotext", "textual_plotext", "tensorflow", "keras"):
+        assert heavy not in loaded, heavy
