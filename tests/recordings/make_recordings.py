@@ -1,0 +1,50 @@
+"""Re-record the event logs the UI tests replay: `python tests/recordings/make_recordings.py`.
+
+Each is a real run of the digits preset, one per way a run can end, so the UI
+tests and snapshots are fed what the engine really emits, without training.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from tui_trainer import presets
+from tui_trainer.data import load_dataset
+from tui_trainer.engine import train
+from tui_trainer.events import EpochEnded
+
+HERE = Path(__file__).parent
+
+
+def record(name: str, preset, **kwargs) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        result = train(preset, runs_dir=Path(tmp), **kwargs)
+        shutil.copy(result.run_dir / "events.jsonl", HERE / f"{name}.jsonl")
+        print(f"{name}: {result.status}")
+
+
+def main() -> None:
+    digits, _ = presets.load("digits")
+    record("early_stopped", digits)  # fired, weights restored
+    record("completed", digits.with_overrides(epochs=6))  # all ran, Keras 3 still restored
+    raw = digits.model_dump(mode="json")
+    raw["early_stopping"]["restore_best_weights"] = False
+    record("no_restore", digits.model_validate(raw))  # fired, not restored
+
+    cancel = threading.Event()
+    record("cancelled", digits, sink=lambda e: isinstance(e, EpochEnded) and e.epoch == 8 and cancel.set(),
+           cancel=cancel)
+
+    data = load_dataset(digits.data)
+    broken = type(data)(**{**data.__dict__, "x_train": np.where(np.arange(len(data.x_train))[:, None] > 600,
+                                                                np.float32(3e38), data.x_train)})
+    record("failed", digits.with_overrides(epochs=5), data=broken)
+
+
+if __name__ == "__main__":
+    main()
