@@ -46,9 +46,38 @@ def root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
-    """Build, train and watch a Keras model from a terminal."""
+    """Build, train and watch a Keras model from a terminal. With no command, opens the app on digits."""
     if ctx.invoked_subcommand is None:
-        typer.echo(ctx.get_help())
+        ui(preset=None, runs_dir=None)
+
+
+@app.command()
+def ui(
+    preset: Annotated[
+        Optional[str], typer.Argument(help="Preset name or path to a .toml file (default: digits).")
+    ] = None,
+    runs_dir: Annotated[
+        Optional[Path], typer.Option(help="Where run folders go (default $TUI_TRAINER_RUNS or ./runs).")
+    ] = None,
+) -> None:
+    """Open the terminal app: build a model, press t to train, watch it live."""
+    from . import presets
+    from .runlog import default_runs_dir
+    from .spec import SpecError
+
+    try:
+        spec, path = presets.load(preset)
+    except SpecError as exc:
+        raise _fail(str(exc)) from None
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise _fail("the app needs a terminal; use `tui-trainer train` for headless training")
+
+    from .ui.app import TrainerApp
+    from .ui.terminal import textual_owns_terminal
+
+    runs = runs_dir or default_runs_dir()
+    with textual_owns_terminal(runs / "tui-trainer-stderr.log"):
+        TrainerApp(spec, path, runs).run()
 
 
 # --- presets -------------------------------------------------------------------------------------

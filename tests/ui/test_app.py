@@ -1,0 +1,131 @@
+"""The app as a learner uses it: press t, watch, cancel, quit; recorded runs drawn truthfully."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from tui_trainer import presets
+from tui_trainer.spec import load_preset_file
+from tui_trainer.ui.app import TrainerApp
+from tui_trainer.ui.messages import TrainingEvent
+from tui_trainer.ui.widgets.status import EarlyStopBanner, ErrorPanel, ProgressLine
+
+from ..conftest import tiny_preset_toml
+from .conftest import recorded
+
+
+def text_of(widget) -> str:
+    return str(widget.render())
+
+
+def feed(app, events):
+    for e in events:
+        app.post_message(TrainingEvent(e, app._run_token))
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+@pytest.mark.parametrize("name,start", [
+    ("early_stopped", "Early stopping at epoch 33: val_loss did not improve for 5 epochs; weights restored from epoch 28"),
+    ("completed", "All 6 epochs ran without early stopping; weights restored from epoch 6"),
+    ("no_restore", "Early stopping at epoch 33: val_loss did not improve for 5 epochs; weights not restored"),
+    ("cancelled", "Cancelled by the user at epoch 9; Keras still restored the weights of epoch 8"),
+    ("failed", "Training failed at epoch 1: loss became NaN"),
+])
+def test_recorded_runs_show_the_same_verdict_as_the_cli(name, start):
+    async def main():
+        digits, path = presets.load("digits")
+        app = TrainerApp(digits, path)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("m")
+            feed(app, recorded(name))
+            await pilot.pause(0.3)
+            banner = app.screen.query_one(EarlyStopBanner)
+            assert text_of(banner).startswith(start)
+            if name == "failed":
+                assert app.screen.query_one(ErrorPanel).display
+                assert "loss became NaN" in text_of(app.screen.query_one(ErrorPanel))
+    run(main())
+
+
+def test_press_t_trains_live_and_records_the_run(tmp_path, blobs_csv):
+    async def main():
+        preset = load_preset_file(_write(tmp_path, tiny_preset_toml(blobs_csv, epochs=4)))
+        app = TrainerApp(preset, None, tmp_path / "runs")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("t")
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.3)
+            assert app.screen.id == "monitor"
+            assert text_of(app.screen.query_one(EarlyStopBanner)).startswith("All 4 epochs ran without early stopping")
+            assert "Epoch 4/4" in text_of(app.screen.query_one(ProgressLine))
+            (run_dir,) = (tmp_path / "runs").iterdir()
+            assert json.loads((run_dir / "summary.json").read_text())["status"] == "completed"
+            assert app.last_result.run_dir == run_dir
+    run(main())
+
+
+def test_c_cancels_and_the_app_stays_open(tmp_path, blobs_csv):
+    async def main():
+        preset = load_preset_file(_write(tmp_path, tiny_preset_toml(blobs_csv, epochs=2000, patience=2000)))
+        app = TrainerApp(preset, None, tmp_path / "runs")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("t")
+            await _until(pilot, lambda: len(app.monitor.state.epochs) >= 2)
+            await pilot.press("c")
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.3)
+            assert app.is_running
+            assert text_of(app.screen.query_one(EarlyStopBanner)).startswith("Cancelled by the user at epoch")
+            (run_dir,) = (tmp_path / "runs").iterdir()
+            assert json.loads((run_dir / "summary.json").read_text())["status"] == "cancelled"
+    run(main())
+
+
+def test_q_mid_training_cancels_then_quits(tmp_path, blobs_csv):
+    async def main():
+        preset = load_preset_file(_write(tmp_path, tiny_preset_toml(blobs_csv, epochs=2000, patience=2000)))
+        app = TrainerApp(preset, None, tmp_path / "runs")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("t")
+            await _until(pilot, lambda: len(app.monitor.state.epochs) >= 1)
+            await pilot.press("q")
+            await pilot.pause(0.5)
+        (run_dir,) = (tmp_path / "runs").iterdir()
+        assert json.loads((run_dir / "summary.json").read_text())["status"] == "cancelled"
+    run(main())
+
+
+def test_missing_data_shows_the_error_and_the_app_survives(tmp_path, blobs_csv):
+    async def main():
+        preset = load_preset_file(_write(tmp_path, tiny_preset_toml(tmp_path / "gone.csv")))
+        app = TrainerApp(preset, None, tmp_path / "runs")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("t")
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.3)
+            panel = app.screen.query_one(ErrorPanel)
+            assert panel.display and "Data set 'csv'" in text_of(panel) and "gone.csv" in text_of(panel)
+            assert app.is_running
+        assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
+    run(main())
+
+
+def _write(tmp_path, text):
+    p = tmp_path / "p.toml"
+    p.write_text(text)
+    return p
+
+
+async def _until(pilot, predicate, timeout=60.0):
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not predicate():
+        if loop.time() > end:
+            raise AssertionError("timed out waiting")
+        await pilot.pause(0.05)

@@ -1,0 +1,168 @@
+"""The Textual app: the builder, the monitor, and training in a thread worker.
+
+TensorFlow is imported only inside the training worker (by the engine), so the
+app paints its first frame without waiting for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from typing import Iterable, Optional
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from ..events import RunStarted
+from ..runlog import default_runs_dir
+from ..spec import Preset
+from .messages import TrainingEvent
+from .screens.builder import BuilderScreen
+from .screens.monitor import MonitorScreen
+
+REDRAW_INTERVAL_S = 0.1  # at most ten redraws a second, however fast batches come
+
+
+class TrainerApp(App):
+    """Build a model, train it, watch it."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "tui-trainer"
+    BINDINGS = [
+        Binding("t", "train", "Train"),
+        Binding("m", "show_monitor", "Monitor"),
+        Binding("b", "show_builder", "Builder", show=False),  # shown on the monitor screen
+        Binding("c", "cancel", "Cancel", show=False),  # shown on the monitor screen
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, preset: Preset, source: Optional[Path] = None, runs_dir: Optional[Path] = None):
+        super().__init__()
+        self.preset = preset
+        self.source = source
+        self.runs_dir = Path(runs_dir) if runs_dir else default_runs_dir()
+        self._cancel = threading.Event()
+        self._run_token = 0
+        self._dirty = False
+        self.last_result = None  # the engine's RunResult of the last finished run
+
+    # -- screens ----------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        # Kept as attributes too: timers and late worker messages may still ask for them while the app shuts down.
+        self.builder = BuilderScreen(self.preset, self.source)
+        self.monitor = MonitorScreen()
+        self.install_screen(self.builder, "builder")
+        self.install_screen(self.monitor, "monitor")
+        self.push_screen("builder")
+        self.sub_title = self.preset.name
+        self.set_interval(REDRAW_INTERVAL_S, self._redraw)
+
+    def action_show_builder(self) -> None:
+        if self.screen is not self.builder:
+            self.switch_screen("builder")
+
+    def action_show_monitor(self) -> None:
+        if self.screen is not self.monitor:
+            self.switch_screen("monitor")
+            self.monitor.refresh_view(force=True)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Train", "Train the model in the builder (t)", self.action_train)
+        yield SystemCommand("Cancel training", "Stop at the next batch (c)", self.action_cancel)
+        yield SystemCommand("Show builder", "Edit layers, data and early stopping (b)", self.action_show_builder)
+        yield SystemCommand("Show monitor", "Charts of the current or last run (m)", self.action_show_monitor)
+
+    # -- training ---------------------------------------------------------------------------------
+
+    @property
+    def training(self) -> bool:
+        return any(w.group == "training" and w.is_running for w in self.workers)
+
+    def action_train(self) -> None:
+        if self.training:
+            self.notify("Training is already running; press c to cancel it.", severity="warning")
+            return
+        builder = self.builder
+        preset = builder.current_preset()
+        if preset is None:
+            self.notify(f"Fix the marked fields before training: {builder.first_error()}", severity="error",
+                        title="Can't train yet")
+            self.action_show_builder()
+            return
+        self._run_token += 1
+        self._cancel = threading.Event()
+        self.monitor.reset()
+        self.action_show_monitor()
+        self.sub_title = f"{preset.name} · starting"
+        self._train(preset, self._run_token, self._cancel)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="training")
+    def _train(self, preset: Preset, token: int, cancel: threading.Event):
+        from ..engine import train  # imports TensorFlow on first use, in this thread
+
+        def sink(event) -> None:
+            self.post_message(TrainingEvent(event, token))  # thread-safe, never blocks training
+
+        return train(preset, sink, cancel, runs_dir=self.runs_dir, source=str(self.source) if self.source else None)
+
+    def action_cancel(self) -> None:
+        if not self.training:
+            self.notify("Nothing is training.", severity="information")
+            return
+        self._cancel.set()
+        self.notify("Cancelling after the current batch...")
+
+    @on(TrainingEvent)
+    def _on_training_event(self, message: TrainingEvent) -> None:
+        if message.run_token != self._run_token:
+            return
+        self.monitor.state.apply(message.event)
+        if isinstance(message.event, RunStarted):
+            self.sub_title = f"{message.event.preset_name} · {message.event.device}"
+        self._dirty = True
+
+    def _redraw(self) -> None:
+        monitor = self.monitor
+        if self._dirty or monitor.state.running:
+            self._dirty = False
+            monitor.refresh_view()
+
+    @on(BuilderScreen.TrainRequested)
+    def _on_train_requested(self) -> None:
+        self.action_train()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "training":
+            return
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            from ..data import DataError
+            from ..spec import SpecError
+
+            text = str(error) if isinstance(error, (DataError, SpecError)) else f"{type(error).__name__}: {error}"
+            self.monitor.show_error(f"Training did not start: {text}")
+            self.notify(text, severity="error", title="Training did not start", timeout=10)
+        elif event.state == WorkerState.SUCCESS:
+            self.last_result = event.worker.result
+            self._dirty = True
+            status = self.last_result.status
+            self.notify(self.monitor.state.verdict() or status, title=f"Run {status}",
+                        severity="error" if status == "failed" else "information", timeout=8)
+
+    async def action_quit(self) -> None:
+        """Quit cleanly, even mid-training: cancel first so the run log is closed."""
+        workers = [w for w in self.workers if w.group == "training" and w.is_running]
+        if workers:
+            self._cancel.set()
+            self.notify("Cancelling training before quitting...")
+            try:
+                await asyncio.wait_for(asyncio.gather(*(w.wait() for w in workers), return_exceptions=True), 60)
+            except asyncio.TimeoutError:
+                pass
+        self.exit()

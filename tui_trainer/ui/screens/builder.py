@@ -1,0 +1,737 @@
+"""The model builder: layers, data, training and EarlyStopping settings of one preset.
+
+Every edit re-validates the whole preset with pydantic; an invalid value is
+marked at its field and :meth:`BuilderScreen.current_preset` is ``None`` until it
+is fixed. Nothing here imports TensorFlow: parameter counts come from the spec,
+and the width of a user's npz/csv file is read in a thread worker.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from pathlib import Path
+from typing import Any, NamedTuple, Optional
+
+from pydantic import BaseModel, ValidationError
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.suggester import SuggestFromList
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, OptionList, Select, Static, Switch
+from textual.widgets.option_list import Option
+
+from ... import presets
+from ...spec import (
+    DATASETS,
+    OPTIMIZERS,
+    DataSpec,
+    DenseLayer,
+    Preset,
+    SpecError,
+    _field_path,
+    _one_line,
+    parse_preset,
+    save_preset_file,
+)
+from ..widgets.layers import LayerTable, describe_layer
+
+# Data sets whose input width is known without loading them: (features, what they are).
+KNOWN_INPUTS: dict[str, tuple[int, str, str]] = {
+    "digits": (64, "8x8", "digits"),
+    "mnist": (784, "28x28", "mnist images"),
+    "fashion_mnist": (784, "28x28", "fashion_mnist images"),
+}
+KNOWN_CLASSES = {"digits": 10, "mnist": 10, "fashion_mnist": 10}
+FILE_DATASETS = ("npz", "csv")
+PROBE_DELAY_S = 0.4  # wait for the user to stop typing a path before reading the file
+
+
+class FormField(NamedTuple):
+    path: str  # field path in the preset, as SpecError names it: "training.epochs"
+    kind: str  # select, text, int, float, switch
+    options: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return "f-" + self.path.replace(".", "-").replace("_", "-")
+
+    @property
+    def label(self) -> str:
+        return self.path.rsplit(".", 1)[-1]
+
+
+SECTIONS: dict[str, tuple[FormField, ...]] = {
+    "Data": (
+        FormField("data.dataset", "select", DATASETS),
+        FormField("data.path", "text"),
+        FormField("data.validation_split", "float"),
+    ),
+    "Training": (
+        FormField("training.optimizer", "select", OPTIMIZERS),
+        FormField("training.learning_rate", "float"),
+        FormField("training.batch_size", "int"),
+        FormField("training.epochs", "int"),
+        FormField("seed", "int"),
+    ),
+    "EarlyStopping": (
+        FormField("early_stopping.enabled", "switch"),
+        FormField("early_stopping.monitor", "select"),  # options depend on the preset's metrics
+        FormField("early_stopping.min_delta", "float"),
+        FormField("early_stopping.patience", "int"),
+        FormField("early_stopping.restore_best_weights", "switch"),
+        FormField("early_stopping.start_from_epoch", "int"),
+    ),
+}
+FIELDS: dict[str, FormField] = {f.path: f for fields in SECTIONS.values() for f in fields}
+
+
+def _get(raw: dict[str, Any], path: str) -> Any:
+    for part in path.split("."):
+        raw = raw[part]
+    return raw
+
+
+def _put(raw: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    for part in parents:
+        raw = raw.setdefault(part, {})
+    raw[last] = value
+
+
+def _description(path: str) -> str:
+    """The pydantic ``Field(description=...)`` of a field path, for tooltips."""
+    model: type[BaseModel] = Preset
+    *parents, last = path.split(".")
+    for part in parents:
+        model = model.model_fields[part].annotation  # type: ignore[assignment]
+    return model.model_fields[last].description or ""
+
+
+def _number(text: str, kind: str) -> Any:
+    """The number typed, or the text itself so that pydantic names what is wrong with it."""
+    text = text.strip()
+    for convert in ((int,) if kind == "int" else (int, float)):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    return text
+
+
+def monitor_options(metrics: list[str], current: str) -> list[str]:
+    """What EarlyStopping can watch: the loss and the metrics, with and without ``val_``."""
+    names = ["loss", *metrics]
+    options = [*(f"val_{n}" for n in names), *names]
+    options.sort(key=lambda o: (not o.startswith("val_"), o != "val_loss", o))
+    if current not in options:
+        options.append(current)
+    return list(dict.fromkeys(options))
+
+
+def default_save_path(name: str) -> Path:
+    """``<user presets dir>/<name>.toml``, the name made safe as a file name."""
+    stem = re.sub(r"[^\w.-]+", "-", name).strip("-.") or "preset"
+    return presets.user_dir() / f"{stem}.toml"
+
+
+def resolve_save_path(text: str) -> Path:
+    """A bare name goes to the user presets folder; anything with a ``/`` (or ``~``) is a path."""
+    text = text.strip()
+    p = Path(text).expanduser() if ("/" in text or text.startswith("~")) else presets.user_dir() / text
+    return p if p.suffix == ".toml" else p.with_name(p.name + ".toml")
+
+
+class BuilderScreen(Screen):
+    """Build a model layer by layer and set data, training and EarlyStopping options.
+
+    Args:
+        preset: what to show first.
+        source: the file it came from, if any.
+    """
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
+    AUTO_FOCUS = "LayerTable"
+
+    DEFAULT_CSS = """
+    BuilderScreen #title, BuilderScreen #info, BuilderScreen #total {
+        height: 1;
+        padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    BuilderScreen #info { color: $text-muted; }
+    BuilderScreen #body { height: 1fr; }
+    BuilderScreen #model-pane { height: auto; }
+    BuilderScreen #layer-help, BuilderScreen #notes, BuilderScreen #layers-error {
+        height: auto;
+        padding: 0 1;
+    }
+    BuilderScreen #layer-help { color: $text-muted; }
+    BuilderScreen #notes { color: $warning; }
+    BuilderScreen #forms { height: 1fr; min-height: 4; padding: 0 1; }
+    BuilderScreen.-narrow #forms { border-top: solid $panel; }
+    BuilderScreen.-narrow.-short LayerTable { max-height: 7; }
+    BuilderScreen.-wide #body { layout: horizontal; }
+    BuilderScreen.-wide LayerTable { max-height: 70%; }
+    BuilderScreen.-wide #model-pane { width: 1fr; height: 1fr; }
+    BuilderScreen.-wide #forms { width: 1fr; max-width: 80; border-left: solid $panel; }
+    BuilderScreen .section { height: 1; text-style: bold; color: $accent; margin: 0 0 0 0; }
+    BuilderScreen .section.-invalid { color: $error; }
+    BuilderScreen .form-row { height: 1; }
+    BuilderScreen .form-row > Label { width: 24; }
+    BuilderScreen .form-row > Input, BuilderScreen .form-row > Select { width: 1fr; }
+    BuilderScreen .form-row > Switch { border: none; height: 1; padding: 0; width: auto; }
+    BuilderScreen .form-row > Switch.-invalid, BuilderScreen .form-row > Select.-invalid {
+        background-tint: $error 30%;
+    }
+    BuilderScreen .field-error { color: $error; height: auto; padding: 0 0 0 24; }
+    BuilderScreen #layers-error { color: $error; }
+    BuilderScreen LayerTable.-invalid { border-left: thick $error; }
+    BuilderScreen #statusbar { height: 1; }
+    BuilderScreen #status { width: 1fr; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    BuilderScreen #status.-invalid { color: $error; text-style: bold; }
+    BuilderScreen #status.-valid { color: $success; }
+    """
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", tooltip="Save as a preset file"),
+        Binding("o", "open", "Open", tooltip="Open a preset by name or path", show=False),  # named on the total line
+        Binding("escape", "focus_layers", "Layers", show=False),
+    ]
+
+    class Changed(Message):
+        """The preset changed: ``preset`` is the valid preset, or ``None`` while a field is invalid."""
+
+        def __init__(self, screen: "BuilderScreen", preset: Optional[Preset]) -> None:
+            super().__init__()
+            self.screen = screen
+            self.preset = preset
+
+        @property
+        def control(self) -> "BuilderScreen":
+            return self.screen
+
+    class TrainRequested(Message):
+        """The user pressed the Train button with a valid preset."""
+
+        def __init__(self, screen: "BuilderScreen", preset: Preset) -> None:
+            super().__init__()
+            self.screen = screen
+            self.preset = preset
+
+        @property
+        def control(self) -> "BuilderScreen":
+            return self.screen
+
+    class _InputProbed(Message):
+        """A data file was read in the worker: its input width, or why it can't be read."""
+
+        def __init__(self, key: tuple, dim: Optional[int], classes: Optional[int], error: Optional[str]) -> None:
+            super().__init__()
+            self.key = key
+            self.dim = dim
+            self.classes = classes
+            self.error = error
+
+    def __init__(self, preset: Preset, source: Optional[Path] = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._loaded = preset  # as loaded or last saved, to tell whether there are unsaved edits
+        self._source = Path(source) if source else None
+        self._base: dict[str, Any] = preset.model_dump(mode="json")  # fields without a widget live here
+        self._preset: Optional[Preset] = preset
+        self.errors: dict[str, str] = {}
+        """Invalid fields: field path (``training.epochs``, ``layers``) -> one-line message."""
+        self._posted: Any = object()  # the last preset posted in Changed
+        self._probes: dict[tuple, tuple[Optional[int], Optional[int], Optional[str]]] = {}
+        self._probe_timer: Optional[Timer] = None
+
+    # -- public API -------------------------------------------------------------------------------
+
+    @property
+    def source(self) -> Optional[Path]:
+        """The file the preset was loaded from or last saved to."""
+        return self._source
+
+    def current_preset(self) -> Optional[Preset]:
+        """The preset as edited, or ``None`` while any field is invalid."""
+        return None if self.errors else self._preset
+
+    def first_error(self) -> Optional[str]:
+        """``training.epochs: Input should be greater than 0 (got 0)``, or ``None`` if all is valid."""
+        if not self.errors:
+            return None
+        field, message = next(iter(self.errors.items()))
+        # model-level messages already name their field ("data.path is required when ...")
+        return message if message.startswith(field) else f"{field}: {message}"
+
+    def load_preset(self, preset: Preset, source: Optional[Path] = None) -> None:
+        """Show another preset, replacing everything on the screen."""
+        self._loaded = preset
+        self._source = Path(source) if source else None
+        self._base = preset.model_dump(mode="json")
+        self._preset = preset
+        if not self.is_mounted:
+            return
+        with self.app.batch_update():
+            table = self.query_one(LayerTable)
+            table.set_layers(preset.layers, cursor=0, post=False)
+            monitor = self.query_one("#" + FIELDS["early_stopping.monitor"].id, Select)
+            opts = monitor_options(list(preset.training.metrics), preset.early_stopping.monitor)
+            monitor.set_options([(o, o) for o in opts])
+            for field in FIELDS.values():
+                self._set_widget(field, _get(self._base, field.path))
+            self._refresh()
+
+    # -- layout -----------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        preset = self._loaded
+        yield Header()
+        yield Static(id="title")
+        yield Static(id="info")
+        with Vertical(id="body"):
+            with Vertical(id="model-pane"):
+                yield LayerTable(preset.layers, input_dim=self._input_dim())
+                yield Static(id="layers-error")
+                yield Static(id="total")
+                yield Static(id="notes")
+                yield Static(id="layer-help")
+            with VerticalScroll(id="forms", can_focus=False):
+                for section, fields in SECTIONS.items():
+                    yield Static(section, classes="section", id=f"section-{section.lower()}")
+                    for field in fields:
+                        with Horizontal(classes="form-row"):
+                            yield Label(field.label)
+                            yield self._make_widget(field, _get(self._base, field.path))
+                        yield Static("", classes="field-error", id="e" + field.id[1:])
+        with Horizontal(id="statusbar"):
+            yield Static(id="status")
+            yield Button("Train (t)", id="train", variant="success", compact=True)
+        yield Footer()
+
+    def _make_widget(self, field: FormField, value: Any) -> Widget:
+        widget: Widget
+        if field.kind == "select":
+            options = field.options or tuple(
+                monitor_options(list(self._loaded.training.metrics), self._loaded.early_stopping.monitor)
+            )
+            widget = Select([(o, o) for o in options], value=value, allow_blank=False, compact=True, id=field.id)
+        elif field.kind == "switch":
+            widget = Switch(bool(value), id=field.id)
+        else:
+            widget = Input(self._text(value), compact=True, id=field.id, placeholder="(none)" if field.kind == "text" else "")
+        widget.add_class("form-field")
+        widget.tooltip = _description(field.path)
+        return widget
+
+    @staticmethod
+    def _text(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, float):
+            return f"{value:g}" if abs(value) >= 1e-4 or value == 0 else repr(value)
+        return str(value)
+
+    def _set_widget(self, field: FormField, value: Any) -> None:
+        widget = self.query_one("#" + field.id)
+        if isinstance(widget, Select):
+            widget.value = value
+        elif isinstance(widget, Switch):
+            widget.value = bool(value)
+        elif isinstance(widget, Input):
+            widget.value = self._text(value)
+
+    def _widget_value(self, field: FormField) -> Any:
+        widget = self.query_one("#" + field.id)
+        if isinstance(widget, Select):
+            return None if widget.is_blank() else widget.value
+        if isinstance(widget, Switch):
+            return widget.value
+        assert isinstance(widget, Input)
+        if field.kind == "text":
+            return widget.value.strip() or None
+        return _number(widget.value, field.kind)
+
+    def on_mount(self) -> None:
+        self._refresh()
+
+    # -- validation -------------------------------------------------------------------------------
+
+    def _raw(self) -> dict[str, Any]:
+        """The preset as a dict, from the widgets, for pydantic to judge."""
+        raw = copy.deepcopy(self._base)
+        if self.is_mounted:
+            for field in FIELDS.values():
+                _put(raw, field.path, self._widget_value(field))
+            raw["layers"] = [
+                {"type": layer.type, **layer.model_dump(mode="json")} for layer in self.query_one(LayerTable).layer_specs
+            ]
+        return raw
+
+    def _target(self, path: str, message: str) -> str:
+        """The field an error belongs to; model-level errors name it in their message."""
+        if path in FIELDS:
+            return path
+        if path.startswith("layers"):
+            return "layers"
+        mentioned = [(message.find(p), p) for p in FIELDS if p in message]
+        if mentioned:
+            return min(mentioned)[1]
+        if "layer" in message:
+            return "layers"
+        return path or "preset"
+
+    def _validate(self) -> None:
+        raw = self._raw()
+        errors: dict[str, str] = {}
+        try:
+            # parse_preset is Preset.model_validate with one-line messages; we want every error,
+            # each at its own field, so the same helpers are applied to all of them.
+            preset = Preset.model_validate(raw)
+        except ValidationError as exc:
+            preset = None
+            for err in exc.errors():
+                path = _field_path(tuple(err.get("loc", ())))
+                message = _one_line(err)
+                target = self._target(path, message)
+                if target == "layers" and path not in ("", "layers"):
+                    message = f"{path}: {message}"
+                errors.setdefault(target, message)
+        self.errors = errors
+        self._preset = preset
+
+    def _refresh(self) -> None:
+        """Validate, then redraw everything that depends on the preset."""
+        self._validate()
+        with self.app.batch_update():
+            self._show_errors()
+            self._show_model()
+            self._show_header()
+        self._maybe_probe()
+        current = self.current_preset()
+        if current != self._posted:
+            self._posted = current
+            self.post_message(self.Changed(self, current))
+
+    def _show_errors(self) -> None:
+        for section, fields in SECTIONS.items():
+            bad = [f for f in fields if f.path in self.errors]
+            title = self.query_one(f"#section-{section.lower()}", Static)
+            title.set_class(bool(bad), "-invalid")
+            title.update(f"{section}  ✗ {len(bad)} to fix" if bad else section)
+            for field in fields:
+                invalid = field.path in self.errors
+                self.query_one("#" + field.id).set_class(invalid, "-invalid")
+                error = self.query_one("#e" + field.id[1:], Static)
+                error.update(Text(f"↳ {self.errors[field.path]}") if invalid else "")
+                error.display = invalid
+        layer_error = self.errors.get("layers")
+        self.query_one(LayerTable).set_class(layer_error is not None, "-invalid")
+        box = self.query_one("#layers-error", Static)
+        box.update(Text(f"✗ {layer_error}") if layer_error else "")
+        box.display = layer_error is not None
+        status = self.query_one("#status", Static)
+        status.set_class(bool(self.errors), "-invalid")
+        status.set_class(not self.errors, "-valid")
+        if self.errors:
+            more = len(self.errors) - 1
+            status.update(Text(f"✗ {self.first_error()}" + (f"  (+{more} more)" if more else "")))
+        else:
+            status.update(Text("✓ valid" + ("  · unsaved changes (ctrl+s saves)" if self.modified else "")))
+
+    @property
+    def modified(self) -> bool:
+        """Whether the preset differs from the one loaded or last saved."""
+        return self.current_preset() != self._loaded
+
+    def _show_header(self) -> None:
+        name = _get(self._raw(), "name")
+        title = Text.assemble((name, "bold"), (" (modified)" if self.modified else "", "italic"))
+        description = self._base.get("description") or ""
+        if description:
+            title.append(" — " + description, style="dim")
+        self.query_one("#title", Static).update(title)
+        self.query_one("#info", Static).update(Text(self._info_text()))
+
+    # -- input width ------------------------------------------------------------------------------
+
+    def _dataset(self) -> str:
+        raw = self._raw()
+        return raw["data"]["dataset"]
+
+    def _probe_key(self) -> Optional[tuple]:
+        data = self._raw()["data"]
+        if data["dataset"] not in FILE_DATASETS or not data.get("path"):
+            return None
+        return (data["dataset"], data["path"], data.get("label_column"), data.get("flatten"))
+
+    def _input_dim(self) -> Optional[int]:
+        dataset = self._dataset()
+        if dataset in KNOWN_INPUTS:
+            return KNOWN_INPUTS[dataset][0]
+        key = self._probe_key()
+        probed = self._probes.get(key) if key else None
+        return probed[0] if probed else None
+
+    def _num_classes(self) -> Optional[int]:
+        dataset = self._dataset()
+        if dataset in KNOWN_CLASSES:
+            return KNOWN_CLASSES[dataset]
+        key = self._probe_key()
+        probed = self._probes.get(key) if key else None
+        return probed[1] if probed else None
+
+    def _info_text(self) -> str:
+        data = self._raw()["data"]
+        dataset = data["dataset"]
+        where = f" ({data['path']})" if data.get("path") else ""
+        if dataset in KNOWN_INPUTS:
+            dim, shape, what = KNOWN_INPUTS[dataset]
+            how = "flattened" if data.get("flatten", True) else "flattened by a Flatten layer"
+            input_ = f"input: {dim} features ({shape} {what}, {how})"
+        else:
+            key = self._probe_key()
+            probed = self._probes.get(key) if key else None
+            if probed is None:
+                input_ = "input: from file" + (" (reading it...)" if key else "")
+            elif probed[2]:
+                input_ = f"input: from file (can't read it: {probed[2]})"
+            else:
+                input_ = f"input: {probed[0]} features (from the file)"
+        classes = self._num_classes()
+        return f"data: {dataset}{where} · {input_}" + (f" · {classes} classes" if classes else "")
+
+    def _maybe_probe(self) -> None:
+        key = self._probe_key()
+        if key is None or key in self._probes:
+            return
+        if self._probe_timer is not None:
+            self._probe_timer.stop()
+        self._probe_timer = self.set_timer(PROBE_DELAY_S, self._start_probe)
+
+    def _start_probe(self) -> None:
+        key = self._probe_key()
+        if key is None or key in self._probes:
+            return
+        try:
+            spec = DataSpec.model_validate(self._raw()["data"])
+        except ValidationError:
+            return
+        self._probe(spec, key)
+
+    @work(thread=True, exclusive=True, group="builder-probe", exit_on_error=False)
+    def _probe(self, spec: DataSpec, key: tuple) -> None:
+        # Deferred import: numpy and the readers are not needed for the first frame.
+        from ...data import load_dataset
+
+        try:
+            dataset = load_dataset(spec)
+        except Exception as exc:  # DataError, or anything a strange file raises: shown, never fatal
+            self.post_message(self._InputProbed(key, None, None, str(exc)))
+            return
+        dim = math.prod(dataset.input_shape)
+        self.post_message(self._InputProbed(key, dim, dataset.num_classes, None))
+
+    @on(_InputProbed)
+    def _on_probed(self, message: _InputProbed) -> None:
+        self._probes[message.key] = (message.dim, message.classes, message.error)
+        if message.key == self._probe_key():
+            self._show_model()
+            self._show_header()
+
+    # -- model pane -------------------------------------------------------------------------------
+
+    def _show_model(self) -> None:
+        table = self.query_one(LayerTable)
+        table.input_dim = self._input_dim()
+        total = Text(table.total_text(), style="bold")
+        total.append("   enter/e edit · K/J move · o open", style="not bold dim")
+        self.query_one("#total", Static).update(total)
+        self._show_layer_help()
+        notes = self._notes(table.layer_specs)
+        box = self.query_one("#notes", Static)
+        box.update(Text(notes))
+        box.display = bool(notes)
+
+    def _notes(self, layers) -> str:
+        """Hints that don't make the preset invalid but would surprise at training time."""
+        out = layers[-1] if layers else None
+        if not isinstance(out, DenseLayer):
+            return ""
+        classes = self._num_classes()
+        if classes and out.units < classes:
+            return f"! The output layer has {out.units} units but the data has {classes} classes: training will fail."
+        if classes and out.units > classes:
+            return f"! The output layer has {out.units} units; the data has {classes} classes."
+        if out.activation not in ("softmax", "linear"):
+            return f"! The output layer uses {out.activation}: the loss expects softmax probabilities or linear logits."
+        return ""
+
+    def _show_layer_help(self) -> None:
+        table = self.query_one(LayerTable)
+        layer = table.selected_layer
+        self.query_one("#layer-help", Static).update(describe_layer(layer) if layer is not None else "")
+
+    @on(DataTable.RowHighlighted)
+    def _on_row_highlighted(self) -> None:
+        self._show_layer_help()
+
+    # -- events -----------------------------------------------------------------------------------
+
+    @on(LayerTable.Changed)
+    @on(Input.Changed, ".form-field")
+    @on(Select.Changed, ".form-field")
+    @on(Switch.Changed, ".form-field")
+    def _on_edit(self) -> None:
+        self._refresh()
+
+    @on(Input.Submitted, ".form-field")
+    def _on_submitted(self) -> None:
+        self.focus_next()
+
+    @on(Button.Pressed, "#train")
+    def _on_train(self) -> None:
+        preset = self.current_preset()
+        if preset is None:
+            self.notify(f"Fix the marked fields first: {self.first_error()}", severity="error", title="Can't train yet")
+            return
+        self.post_message(self.TrainRequested(self, preset))
+
+    def action_focus_layers(self) -> None:
+        self.query_one(LayerTable).focus()
+
+    # -- save and open ----------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        preset = self.current_preset()
+        if preset is None:
+            self.notify(f"Fix the marked fields before saving: {self.first_error()}", severity="error",
+                        title="Can't save yet")
+            return
+        self.app.push_screen(SavePresetScreen(default_save_path(preset.name)), self._save_to)
+
+    def _save_to(self, text: Optional[str]) -> None:
+        preset = self.current_preset()
+        if not text or preset is None:
+            return
+        path = resolve_save_path(text)
+        name = path.stem
+        try:
+            if name != preset.name:
+                # The file's name is the preset's name (`presets list`, run folders): keep them one.
+                preset = parse_preset({**preset.model_dump(mode="json"), "name": name}, source=str(path))
+            existed = path.exists()
+            save_preset_file(preset, path)
+        except SpecError as exc:
+            self.notify(str(exc), severity="error", title="Not saved")
+            return
+        except OSError as exc:
+            self.notify(f"{path}: {exc.strerror or exc}", severity="error", title="Not saved")
+            return
+        self._base["name"] = preset.name
+        self._loaded = preset
+        self._source = path
+        self._refresh()
+        self.notify(f"{'Replaced' if existed else 'Saved'} {path}", title=f"Preset '{preset.name}' saved")
+
+    def action_open(self) -> None:
+        self.app.push_screen(OpenPresetScreen(), self._open)
+
+    def _open(self, ref: Optional[str]) -> None:
+        if not ref:
+            return
+        try:
+            preset, path = presets.load(ref)
+        except SpecError as exc:
+            self.notify(str(exc), severity="error", title="Can't open preset", timeout=8)
+            return
+        self.load_preset(preset, path)
+        self.notify(f"{path}", title=f"Opened '{preset.name}'")
+
+
+class _AskScreen(ModalScreen[Optional[str]]):
+    """A small dialog with one Input; dismisses with its text or None."""
+
+    DEFAULT_CSS = """
+    _AskScreen { align: center middle; }
+    _AskScreen > Vertical {
+        width: 76;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: round $accent;
+        background: $surface;
+        padding: 0 1;
+    }
+    _AskScreen Input { margin: 1 0 0 0; }
+    _AskScreen .hint { color: $text-muted; height: auto; }
+    _AskScreen OptionList { height: auto; max-height: 10; margin: 1 0 0 0; }
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.dismiss(event.value.strip())
+
+
+class SavePresetScreen(_AskScreen):
+    """Ask where to save the preset."""
+
+    def __init__(self, default: Path) -> None:
+        super().__init__()
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "Save preset as"
+            box.border_subtitle = "enter save · esc cancel"
+            yield Input(str(self.default), id="path")
+            yield Static("", classes="hint", id="hint")
+
+    def on_mount(self) -> None:
+        self._hint(self.query_one(Input).value)
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        self._hint(event.value)
+
+    def _hint(self, text: str) -> None:
+        hint = f"A bare name is saved in {presets.user_dir()}; the file's name becomes the preset's name."
+        if text.strip():
+            path = resolve_save_path(text)
+            hint = f"→ {path}" + ("  (exists: enter replaces it)" if path.exists() else "") + "\n" + hint
+        self.query_one("#hint", Static).update(Text(hint))
+
+
+class OpenPresetScreen(_AskScreen):
+    """Ask for a preset name or a path; lists the presets there are."""
+
+    def compose(self) -> ComposeResult:
+        entries = presets.available()
+        with Vertical() as box:
+            box.border_title = "Open preset"
+            box.border_subtitle = "enter open · esc cancel"
+            yield Input(
+                placeholder="name or path to a .toml file",
+                suggester=SuggestFromList([e.name for e in entries], case_sensitive=False),
+                id="ref",
+            )
+            yield OptionList(*(Option(f"{e.name}  [dim]{e.origin}: {e.path}[/dim]", id=e.name) for e in entries))
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)

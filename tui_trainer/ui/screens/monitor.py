@@ -1,0 +1,78 @@
+"""The monitor screen: live (or replayed) charts, progress and the early-stopping verdict."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from ...runstate import RunState
+from ..widgets.charts import BatchChart, EpochChart, MetricChart
+from ..widgets.status import EarlyStopBanner, ErrorPanel, ProgressLine
+
+
+class MonitorScreen(Screen):
+    """Draws one RunState; the app feeds it events, live or from a log."""
+
+    BINDINGS = [
+        ("b", "app.show_builder", "Builder"),
+        ("t", "app.train", "Train"),
+        ("c", "app.cancel", "Cancel"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="monitor")
+        self.state = RunState()
+        self.error: str | None = None  # why the last run could not start or failed
+        self._drawn_version = -1
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="monitor-body"):
+            yield Static("", id="run-title")
+            yield ProgressLine(id="progress")
+            yield EarlyStopBanner(id="banner")
+            yield ErrorPanel(id="error")
+            with Horizontal(id="charts"):
+                yield EpochChart(id="epoch-chart")
+                with Vertical(id="side-charts"):
+                    yield BatchChart(id="batch-chart")
+                    yield MetricChart(id="metric-chart")
+        yield Footer()
+
+    def reset(self) -> None:
+        """Start over for a new run."""
+        self.state = RunState()
+        self.error = None
+        self._drawn_version = -1
+        self.refresh_view(force=True)
+
+    def on_mount(self) -> None:
+        self.refresh_view(force=True)
+
+    def show_error(self, message: str) -> None:
+        self.error = message
+        self.refresh_view(force=True)
+
+    def refresh_view(self, force: bool = False) -> None:
+        """Redraw everything from the state, if it changed since the last draw."""
+        state = self.state
+        if not self.is_mounted or (state.version == self._drawn_version and not force and not state.running):
+            return
+        self._drawn_version = state.version
+        with self.app.batch_update():
+            s = state.started
+            title = f"{s.preset_name}  ·  {s.run_id}" if s else "No run yet"
+            self.query_one("#run-title", Static).update(title)
+            self.query_one(ProgressLine).update_from(state)
+            self.query_one(EarlyStopBanner).update_from(state)
+            error = self.error or (f"Training failed: {state.failure.error}" if state.failure else None)
+            panel = self.query_one(ErrorPanel)
+            if error:
+                panel.show(error)
+            else:
+                panel.clear()
+            for chart in self.query(EpochChart):  # MetricChart is an EpochChart too
+                chart.update_from(state)
+            self.query_one(BatchChart).update_from(state)
