@@ -97,7 +97,7 @@ class StreamingCallback(keras.callbacks.Callback):
         self._prev_total, self._prev_seen = total, seen
         self._steps_done = step
         if not math.isfinite(mean):
-            self.failure = f"loss became {'NaN' if math.isnan(mean) else 'infinite'} at epoch {self._epoch}, batch {step}"
+            self.failure = f"loss became {'NaN' if math.isnan(mean) else 'infinite'} at batch {step} of epoch {self._epoch}"
             self.model.stop_training = True
             self._stopped_mid_epoch = step < self.steps_per_epoch
             self._flush()

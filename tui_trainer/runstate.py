@@ -46,7 +46,8 @@ class RunState:
         elif isinstance(event, EpochEnded):
             self.epochs.append(event)
             self.current_epoch = event.epoch
-            self.current_step = self.steps_per_epoch
+            if not event.partial:  # a partial epoch stopped at the last step its batches reported
+                self.current_step = self.steps_per_epoch
         elif isinstance(event, RunStarted):
             self.started = event
             self.t0 = time.monotonic()

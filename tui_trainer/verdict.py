@@ -46,7 +46,7 @@ def verdict(
     """
     last = epochs_run
     if status == "failed":
-        head = f"Training failed at epoch {last}: {reason or 'unknown error'}"
+        head = f"Training failed: {reason}" if "epoch" in reason else f"Training failed at epoch {last}: {reason or 'unknown error'}"
         if es is not None and es.restored:
             return f"{head}; Keras still restored the weights of epoch {es.restored_epoch}."
         return head + "."

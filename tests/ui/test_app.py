@@ -35,7 +35,7 @@ def run(coro):
     ("completed", "All 6 epochs ran without early stopping; weights restored from epoch 6"),
     ("no_restore", "Early stopping at epoch 33: val_loss did not improve for 5 epochs; weights not restored"),
     ("cancelled", "Cancelled by the user at epoch 9; Keras still restored the weights of epoch 8"),
-    ("failed", "Training failed at epoch 1: loss became NaN"),
+    ("failed", "Training failed: loss became NaN at batch 1 of epoch 1"),
 ])
 def test_recorded_runs_show_the_same_verdict_as_the_cli(name, start):
     async def main():

@@ -19,3 +19,10 @@ def test_core_imports_no_ui_and_no_tensorflow():
     loaded = loaded_after_import(CORE)
     for heavy in ("textual", "plotext", "textual_plotext", "tensorflow", "keras"):
         assert heavy not in loaded, heavy
+
+
+def test_the_app_paints_without_tensorflow():
+    # TensorFlow is imported by the training worker, not by the app: the first frame comes at once.
+    loaded = loaded_after_import(["tui_trainer.ui.app"])
+    for heavy in ("tensorflow", "keras", "sklearn"):
+        assert heavy not in loaded, heavy

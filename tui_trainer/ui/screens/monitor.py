@@ -67,7 +67,7 @@ class MonitorScreen(Screen):
             self.query_one("#run-title", Static).update(title)
             self.query_one(ProgressLine).update_from(state)
             self.query_one(EarlyStopBanner).update_from(state)
-            error = self.error or (f"Training failed: {state.failure.error}" if state.failure else None)
+            error = self.error or (_failure_help(state.failure.error) if state.failure else None)
             panel = self.query_one(ErrorPanel)
             if error:
                 panel.show(error)
@@ -76,3 +76,11 @@ class MonitorScreen(Screen):
             for chart in self.query(EpochChart):  # MetricChart is an EpochChart too
                 chart.update_from(state)
             self.query_one(BatchChart).update_from(state)
+
+
+def _failure_help(error: str) -> str:
+    """What to try next, under the verdict that already says what happened."""
+    if "NaN" in error or "infinite" in error:
+        return (f"{error}. The weights blew up: try a smaller learning rate (e.g. a tenth), keep data.scale on, "
+                "and check the inputs for NaN or huge values.")
+    return f"{error}. Native messages, if any, are in the run folder's stderr.log."
