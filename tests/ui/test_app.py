@@ -11,6 +11,7 @@ from tui_trainer import presets
 from tui_trainer.spec import load_preset_file
 from tui_trainer.ui.app import TrainerApp
 from tui_trainer.ui.messages import TrainingEvent
+from tui_trainer.ui.widgets.charts import EpochChart
 from tui_trainer.ui.widgets.status import EarlyStopBanner, ErrorPanel, ProgressLine
 
 from ..conftest import tiny_preset_toml
@@ -67,6 +68,33 @@ def test_press_t_trains_live_and_records_the_run(tmp_path, blobs_csv):
             (run_dir,) = (tmp_path / "runs").iterdir()
             assert json.loads((run_dir / "summary.json").read_text())["status"] == "completed"
             assert app.last_result.run_dir == run_dir
+            chart = app.screen.query_one(EpochChart)
+            assert chart.plotted == {"loss": 4, "val_loss": 4}  # one point per finished epoch
+    run(main())
+
+
+def test_live_early_stopping_marks_agree_with_the_run_log(tmp_path, blobs_csv):
+    async def main():
+        text = tiny_preset_toml(blobs_csv, epochs=60, patience=2).replace("learning_rate = 0.05",
+                                                                        "learning_rate = 0.2")
+        preset = load_preset_file(_write(tmp_path, text))
+        app = TrainerApp(preset, None, tmp_path / "runs")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("t")
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.3)
+            (run_dir,) = (tmp_path / "runs").iterdir()
+            summary = json.loads((run_dir / "summary.json").read_text())
+            banner = text_of(app.screen.query_one(EarlyStopBanner))
+            chart = app.screen.query_one(EpochChart)
+            assert chart.plotted["val_loss"] == summary["epochs_run"]
+            assert f"weights restored from epoch {summary['restored_epoch']}" in banner
+            assert chart.marks.get("restored") == summary["restored_epoch"]
+            if summary["triggered"]:
+                assert banner.startswith(f"Early stopping at epoch {summary['stopped_epoch']}:")
+                assert chart.marks["stop"] == summary["stopped_epoch"]
+            else:
+                assert "stop" not in chart.marks
     run(main())
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -22,7 +22,9 @@ from ..runlog import default_runs_dir
 from ..spec import Preset
 from .messages import TrainingEvent
 from .screens.builder import BuilderScreen
-from .screens.monitor import MonitorScreen
+
+if TYPE_CHECKING:
+    from .screens.monitor import MonitorScreen
 
 REDRAW_INTERVAL_S = 0.1  # at most ten redraws a second, however fast batches come
 
@@ -49,15 +51,25 @@ class TrainerApp(App):
         self._run_token = 0
         self._dirty = False
         self.last_result = None  # the engine's RunResult of the last finished run
+        self._monitor: Optional["MonitorScreen"] = None
 
     # -- screens ----------------------------------------------------------------------------------
 
+    @property
+    def monitor(self) -> "MonitorScreen":
+        """The monitor screen, made on first use: its charts pull in plotext and numpy, which the
+        first frame does not need."""
+        if self._monitor is None:
+            from .screens.monitor import MonitorScreen
+
+            self._monitor = MonitorScreen()
+            self.install_screen(self._monitor, "monitor")
+        return self._monitor
+
     def on_mount(self) -> None:
-        # Kept as attributes too: timers and late worker messages may still ask for them while the app shuts down.
+        # Kept as attributes: timers and late worker messages may still ask for them while the app shuts down.
         self.builder = BuilderScreen(self.preset, self.source)
-        self.monitor = MonitorScreen()
         self.install_screen(self.builder, "builder")
-        self.install_screen(self.monitor, "monitor")
         self.push_screen("builder")
         self.sub_title = self.preset.name
         self.set_interval(REDRAW_INTERVAL_S, self._redraw)
@@ -128,8 +140,8 @@ class TrainerApp(App):
         self._dirty = True
 
     def _redraw(self) -> None:
-        monitor = self.monitor
-        if self._dirty or monitor.state.running:
+        monitor = self._monitor
+        if monitor is not None and (self._dirty or monitor.state.running):
             self._dirty = False
             monitor.refresh_view()
 

@@ -225,6 +225,7 @@ class EpochChart(_Chart):
     def _draw(self, state: RunState) -> Optional[str]:
         self.marks = {}
         self.labels = []
+        self.plotted: dict[str, int] = {}  # points drawn per curve, e.g. {"loss": 12, "val_loss": 12}
         metric = self.metric
         if not state.epochs:
             return self._nothing(state, "epochs")
@@ -296,6 +297,7 @@ class EpochChart(_Chart):
                 continue
             dx, dy = minmax_decimate(y, grid.width, x=x)
             plt.plot(dx.tolist(), dy.tolist(), marker="braille", color=color, label=label if show_legend else None)
+            self.plotted[label] = dx.size
             self.last_point_count += dx.size
             if dx.size * 3 <= grid.width:
                 plt.scatter(grid.snap_x(dx).tolist(), grid.snap_y(dy).tolist(), marker="•", color=color)

@@ -1,0 +1,71 @@
+"""Time from `tui-trainer` starting to its first frame on a real (pseudo) terminal.
+
+Target: under 0.5 s on a 2-core machine. TensorFlow is only imported when training
+starts, so it must not be part of this figure.
+
+    python bench/bench_startup.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import select
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+
+TARGET_S = 0.5
+FIRST_FRAME_MARK = b"Total:"  # the builder's parameter count line: the screen is drawn
+
+
+def first_frame_s(cmd: list[str], cwd: str) -> float:
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS="100", LINES="30")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env, close_fds=True)
+    os.close(slave)
+    seen = b""
+    try:
+        while time.perf_counter() - t0 < 20:
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                seen += chunk
+                if FIRST_FRAME_MARK in seen:
+                    return time.perf_counter() - t0
+        raise RuntimeError("no first frame within 20 s")
+    finally:
+        proc.kill()
+        proc.wait()
+        os.close(master)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    exe = shutil.which("tui-trainer")
+    cmd = [exe] if exe else [sys.executable, "-m", "tui_trainer"]
+    with tempfile.TemporaryDirectory() as cwd:
+        first_frame_s(cmd, cwd)  # warm the file cache, as a second launch would be
+        times = [first_frame_s(cmd, cwd) for _ in range(args.runs)]
+    median = statistics.median(times)
+    verdict = "PASS" if median < TARGET_S else "FAIL"
+    print(f"time to first frame: median {median:.3f} s, min {min(times):.3f} s, max {max(times):.3f} s "
+          f"over {args.runs} launches (target < {TARGET_S} s): {verdict}")
+    return 0 if verdict == "PASS" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
