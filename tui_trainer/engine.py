@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import socket
 import sys
 import threading
 import time
@@ -248,6 +249,8 @@ def _fit(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path, repla
             started_at=now_iso(),
             versions={"tensorflow": tf.__version__, "keras": keras.__version__, "python": sys.version.split()[0]},
             replay_of=replay_of,
+            host=socket.gethostname(),
+            pid=os.getpid(),
         )
     )
     callbacks = [early, streaming] if early else [streaming]  # EarlyStopping first: streaming reads its state

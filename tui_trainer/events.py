@@ -44,6 +44,8 @@ class RunStarted:
     started_at: str
     versions: dict[str, str] = field(default_factory=dict)
     replay_of: Optional[str] = None
+    host: str = ""  # with pid: lets `watch` tell a live writer from one that died
+    pid: Optional[int] = None
 
 
 @dataclass(frozen=True)

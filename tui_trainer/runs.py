@@ -1,0 +1,131 @@
+"""Finding runs and telling what state each is in, without TensorFlow or a UI."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from .runlog import EVENTS, SUMMARY, LoadedRun, RunLogError, default_runs_dir, load_run
+from .runstate import RunState
+
+# A run whose process we can't check (another host) and whose log has not grown for
+# this long is reported as stalled rather than running.
+STALE_AFTER_S = 600
+
+
+def process_alive(pid: Optional[int]) -> bool:
+    """Whether a process with this id exists on this machine."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def liveness(state: RunState, run_dir: Path) -> str:
+    """``finished``, ``running``, ``gone`` (the writer died without finishing) or ``stalled``.
+
+    ``stalled``: written on another host and silent for a long time; we can't check its process.
+    """
+    if state.finished is not None:
+        return "finished"
+    s = state.started
+    if s is not None and s.host == socket.gethostname() and s.pid:
+        return "running" if process_alive(s.pid) else "gone"
+    try:
+        age = time.time() - (run_dir / EVENTS).stat().st_mtime
+    except OSError:
+        return "gone"
+    return "running" if age < STALE_AFTER_S else "stalled"
+
+
+@dataclass
+class RunInfo:
+    """One line of ``tui-trainer runs list``."""
+
+    id: str
+    path: Path
+    preset: str
+    status: str  # a finished status, or running / gone / stalled / empty
+    epochs: int
+    stopped_epoch: Optional[int]
+    best_epoch: Optional[int]
+    best_value: Optional[float]
+    monitor: Optional[str]
+    test_accuracy: Optional[float]
+    started_at: str
+
+
+def fold(run: LoadedRun) -> RunState:
+    """The RunState of a loaded run."""
+    state = RunState()
+    for event in run.events:
+        state.apply(event)
+    return state
+
+
+def run_info(run_dir: Path) -> RunInfo:
+    """Summarise one run folder, from summary.json when the run finished, else from its events.
+
+    Raises:
+        RunLogError: not a run folder.
+    """
+    run = load_run(run_dir)
+    state = fold(run)
+    s = run.summary
+    if s is not None and s.get("status") not in (None, "running"):
+        tests = s.get("test_metrics") or {}
+        return RunInfo(
+            id=run.dir.name, path=run.dir, preset=s.get("preset", "?"), status=s["status"],
+            epochs=s.get("epochs_run", 0), stopped_epoch=s.get("stopped_epoch"), best_epoch=s.get("best_epoch"),
+            best_value=s.get("best_value"), monitor=s.get("monitor"), test_accuracy=tests.get("accuracy"),
+            started_at=s.get("started_at", ""),
+        )
+    started = state.started
+    status = "empty" if started is None else liveness(state, run.dir)
+    if status == "finished":  # events finished but summary.json missing or unreadable
+        status = state.status
+    last = state.epochs[-1] if state.epochs else None
+    return RunInfo(
+        id=run.dir.name, path=run.dir, preset=started.preset_name if started else "?", status=status,
+        epochs=len(state.epochs), stopped_epoch=state.stopped_epoch, best_epoch=state.best_epoch,
+        best_value=last.best_value if last else None, monitor=state.monitor if started else None,
+        test_accuracy=(state.finished.test_metrics.get("accuracy") if state.finished else None),
+        started_at=started.started_at if started else "",
+    )
+
+
+def find_runs(runs_dir: Optional[Path] = None) -> list[RunInfo]:
+    """Every run folder in ``runs_dir``, oldest first. Folders that aren't runs are skipped."""
+    root = Path(runs_dir) if runs_dir else default_runs_dir()
+    if not root.is_dir():
+        return []
+    infos = []
+    for d in sorted(p for p in root.iterdir() if p.is_dir()):
+        try:
+            infos.append(run_info(d))
+        except (RunLogError, OSError, json.JSONDecodeError):
+            continue
+    return infos
+
+
+def newest_run(runs_dir: Optional[Path] = None) -> Optional[Path]:
+    """The run folder that started last (by name: names begin with a timestamp)."""
+    root = Path(runs_dir) if runs_dir else default_runs_dir()
+    if not root.is_dir():
+        return None
+    candidates = sorted(p for p in root.iterdir() if p.is_dir() and (p / EVENTS).is_file())
+    return candidates[-1] if candidates else None
+
+
+def is_run_dir(path: Path) -> bool:
+    return (Path(path) / EVENTS).is_file() or (Path(path) / SUMMARY).is_file()
