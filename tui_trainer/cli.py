@@ -187,6 +187,10 @@ def train(
     runs_dir: Annotated[
         Optional[Path], typer.Option(help="Where run folders go (default $TUI_TRAINER_RUNS or ./runs).")
     ] = None,
+    replay: Annotated[
+        Optional[Path],
+        typer.Option("--replay", help="Re-run exactly the preset and seed a recorded run used (a run folder)."),
+    ] = None,
 ) -> None:
     """Train a preset headless: one line per epoch, then the early-stopping verdict.
 
@@ -195,10 +199,19 @@ def train(
     from . import presets
     from .console import ConsolePrinter
     from .data import DataError
-    from .spec import SpecError
+    from .runlog import PRESET
+    from .spec import SpecError, load_preset_file
 
     try:
-        spec, path = presets.load(preset)
+        if replay is not None:
+            if preset is not None:
+                raise _fail("give a preset or --replay RUN, not both")
+            if not (replay / PRESET).is_file():
+                raise _fail(f"{replay}: not a run folder (no {PRESET})")
+            path = replay / PRESET
+            spec = load_preset_file(path)
+        else:
+            spec, path = presets.load(preset)
         if epochs is not None or seed is not None or data_path is not None:
             spec = spec.with_overrides(epochs=epochs, seed=seed, data_path=data_path)
     except SpecError as exc:
@@ -210,7 +223,8 @@ def train(
     printer = ConsolePrinter(_SafeStdout())
     try:
         with _Interrupts(cancel):
-            result = run_training(spec, printer, cancel, runs_dir=runs_dir, source=str(path))
+            result = run_training(spec, printer, cancel, runs_dir=runs_dir, source=str(path),
+                                  replay_of=replay.resolve().name if replay is not None else None)
     except (SpecError, DataError) as exc:
         raise _fail(str(exc)) from None
     except KeyboardInterrupt:
@@ -220,6 +234,153 @@ def train(
         raise typer.Exit(code=1)
     if result.status == "cancelled":
         raise typer.Exit(code=130)
+
+
+# --- runs: list, replay, watch, compare, export ---------------------------------------------------
+
+runs_app = typer.Typer(help="List recorded runs.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+
+RunsDirOption = Annotated[
+    Optional[Path], typer.Option(help="The runs folder (default $TUI_TRAINER_RUNS or ./runs).")
+]
+
+
+def _fmt(value, spec: str = "") -> str:
+    if value is None:
+        return "-"
+    return format(value, spec) if spec else str(value)
+
+
+@runs_app.command("list")
+def runs_list(runs_dir: RunsDirOption = None) -> None:
+    """One line per run: id, preset, status, epochs, stop epoch, best epoch, best value, test accuracy."""
+    from .runlog import default_runs_dir
+    from .runs import find_runs
+
+    root = runs_dir or default_runs_dir()
+    infos = find_runs(root)
+    if not infos:
+        typer.echo(f"No runs in {root}. Make one with `tui-trainer train`.")
+        return
+    header = ("id", "preset", "status", "epochs", "stop", "best", "best value", "test acc")
+    rows = [
+        (i.id, i.preset, i.status, str(i.epochs), _fmt(i.stopped_epoch), _fmt(i.best_epoch),
+         _fmt(i.best_value, ".4g") if i.best_value is not None else "-",
+         _fmt(i.test_accuracy, ".4f") if i.test_accuracy is not None else "-")
+        for i in infos
+    ]
+    widths = [max(len(r[c]) for r in rows + [header]) for c in range(len(header))]
+    for r in [header, *rows]:
+        typer.echo("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+
+
+def _load_run_or_fail(run: Path):
+    from .runlog import RunLogError, load_run
+
+    try:
+        loaded = load_run(run)
+    except RunLogError as exc:
+        raise _fail(str(exc)) from None
+    for problem in loaded.warnings:
+        typer.echo(f"warning: {problem}", err=True)
+    return loaded
+
+
+def _needs_terminal() -> None:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise _fail("this command draws in a terminal; for text use `tui-trainer export` or `runs list`")
+
+
+@app.command()
+def replay(
+    run: Annotated[Path, typer.Argument(help="A run folder, e.g. runs/20260101-120000-digits.")],
+    speed: Annotated[float, typer.Option(min=0, help="Epochs a second; 0 shows the whole run at once.")] = 0,
+) -> None:
+    """Replay a recorded run in the monitor screen (keys: space pause, n step, r restart)."""
+    loaded = _load_run_or_fail(run)
+    if not loaded.events:
+        raise _fail(f"{run}: the run has no events yet; to follow it while it runs, use `tui-trainer watch {run}`")
+    _needs_terminal()
+    from .ui.viewer import ReplayApp
+
+    ReplayApp(loaded.dir, loaded.events, speed, loaded.warnings).run()
+
+
+@app.command()
+def watch(
+    run: Annotated[Optional[Path], typer.Argument(help="A run folder (default: the newest in the runs dir).")] = None,
+    runs_dir: RunsDirOption = None,
+) -> None:
+    """Follow a run another process is writing (e.g. `tui-trainer train` under tmux or nohup on this box)."""
+    from .runlog import EVENTS
+    from .runs import newest_run
+
+    if run is None:
+        run = newest_run(runs_dir)
+        if run is None:
+            raise _fail(f"no runs in {runs_dir or 'the runs folder'} to watch; start one with `tui-trainer train`")
+    elif not run.is_dir():
+        raise _fail(f"{run}: no such run folder")
+    elif not (run / EVENTS).exists() and not (run / "preset.toml").exists():
+        raise _fail(f"{run}: not a run folder (no {EVENTS})")
+    _needs_terminal()
+    from .ui.viewer import WatchApp
+
+    WatchApp(run).run()
+
+
+@app.command()
+def compare(
+    runs: Annotated[list[Path], typer.Argument(help="Two or more run folders.", show_default=False)],
+    metric: Annotated[str, typer.Option(help="What to overlay: val_loss, loss, accuracy, val_accuracy.")] = "val_loss",
+    no_ui: Annotated[bool, typer.Option("--no-ui", help="Print the early-stopping facts side by side and exit.")] = False,
+) -> None:
+    """Overlay the curves of two or more runs, with each run's best and stop epochs and the facts side by side."""
+    from .compare import facts_table, format_table, load_runs
+    from .runlog import RunLogError
+
+    try:
+        loaded = load_runs(runs)
+    except (RunLogError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    if no_ui:
+        typer.echo(format_table(facts_table(loaded)))
+        return
+    _needs_terminal()
+    from .ui.compare_app import CompareApp
+
+    CompareApp(loaded, metric).run()
+
+
+@app.command()
+def export(
+    run: Annotated[Path, typer.Argument(help="A run folder.")],
+    csv_path: Annotated[
+        Optional[str], typer.Option("--csv", help="Write one row per epoch to this file ('-' for stdout).")
+    ] = None,
+    summary: Annotated[bool, typer.Option("--json", help="Print the run's summary as JSON to stdout.")] = False,
+) -> None:
+    """Export a run's per-epoch metrics as CSV, or its summary as JSON. With no option: CSV to stdout."""
+    import json
+
+    from .export import epochs_csv, summary_dict
+
+    loaded = _load_run_or_fail(run)
+    if csv_path is None and not summary:
+        csv_path = "-"
+    if csv_path is not None:
+        text = epochs_csv(loaded)
+        if csv_path == "-":
+            typer.echo(text, nl=False)
+        else:
+            try:
+                Path(csv_path).expanduser().write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise _fail(f"{csv_path}: can't write it ({exc.strerror})") from None
+            typer.echo(f"Wrote {text.count(chr(10)) - 1} epochs to {csv_path}", err=summary)
+    if summary:
+        typer.echo(json.dumps(summary_dict(loaded), indent=2))
 
 
 class _SafeStdout:

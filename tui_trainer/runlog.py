@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -185,20 +184,26 @@ def iter_events(path: Path, problems: Optional[list[str]] = None) -> Iterator[Ev
     with open(path, "rb") as fh:
         data = fh.read()
     lines = data.split(b"\n")
-    tail_cut = not data.endswith(b"\n")
+    lines.pop()  # after the last newline: empty, or a line still being written (or cut by a kill)
     for i, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        if tail_cut and i == len(lines):
-            return
-        try:
-            yield from_dict(json.loads(raw))
-        except (ValueError, TypeError, AttributeError) as exc:
-            msg = f"{path}: line {i} skipped: {exc}"
-            if problems is not None:
-                problems.append(msg)
-            else:
-                warnings.warn(msg, stacklevel=2)
+        event = parse_line(raw, i, path, problems)
+        if event is not None:
+            yield event
+
+
+def parse_line(raw: bytes, lineno: int, path: Path, problems: Optional[list[str]] = None) -> Optional[Event]:
+    """One complete line of events.jsonl as an event; None (and a note naming the line) if it is broken."""
+    if not raw.strip():
+        return None
+    try:
+        return from_dict(json.loads(raw))
+    except (ValueError, TypeError, AttributeError) as exc:
+        msg = f"{path}: line {lineno} skipped: {exc}"
+        if problems is not None:
+            problems.append(msg)
+        else:
+            warnings.warn(msg, stacklevel=3)
+        return None
 
 
 def load_run(run_dir: str | Path) -> LoadedRun:
@@ -226,7 +231,3 @@ def load_run(run_dir: str | Path) -> LoadedRun:
 
 def now_iso() -> str:
     return datetime.now().isoformat(timespec="seconds")
-
-
-def monotonic() -> float:
-    return time.perf_counter()

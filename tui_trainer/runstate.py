@@ -31,7 +31,8 @@ class RunState:
     early_stopping: Optional[EarlyStoppingResult] = None
     failure: Optional[RunFailed] = None
     finished: Optional[RunFinished] = None
-    t0: float = field(default_factory=time.monotonic)
+    live: bool = True  # False for a replay: the clock is the log's own, not the wall's
+    last_tick: float = field(default_factory=time.monotonic)  # when the last epoch (or the start) arrived
     version: int = 0  # bumped on every change; views redraw when it moves
 
     # -- folding ----------------------------------------------------------------------------------
@@ -45,12 +46,13 @@ class RunState:
             self.current_epoch, self.current_step = event.epoch, event.last_step
         elif isinstance(event, EpochEnded):
             self.epochs.append(event)
+            self.last_tick = time.monotonic()
             self.current_epoch = event.epoch
             if not event.partial:  # a partial epoch stopped at the last step its batches reported
                 self.current_step = self.steps_per_epoch
         elif isinstance(event, RunStarted):
             self.started = event
-            self.t0 = time.monotonic()
+            self.last_tick = time.monotonic()
         elif isinstance(event, EarlyStoppingResult):
             self.early_stopping = event
         elif isinstance(event, RunFailed):
@@ -122,15 +124,16 @@ class RunState:
         return "running" if self.started is not None else "waiting"
 
     def elapsed_s(self) -> float:
-        """Seconds since training began: the log's own clock once epochs have ended."""
+        """Seconds since training began: the log's clock at the last epoch, plus, for a run being
+        trained or watched now, the time since that epoch arrived."""
         if self.finished is not None:
             return self.finished.wall_time_s
         base = self.epochs[-1].elapsed_s if self.epochs else 0.0
-        return max(base, time.monotonic() - self.t0) if self.running else base
+        return base + (time.monotonic() - self.last_tick) if self.running and self.live else base
 
     def eta_s(self) -> Optional[float]:
         """Seconds left if every epoch runs, from the mean epoch time so far."""
-        if not self.epochs or not self.running:
+        if not self.epochs or not self.running or not self.live:
             return None
         per_epoch = self.epochs[-1].elapsed_s / len(self.epochs)
         done = len(self.epochs) + (self.current_step / self.steps_per_epoch if self.steps_per_epoch else 0)

@@ -9,36 +9,29 @@ from __future__ import annotations
 import asyncio
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Optional
+from typing import Iterable, Optional
 
 from textual import on, work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from ..events import RunStarted
 from ..runlog import default_runs_dir
 from ..spec import Preset
+from .base import MonitorApp
 from .messages import TrainingEvent
 from .screens.builder import BuilderScreen
 
-if TYPE_CHECKING:
-    from .screens.monitor import MonitorScreen
 
-REDRAW_INTERVAL_S = 0.1  # at most ten redraws a second, however fast batches come
-
-
-class TrainerApp(App):
+class TrainerApp(MonitorApp):
     """Build a model, train it, watch it."""
 
-    CSS_PATH = "app.tcss"
-    TITLE = "tui-trainer"
     BINDINGS = [
         Binding("t", "train", "Train"),
+        Binding("c", "cancel", "Cancel"),
         Binding("m", "show_monitor", "Monitor"),
-        Binding("b", "show_builder", "Builder", show=False),  # shown on the monitor screen
-        Binding("c", "cancel", "Cancel", show=False),  # shown on the monitor screen
+        Binding("b", "show_builder", "Builder"),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -48,40 +41,38 @@ class TrainerApp(App):
         self.source = source
         self.runs_dir = Path(runs_dir) if runs_dir else default_runs_dir()
         self._cancel = threading.Event()
-        self._run_token = 0
-        self._dirty = False
         self.last_result = None  # the engine's RunResult of the last finished run
-        self._monitor: Optional["MonitorScreen"] = None
 
     # -- screens ----------------------------------------------------------------------------------
 
-    @property
-    def monitor(self) -> "MonitorScreen":
-        """The monitor screen, made on first use: its charts pull in plotext and numpy, which the
-        first frame does not need."""
-        if self._monitor is None:
-            from .screens.monitor import MonitorScreen
-
-            self._monitor = MonitorScreen()
-            self.install_screen(self._monitor, "monitor")
-        return self._monitor
-
     def on_mount(self) -> None:
-        # Kept as attributes: timers and late worker messages may still ask for them while the app shuts down.
+        super().on_mount()
+        # Kept as an attribute: timers and late worker messages may still ask for it while the app shuts down.
         self.builder = BuilderScreen(self.preset, self.source)
         self.install_screen(self.builder, "builder")
         self.push_screen("builder")
         self.sub_title = self.preset.name
-        self.set_interval(REDRAW_INTERVAL_S, self._redraw)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
+        # Keep the footer short (80 columns): show only what makes sense where the user is.
+        if action == "cancel":
+            return self.training
+        if action == "show_builder":
+            return self.screen is not self.builder
+        if action == "show_monitor":
+            return self._monitor is None or self.screen is not self._monitor
+        return True
 
     def action_show_builder(self) -> None:
         if self.screen is not self.builder:
             self.switch_screen("builder")
+            self.refresh_bindings()
 
     def action_show_monitor(self) -> None:
         if self.screen is not self.monitor:
             self.switch_screen("monitor")
             self.monitor.refresh_view(force=True)
+            self.refresh_bindings()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -107,12 +98,11 @@ class TrainerApp(App):
                         title="Can't train yet")
             self.action_show_builder()
             return
-        self._run_token += 1
+        token = self.new_run()
         self._cancel = threading.Event()
-        self.monitor.reset()
         self.action_show_monitor()
         self.sub_title = f"{preset.name} · starting"
-        self._train(preset, self._run_token, self._cancel)
+        self._train(preset, token, self._cancel)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="training")
     def _train(self, preset: Preset, token: int, cancel: threading.Event):
@@ -130,21 +120,6 @@ class TrainerApp(App):
         self._cancel.set()
         self.notify("Cancelling after the current batch...")
 
-    @on(TrainingEvent)
-    def _on_training_event(self, message: TrainingEvent) -> None:
-        if message.run_token != self._run_token:
-            return
-        self.monitor.state.apply(message.event)
-        if isinstance(message.event, RunStarted):
-            self.sub_title = f"{message.event.preset_name} · {message.event.device}"
-        self._dirty = True
-
-    def _redraw(self) -> None:
-        monitor = self._monitor
-        if monitor is not None and (self._dirty or monitor.state.running):
-            self._dirty = False
-            monitor.refresh_view()
-
     @on(BuilderScreen.TrainRequested)
     def _on_train_requested(self) -> None:
         self.action_train()
@@ -152,6 +127,7 @@ class TrainerApp(App):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "training":
             return
+        self.refresh_bindings()
         if event.state == WorkerState.ERROR:
             error = event.worker.error
             from ..data import DataError

@@ -15,16 +15,11 @@ from ..widgets.status import EarlyStopBanner, ErrorPanel, ProgressLine
 class MonitorScreen(Screen):
     """Draws one RunState; the app feeds it events, live or from a log."""
 
-    BINDINGS = [
-        ("b", "app.show_builder", "Builder"),
-        ("t", "app.train", "Train"),
-        ("c", "app.cancel", "Cancel"),
-    ]
-
     def __init__(self) -> None:
         super().__init__(id="monitor")
         self.state = RunState()
         self.error: str | None = None  # why the last run could not start or failed
+        self.note = ""
         self._drawn_version = -1
 
     def compose(self) -> ComposeResult:
@@ -51,6 +46,11 @@ class MonitorScreen(Screen):
     def on_mount(self) -> None:
         self.refresh_view(force=True)
 
+    def set_note(self, note: str) -> None:
+        """A word on where the events come from (replay, watch), after the run's name."""
+        self.note = note
+        self.refresh_view(force=True)
+
     def show_error(self, message: str) -> None:
         self.error = message
         self.refresh_view(force=True)
@@ -64,6 +64,8 @@ class MonitorScreen(Screen):
         with self.app.batch_update():
             s = state.started
             title = f"{s.preset_name}  ·  {s.run_id}" if s else "No run yet"
+            if self.note:
+                title += f"  ·  {self.note}"
             self.query_one("#run-title", Static).update(title)
             self.query_one(ProgressLine).update_from(state)
             self.query_one(EarlyStopBanner).update_from(state)

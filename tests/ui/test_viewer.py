@@ -1,0 +1,138 @@
+"""Replay and watch: the monitor fed from a run log, through the live path."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tui_trainer.runlog import load_run
+from tui_trainer.ui.viewer import ReplayApp, WatchApp
+from tui_trainer.ui.widgets.charts import EpochChart
+from tui_trainer.ui.widgets.status import EarlyStopBanner
+
+from .conftest import RECORDINGS, recorded
+
+VERDICTS = {
+    "early_stopped": "Early stopping at epoch 33: val_loss did not improve for 5 epochs; weights restored from epoch 28",
+    "completed": "All 6 epochs ran without early stopping; weights restored from epoch 6",
+    "no_restore": "Early stopping at epoch 33: val_loss did not improve for 5 epochs; weights not restored",
+    "cancelled": "Cancelled by the user at epoch 9; Keras still restored the weights of epoch 8",
+}
+
+
+def banner(app) -> str:
+    return str(app.screen.query_one(EarlyStopBanner).render())
+
+
+def title(app) -> str:
+    return str(app.screen.query_one("#run-title").render())
+
+
+async def until(pilot, predicate, timeout=30.0):
+    end = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < end, "timed out"
+        await pilot.pause(0.05)
+
+
+@pytest.mark.parametrize("name", list(VERDICTS))
+def test_replay_shows_the_live_verdict(name):
+    async def main():
+        app = ReplayApp(Path("run"), recorded(name), speed=0)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause(0.3)
+            assert banner(app).startswith(VERDICTS[name])
+            assert app.screen.query_one(EpochChart).plotted["val_loss"] == len(app.monitor.state.epochs)
+    asyncio.run(main())
+
+
+def test_replay_animates_pauses_steps_and_restarts():
+    async def main():
+        app = ReplayApp(Path("run"), recorded("early_stopped"), speed=20)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: len(app.monitor.state.epochs) >= 3)
+            await pilot.press("space")
+            await pilot.pause(0.2)
+            paused_at = len(app.monitor.state.epochs)
+            await pilot.pause(0.4)
+            assert len(app.monitor.state.epochs) == paused_at and "paused" in title(app)
+            await pilot.press("n")
+            await until(pilot, lambda: len(app.monitor.state.epochs) == paused_at + 1)
+            await pilot.pause(0.3)
+            assert len(app.monitor.state.epochs) == paused_at + 1  # one epoch, then paused again
+            await pilot.press("r")
+            await pilot.press("space")
+            await until(pilot, lambda: app.monitor.state.finished is not None)
+            await pilot.pause(0.2)
+            assert len(app.monitor.state.epochs) == 33 and banner(app).startswith(VERDICTS["early_stopped"])
+            assert "replay finished" in title(app)
+    asyncio.run(main())
+
+
+def test_watch_follows_a_file_being_written_then_finishes(tmp_path):
+    run_dir = tmp_path / "r1"
+    run_dir.mkdir()
+    data = (RECORDINGS / "early_stopped.jsonl").read_bytes()
+    stop = threading.Event()
+
+    def writer():
+        # append in uneven pieces, cutting lines mid-way, as a writer being flushed would
+        with open(run_dir / "events.jsonl", "ab") as fh:
+            for i in range(0, len(data), 997):
+                if stop.is_set():
+                    return
+                fh.write(data[i:i + 997])
+                fh.flush()
+                time.sleep(0.01)
+
+    async def main():
+        app = WatchApp(run_dir, poll_s=0.05)
+        async with app.run_test(size=(100, 30)) as pilot:
+            t = threading.Thread(target=writer)
+            t.start()
+            try:
+                await until(pilot, lambda: 0 < len(app.monitor.state.epochs) < 33)  # seen mid-run
+                await until(pilot, lambda: app.monitor.state.finished is not None)
+            finally:
+                stop.set()
+                t.join()
+            await pilot.pause(0.3)
+            assert len(app.monitor.state.epochs) == 33
+            assert banner(app).startswith(VERDICTS["early_stopped"])
+            assert "finished: early_stopped" in title(app)
+            assert app.problems == []  # cut lines were waited for, not reported
+    asyncio.run(main())
+
+
+def test_watch_says_when_the_writer_died(tmp_path):
+    run_dir = tmp_path / "r1"
+    run_dir.mkdir()
+    lines = (RECORDINGS / "early_stopped.jsonl").read_text().splitlines(keepends=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    started = json.loads(lines[0])
+    started.update(host=socket.gethostname(), pid=int(dead.stdout))
+    (run_dir / "events.jsonl").write_text(json.dumps(started) + "\n" + "".join(lines[1:40]))
+
+    async def main():
+        app = WatchApp(run_dir, poll_s=0.05)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: app.liveness == "gone")
+            await pilot.pause(0.2)
+            assert "process gone without finishing" in title(app)
+    asyncio.run(main())
+    assert load_run(run_dir).summary is None  # watching never writes to the run
+
+
+def test_replay_path_imports_no_tensorflow():
+    code = ("import sys, tui_trainer.ui.viewer, tui_trainer.runs, tui_trainer.export, tui_trainer.compare;"
+            "print(' '.join(sorted(sys.modules)))")
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
+    assert "tensorflow" not in loaded and "keras" not in loaded

@@ -1,0 +1,44 @@
+"""A run's per-epoch metrics as CSV, its summary as a dict."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from .events import EpochEnded
+from .runlog import LoadedRun, Summary
+
+
+def epochs_csv(run: LoadedRun) -> str:
+    """One row per epoch: the epoch (from 1), every logged metric, timing and early stopping's state."""
+    epochs = [e for e in run.events if isinstance(e, EpochEnded)]
+    metric_names: list[str] = []
+    for e in epochs:
+        metric_names += [k for k in e.metrics if k not in metric_names]
+    # loss first, each val_ column right after its training twin
+    metric_names.sort(key=lambda k: (k.removeprefix("val_") != "loss", k.removeprefix("val_"), k.startswith("val_")))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["epoch", *metric_names, "duration_s", "elapsed_s", "partial", "best_epoch", "wait"])
+    for e in epochs:
+        writer.writerow([e.epoch, *(_cell(e.metrics.get(k)) for k in metric_names), f"{e.duration_s:.4f}",
+                         f"{e.elapsed_s:.4f}", int(e.partial), _cell(e.best_epoch), _cell(e.wait)])
+    return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    return "" if value is None else repr(value) if isinstance(value, float) else value
+
+
+def summary_dict(run: LoadedRun) -> dict[str, Any]:
+    """summary.json when the run finished; otherwise the same fields rebuilt from its events."""
+    if run.summary is not None:
+        return run.summary
+    summary = Summary(run_id=run.dir.name)
+    for event in run.events:
+        summary.update(event)
+    data = summary.to_dict()
+    if data["status"] == "running":
+        data["status"] = "unfinished"  # no summary.json: still running, or killed
+    return data

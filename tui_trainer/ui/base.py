@@ -1,0 +1,71 @@
+"""What every app with a monitor screen shares: one path from an event to the screen.
+
+Live training, replay and watch all hand events to ``handle_event``; the
+monitor screen redraws from its RunState at most ten times a second.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+from textual import on
+from textual.app import App
+
+from ..events import Event, RunStarted
+from .messages import TrainingEvent
+
+if TYPE_CHECKING:
+    from .screens.monitor import MonitorScreen
+
+REDRAW_INTERVAL_S = 0.1  # at most ten redraws a second, however fast batches come
+
+
+class MonitorApp(App):
+    """An app that shows runs on a MonitorScreen."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "tui-trainer"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._run_token = 0
+        self._dirty = False
+        self._monitor: Optional["MonitorScreen"] = None
+
+    @property
+    def monitor(self) -> "MonitorScreen":
+        """The monitor screen, made on first use: its charts pull in plotext and numpy, which a
+        first frame without charts does not need."""
+        if self._monitor is None:
+            from .screens.monitor import MonitorScreen
+
+            self._monitor = MonitorScreen()
+            self.install_screen(self._monitor, "monitor")
+        return self._monitor
+
+    def on_mount(self) -> None:
+        self.set_interval(REDRAW_INTERVAL_S, self._redraw)
+
+    def new_run(self) -> int:
+        """Forget the shown run; returns the token that events of the next run must carry."""
+        self._run_token += 1
+        self.monitor.reset()
+        return self._run_token
+
+    def handle_event(self, event: Event) -> None:
+        """Fold one event into the monitor's state; the next tick redraws."""
+        self.monitor.state.apply(event)
+        if isinstance(event, RunStarted):
+            self.sub_title = f"{event.preset_name} · {event.device}"
+        self._dirty = True
+
+    @on(TrainingEvent)
+    def _on_training_event(self, message: TrainingEvent) -> None:
+        if message.run_token == self._run_token:  # a late event of an older run must not leak in
+            self.handle_event(message.event)
+
+    def _redraw(self) -> None:
+        monitor = self._monitor
+        if monitor is not None and (self._dirty or monitor.state.running):
+            self._dirty = False
+            monitor.refresh_view()

@@ -1,0 +1,174 @@
+"""Replay a recorded run, or watch one another process is still writing.
+
+Both feed the monitor screen through ``MonitorApp.handle_event``, the path
+live training takes, so a replayed run looks exactly like the live one did.
+Nothing here imports TensorFlow, and nothing here writes to the run folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Optional
+
+from textual import work
+from textual.binding import Binding
+
+from ..events import EpochEnded, Event
+from ..runlog import EVENTS, parse_line
+from ..runs import liveness
+from .base import MonitorApp
+
+POLL_S = 0.2  # how often `watch` looks for new lines
+
+
+class ReplayApp(MonitorApp):
+    """The monitor screen fed from a run's events.jsonl.
+
+    Args:
+        run_dir: the run folder.
+        events: its events, already read (the CLI reads them to report problems before the app opens).
+        speed: epochs a second; 0 shows the whole run at once.
+        problems: warnings from reading the log, shown as notifications.
+    """
+
+    BINDINGS = [
+        Binding("space", "pause", "Pause/resume"),
+        Binding("n", "step", "Step epoch"),
+        Binding("r", "restart", "Restart"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, run_dir: Path, events: list[Event], speed: float = 0.0, problems: Optional[list[str]] = None):
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.events = events
+        self.speed = speed
+        self.problems = problems or []
+        self.paused = False
+        self._step = asyncio.Event()
+        self.position = 0  # events shown so far
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.push_screen(self.monitor)
+        for problem in self.problems:
+            self.notify(problem, severity="warning", timeout=10)
+        self.action_restart()
+
+    def action_restart(self) -> None:
+        token = self.new_run()
+        self.monitor.state.live = False
+        self.position = 0
+        self._note()
+        self._feed(token)
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        self._note()
+
+    def action_step(self) -> None:
+        """Show the next epoch, then stay paused."""
+        self.paused = True
+        self._step.set()
+        self._note()
+
+    def _note(self, extra: str = "") -> None:
+        done = self.position >= len(self.events)
+        state = "replay finished" if done else ("paused: space resumes, n steps" if self.paused else
+                                                  f"replaying at {self.speed:g} epochs/s")
+        self.monitor.set_note(f"{state}{extra}")
+
+    @work(exclusive=True, group="feed")
+    async def _feed(self, token: int) -> None:
+        if self.speed <= 0:
+            for event in self.events:
+                self.handle_event(event)
+            self.position = len(self.events)
+            self._finish_note()
+            return
+        while self.position < len(self.events):
+            if token != self._run_token:
+                return
+            if self.paused and not self._step.is_set():
+                await asyncio.sleep(0.05)
+                continue
+            event = self.events[self.position]
+            self.position += 1
+            self.handle_event(event)
+            if isinstance(event, EpochEnded):
+                if self._step.is_set():
+                    self._step.clear()
+                    self._note()
+                    continue
+                await asyncio.sleep(1.0 / self.speed)
+        self._finish_note()
+
+    def _finish_note(self) -> None:
+        state = self.monitor.state
+        if state.finished is None and state.started is not None:
+            self.monitor.set_note(
+                f"the log ends at epoch {len(state.epochs)} without a finish: the run was killed, or is still "
+                "being written (try `tui-trainer watch`)"
+            )
+        else:
+            self._note()
+
+
+class WatchApp(MonitorApp):
+    """Follow a run's events.jsonl as another process appends to it.
+
+    A line still being written (no newline yet) is waited for, not an error.
+    Shows whether the writer is running, finished, or gone without finishing.
+    """
+
+    BINDINGS = [Binding("q", "quit", "Quit")]
+
+    def __init__(self, run_dir: Path, poll_s: float = POLL_S):
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.poll_s = poll_s
+        self.problems: list[str] = []
+        self.liveness = "waiting"
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.push_screen(self.monitor)
+        self.monitor.set_note(f"watching {self.run_dir}")
+        self._follow(self.new_run())
+
+    @work(exclusive=True, group="feed")
+    async def _follow(self, token: int) -> None:
+        path = self.run_dir / EVENTS
+        offset, pending, lineno = 0, b"", 0
+        while token == self._run_token:
+            try:
+                with open(path, "rb") as fh:
+                    fh.seek(offset)
+                    data = fh.read()
+            except FileNotFoundError:
+                data = b""
+            offset += len(data)
+            lines = (pending + data).split(b"\n")
+            pending = lines.pop()  # no newline yet: the writer is mid-line
+            for raw in lines:
+                lineno += 1
+                event = parse_line(raw, lineno, path, self.problems)
+                if event is not None:
+                    self.handle_event(event)
+            while self.problems:
+                self.notify(self.problems.pop(0), severity="warning", timeout=10)
+            state = self.monitor.state
+            self.liveness = liveness(state, self.run_dir) if state.started else "waiting"
+            if self.liveness == "finished":
+                self.monitor.set_note(f"finished: {state.status}")
+                return
+            if self.liveness == "gone":
+                state.live = False  # nothing more will come: stop the clock and the estimate
+                self.monitor.set_note(f"process gone without finishing, after epoch {len(state.epochs)}")
+                return
+            epochs = f", epoch {state.current_epoch}" if state.current_epoch else ""
+            what = {"running": "running", "stalled": "no news for a long time (another host?)",
+                    "waiting": "waiting for the run to start"}[self.liveness]
+            self.monitor.set_note(f"watching: {what}{epochs}")
+            await asyncio.sleep(self.poll_s)
