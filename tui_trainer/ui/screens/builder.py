@@ -361,6 +361,8 @@ class BuilderScreen(Screen):
             return widget.value.strip() or None
         return _number(widget.value, field.kind)
 
+    _refresh_pending = False
+
     def on_mount(self) -> None:
         self._refresh()
 
@@ -592,6 +594,14 @@ class BuilderScreen(Screen):
     @on(Select.Changed, ".form-field")
     @on(Switch.Changed, ".form-field")
     def _on_edit(self) -> None:
+        # Coalesced: mounting the form fires a Changed per field, and a paste fires several;
+        # validating and redrawing once for all of them keeps the first frame fast.
+        if not self._refresh_pending:
+            self._refresh_pending = True
+            self.call_later(self._coalesced_refresh)
+
+    def _coalesced_refresh(self) -> None:
+        self._refresh_pending = False
         self._refresh()
 
     @on(Input.Submitted, ".form-field")

@@ -1,0 +1,308 @@
+"""Every benchmark figure in one run: `python bench/run.py [--quick]`.
+
+Prints one line per figure (name, measured, target, met?) and writes the same to
+bench/results.json. Training figures are ratios of runs interleaved in this one
+process, so a noisy shared machine moves both sides alike; none of this is a
+timed test in the suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import numpy as np  # noqa: E402
+
+RESULTS: list[dict] = []
+
+
+def record(name: str, value: float, target: str, met: bool | None, unit: str = "", note: str = "") -> None:
+    row = {"figure": name, "value": round(value, 4), "unit": unit, "target": target,
+           "met": met, "note": note}
+    RESULTS.append(row)
+    verdict = {True: "met", False: "MISSED", None: "report"}[met]
+    print(f"{name:<44} {value:>10.3f} {unit:<6} target {target:<10} {verdict}  {note}", flush=True)
+
+
+# --- training overhead ------------------------------------------------------------------------------
+
+
+def synthetic_mnist(n: int):
+    """MNIST-shaped data: n x 28 x 28 uint8 images, labels 0..9 (random: the cost is what matters)."""
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n).astype(np.int64)
+
+
+def write_npz(folder: Path, n: int) -> Path:
+    x, y = synthetic_mnist(n)
+    xt, yt = synthetic_mnist(max(n // 6, 100))
+    path = folder / "mnist-synthetic.npz"
+    np.savez(path, x_train=x, y_train=y, x_test=xt, y_test=yt)
+    return path
+
+
+def bench_preset(npz: Path, epochs: int = 2, gradients: bool = False):
+    from tui_trainer import presets
+
+    seed_mnist, _ = presets.load("seed-mnist")
+    raw = seed_mnist.model_dump(mode="json")
+    raw["data"]["path"] = str(npz)
+    raw["training"]["epochs"] = epochs
+    raw["early_stopping"]["patience"] = 100  # the same epochs on every run
+    if gradients:
+        raw.setdefault("diagnostics", {})["gradient_norms"] = True
+    return seed_mnist.model_validate(raw)
+
+
+def plain_fit(preset, data) -> float:
+    """What the engine does, minus the monitor: same seeding, model, callbacks, evaluate and save."""
+    import keras
+    import tensorflow as tf
+
+    from tui_trainer.model import build_model, compile_model
+
+    t0 = time.perf_counter()
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(preset.seed)
+    tf.config.experimental.enable_op_determinism()
+    model = build_model(preset, data.input_shape, data.num_classes)
+    compile_model(model, preset)
+    es = preset.early_stopping
+    early = keras.callbacks.EarlyStopping(monitor=es.monitor, patience=es.patience, min_delta=es.min_delta,
+                                          restore_best_weights=es.restore_best_weights, verbose=0)
+    model.fit(data.x_train, data.y_train, batch_size=preset.training.batch_size, epochs=preset.training.epochs,
+              validation_split=preset.data.validation_split, callbacks=[early], verbose=0, shuffle=True)
+    model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0)
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save(Path(tmp) / "model.keras")
+    return time.perf_counter() - t0
+
+
+def engine_fit(preset, data, runs: Path) -> float:
+    from tui_trainer.engine import train
+
+    t0 = time.perf_counter()
+    train(preset, runs_dir=runs, data=data)
+    return time.perf_counter() - t0
+
+
+def app_fit(preset, runs: Path) -> float:
+    """The engine inside the app's training worker, charts redrawing, under App.run_test()."""
+    from tui_trainer.ui.app import TrainerApp
+
+    result = {}
+
+    async def main():
+        app = TrainerApp(preset, None, runs)
+        async with app.run_test(size=(120, 36)) as pilot:
+            t0 = time.perf_counter()
+            await pilot.press("t")
+            while app.last_result is None and not app.monitor.error:
+                await pilot.pause(0.05)
+            result["s"] = time.perf_counter() - t0
+            assert app.monitor.state.status in ("completed", "early_stopped"), app.monitor.error
+
+    asyncio.run(main())
+    return result["s"]
+
+
+def median_ratio(pairs: list[tuple[float, float]]) -> float:
+    return statistics.median(b / a for a, b in pairs)
+
+
+def training_figures(quick: bool, tmp: Path) -> None:
+    from tui_trainer.data import load_dataset
+    from tui_trainer.spec import Preset
+
+    n = 20_000 if quick else 60_000
+    repeats = 2 if quick else 3
+    npz = write_npz(tmp, n)
+    preset = bench_preset(npz)
+    data = load_dataset(preset.data)  # cached: the app's worker gets the same arrays
+    runs = tmp / "runs"
+    plain_fit(preset, data)  # warm-up: graph tracing, thread pools
+    pairs_engine, pairs_app, pairs_grad = [], [], []
+    has_gradients = "diagnostics" in Preset.model_fields
+    grad_preset = bench_preset(npz, gradients=True) if has_gradients else None
+    for _ in range(repeats):
+        base = plain_fit(preset, data)
+        pairs_engine.append((base, engine_fit(preset, data, runs)))
+        base = plain_fit(preset, data)
+        pairs_app.append((base, app_fit(preset, runs)))
+        if grad_preset is not None:
+            base = engine_fit(preset, data, runs)
+            pairs_grad.append((base, engine_fit(grad_preset, data, runs)))
+    note = f"{n:,} samples, 2 epochs, batch 32, {repeats} interleaved pairs"
+    r = median_ratio(pairs_engine)
+    record("training overhead of the monitor", r, "<= 1.03", r <= 1.03, "x", note)
+    r = median_ratio(pairs_app)
+    record("overhead with the app attached", r, "<= 1.05", r <= 1.05, "x", note)
+    if pairs_grad:
+        r = median_ratio(pairs_grad)
+        record("gradient-norm diagnostics overhead", r, "<= 1.05", r <= 1.05, "x", note + " (engine vs engine)")
+    run_dirs = sorted(p for p in runs.iterdir() if p.is_dir())
+    size = (run_dirs[-1] / "events.jsonl").stat().st_size
+    from tui_trainer.events import BatchLosses
+    from tui_trainer.runlog import iter_events
+
+    batches = sum(len(e.losses) for e in iter_events(run_dirs[-1] / "events.jsonl") if isinstance(e, BatchLosses))
+    record("run log size", size / batches, "report", None, "B/batch", f"{batches:,} batch records, whole log")
+    end_to_end(npz, preset, tmp, repeats)
+
+
+def end_to_end(npz: Path, preset, tmp: Path, repeats: int) -> None:
+    """`tui-trainer train` against a plain Keras script doing the same work, both importing TensorFlow."""
+    from tui_trainer.spec import save_preset_file
+
+    preset_file = save_preset_file(preset, tmp / "bench.toml")
+    script = tmp / "plain.py"
+    script.write_text(textwrap.dedent(f"""
+        import os
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        import numpy as np, keras, tensorflow as tf
+        d = np.load({str(npz)!r})
+        x = d["x_train"].reshape(len(d["x_train"]), -1).astype("float32") / 255.0
+        xt = d["x_test"].reshape(len(d["x_test"]), -1).astype("float32") / 255.0
+        keras.utils.set_random_seed(42)
+        tf.config.experimental.enable_op_determinism()
+        model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(128, activation="relu"),
+                                  keras.layers.Dense(10, activation="softmax")])
+        model.compile(keras.optimizers.Adam(0.001), "sparse_categorical_crossentropy", ["accuracy"])
+        es = keras.callbacks.EarlyStopping(monitor="val_loss", patience=100, restore_best_weights=True)
+        model.fit(x, d["y_train"], batch_size=32, epochs=2, validation_split=0.1, callbacks=[es], verbose=0)
+        print(model.evaluate(xt, d["y_test"], verbose=0))
+        model.save({str(tmp / "plain.keras")!r})
+    """))
+    exe = shutil.which("tui-trainer")
+    ours = [exe] if exe else [sys.executable, "-m", "tui_trainer"]
+    pairs = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, str(script)], check=True, capture_output=True)
+        plain = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        subprocess.run([*ours, "train", str(preset_file), "--runs-dir", str(tmp / "e2e")], check=True,
+                       capture_output=True)
+        pairs.append((plain, time.perf_counter() - t0))
+    r = median_ratio(pairs)
+    record("end-to-end `tui-trainer train`", r, "<= 1.10", r <= 1.10, "x",
+           f"vs a plain Keras script, {repeats} interleaved pairs, TF import included")
+
+
+# --- UI figures ----------------------------------------------------------------------------------
+
+
+def ui_figures(quick: bool, tmp: Path) -> None:
+    from bench_charts import best_ms, build, series
+    from bench_runlog import write_log
+    from bench_startup import first_frame_s
+
+    from tui_trainer.decimate import minmax_decimate
+
+    exe = shutil.which("tui-trainer")
+    cmd = [exe] if exe else [sys.executable, "-m", "tui_trainer"]
+    launches = 3 if quick else 5
+    first_frame_s(cmd, str(tmp))
+    t = statistics.median(first_frame_s(cmd, str(tmp)) for _ in range(launches))
+    record("first frame of the app", t, "<= 0.5 s", t <= 0.5, "s", f"median of {launches} launches in a pty")
+
+    big = write_log(tmp / "replay-1e6", 1_000_000)
+    replay_cmd = [*cmd, "replay", str(big)]
+    first_frame_s(replay_cmd, str(tmp), mark=b"All 100 epochs ran")
+    t = statistics.median(first_frame_s(replay_cmd, str(tmp), mark=b"All 100 epochs ran") for _ in range(3))
+    record("first frame of replay (1e6 batches)", t, "<= 1.0 s", t <= 1.0, "s",
+           "process start to the verdict drawn, median of 3")
+    size = (big / "events.jsonl").stat().st_size
+    record("run log size (synthetic 1e6 run)", size / 1e6, "report", None, "B/batch", "chunks of 200 losses")
+
+    for n in (1_000, 10_000, 100_000, 1_000_000):
+        x, y = series(n)
+        ms = best_ms(lambda: build(*minmax_decimate(y, 100, x=x)), repeat=5)
+        record(f"chart redraw, {n:,} points", ms, "<= 20 ms", ms <= 20, "ms",
+               "decimate + plotext build at 100x25")
+    if not quick:
+        x, y = series(100_000)
+        ms = best_ms(lambda: build(x, y), repeat=1)
+        record("plain plotext figure, 100,000 points", ms, "report", None, "ms", "no decimation, for comparison")
+    memory_figure()
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def memory_figure() -> None:
+    """The app's resident memory after streaming 1e6 batch losses through its event path."""
+    from tui_trainer.events import BatchLosses, EpochEnded, RunStarted
+    from tui_trainer.ui.viewer import ReplayApp
+
+    out = {}
+
+    async def main():
+        app = ReplayApp(Path("bench"), [], speed=0)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.pause(0.3)
+            app.monitor.refresh_view(force=True)
+            await pilot.pause(0.3)
+            before = rss_mb()
+            steps = 10_000
+            app.handle_event(RunStarted(run_id="m", run_dir="-", preset_name="m", preset={}, seed=0, device="CPU",
+                                        dataset="-", data_source="-", n_train=1, n_val=0, n_test=0,
+                                        input_shape=(1,), num_classes=2, layers=(), params_total=0, epochs=100,
+                                        batch_size=32, steps_per_epoch=steps, monitor=None, patience=None,
+                                        started_at="-"))
+            rng = np.random.default_rng(0)
+            for epoch in range(1, 101):
+                for first in range(1, steps + 1, 100):
+                    app.handle_event(BatchLosses(epoch=epoch, first_step=first,
+                                                 losses=tuple(rng.random(100).tolist()), steps_per_epoch=steps))
+                app.handle_event(EpochEnded(epoch=epoch, metrics={"loss": 1.0, "val_loss": 1.0}, duration_s=1,
+                                            elapsed_s=epoch))
+                await pilot.pause(0)  # let the redraw timer run, as it would live
+            await pilot.pause(0.5)
+            out["delta"] = rss_mb() - before
+
+    asyncio.run(main())
+    record("memory after 1e6 batch events", out["delta"], "<= +60 MB", out["delta"] <= 60, "MB", "app RSS delta")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Run every benchmark and write bench/results.json.")
+    parser.add_argument("--quick", action="store_true", help="smaller data, fewer repeats (a few minutes)")
+    parser.add_argument("--only", choices=["training", "ui"], help="run one group")
+    args = parser.parse_args()
+    started = time.time()
+    print(f"machine: {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.only in (None, "ui"):
+            ui_figures(args.quick, Path(tmp))
+        if args.only in (None, "training"):
+            training_figures(args.quick, Path(tmp))
+    out = {"machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+           "quick": args.quick, "seconds": round(time.time() - started), "figures": RESULTS}
+    (HERE / "results.json").write_text(json.dumps(out, indent=2) + "\n")
+    missed = [r["figure"] for r in RESULTS if r["met"] is False]
+    print(f"\n{len(RESULTS)} figures in {time.time() - started:.0f} s; missed: {', '.join(missed) or 'none'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
