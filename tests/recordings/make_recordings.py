@@ -36,6 +36,11 @@ def main() -> None:
     raw["early_stopping"]["restore_best_weights"] = False
     record("no_restore", digits.model_validate(raw))  # fired, not restored
 
+    raw = digits.model_dump(mode="json")
+    raw["layers"] = [{"type": "dense", "units": 64, "activation": "sigmoid"}] * 8 + [
+        {"type": "dense", "units": 10, "activation": "softmax"}]
+    record("sigmoid_x8", digits.model_validate(raw))  # deep sigmoid, for compare: the lesson's bad case
+
     cancel = threading.Event()
     record("cancelled", digits, sink=lambda e: isinstance(e, EpochEnded) and e.epoch == 8 and cancel.set(),
            cancel=cancel)

@@ -43,7 +43,8 @@ def test_recorded_runs_show_the_same_verdict_as_the_cli(name, start):
         digits, path = presets.load("digits")
         app = TrainerApp(digits, path)
         async with app.run_test(size=(100, 30)) as pilot:
-            await pilot.press("m")
+            app.action_show_monitor()  # m is hidden until there is a run to show
+            await pilot.pause()
             feed(app, recorded(name))
             await pilot.pause(0.3)
             banner = app.screen.query_one(EarlyStopBanner)
@@ -157,3 +158,29 @@ async def _until(pilot, predicate, timeout=60.0):
         if loop.time() > end:
             raise AssertionError("timed out waiting")
         await pilot.pause(0.05)
+
+
+def test_runs_screen_opens_a_recorded_run_in_the_monitor(tmp_path):
+    import shutil
+
+    from .conftest import RECORDINGS
+
+    runs = tmp_path / "runs"
+    for name in ("early_stopped", "completed"):
+        (runs / f"20260101-00000{len(name) % 10}-{name}").mkdir(parents=True)
+    for d, name in zip(sorted(runs.iterdir()), ("completed", "early_stopped")):
+        shutil.copy(RECORDINGS / f"{name}.jsonl", d / "events.jsonl")
+
+    async def main():
+        digits, path = presets.load("digits")
+        app = TrainerApp(digits, path, runs)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("r")
+            await pilot.pause(0.2)
+            assert type(app.screen).__name__ == "RunsScreen"
+            await pilot.press("enter")  # newest first: the early_stopped run
+            await pilot.pause(0.3)
+            assert app.screen.id == "monitor"
+            assert text_of(app.screen.query_one(EarlyStopBanner)).startswith("Early stopping at epoch 33")
+            assert "recorded run" in str(app.screen.query_one("#run-title").render())
+    run(main())

@@ -22,7 +22,8 @@ def make_app():
 def replay(name):
     async def run_before(pilot):
         app = pilot.app
-        await pilot.press("m")
+        app.action_show_monitor()  # m is hidden until there is a run to show
+        await pilot.pause()
         for e in recorded(name):
             app.post_message(TrainingEvent(e, app._run_token))
         await pilot.pause(0.3)

@@ -32,6 +32,7 @@ class TrainerApp(MonitorApp):
         Binding("c", "cancel", "Cancel"),
         Binding("m", "show_monitor", "Monitor"),
         Binding("b", "show_builder", "Builder"),
+        Binding("r", "show_runs", "Runs"),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -59,8 +60,8 @@ class TrainerApp(MonitorApp):
             return self.training
         if action == "show_builder":
             return self.screen is not self.builder
-        if action == "show_monitor":
-            return self._monitor is None or self.screen is not self._monitor
+        if action == "show_monitor":  # nothing to show before the first run
+            return self._monitor is not None and self.screen is not self._monitor
         return True
 
     def action_show_builder(self) -> None:
@@ -74,12 +75,43 @@ class TrainerApp(MonitorApp):
             self.monitor.refresh_view(force=True)
             self.refresh_bindings()
 
+    def action_show_runs(self) -> None:
+        """Browse recorded runs: open one in the monitor, mark several and compare them."""
+        from .screens.runs import RunsScreen
+
+        if not isinstance(self.screen, RunsScreen):
+            self.push_screen(RunsScreen(self.runs_dir))
+
+    def on_runs_screen_open_run(self, message) -> None:
+        """Show a recorded run in the monitor, through the same path live events take."""
+        from ..runlog import RunLogError, load_run
+
+        try:
+            run = load_run(message.path)
+        except RunLogError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        if self.training:
+            self.notify("A run is training; the monitor shows it. Cancel it (c) to open another.",
+                        severity="warning")
+            return
+        self.pop_screen()
+        self.new_run()
+        self.monitor.state.live = False
+        for event in run.events:
+            self.handle_event(event)
+        for problem in run.warnings:
+            self.notify(problem, severity="warning")
+        self.monitor.set_note("recorded run")
+        self.action_show_monitor()
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Train", "Train the model in the builder (t)", self.action_train)
         yield SystemCommand("Cancel training", "Stop at the next batch (c)", self.action_cancel)
         yield SystemCommand("Show builder", "Edit layers, data and early stopping (b)", self.action_show_builder)
         yield SystemCommand("Show monitor", "Charts of the current or last run (m)", self.action_show_monitor)
+        yield SystemCommand("Runs", "Browse recorded runs, open or compare them (r)", self.action_show_runs)
 
     # -- training ---------------------------------------------------------------------------------
 

@@ -40,11 +40,13 @@ class MonitorScreen(Screen):
         """Start over for a new run."""
         self.state = RunState()
         self.error = None
+        self.note = ""
         self._drawn_version = -1
         self.refresh_view(force=True)
 
     def on_mount(self) -> None:
-        self.refresh_view(force=True)
+        # Events may have arrived before the screen was first shown (a recorded run, a fast start).
+        self.call_after_refresh(self.refresh_view, True)
 
     def set_note(self, note: str) -> None:
         """A word on where the events come from (replay, watch), after the run's name."""

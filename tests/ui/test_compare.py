@@ -1,0 +1,325 @@
+"""The compare and runs screens, driven with Pilot over run folders made from the recordings.
+
+Async Textual tests run through ``asyncio.run`` inside plain test functions
+(no pytest-asyncio here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from textual.app import App
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from tui_trainer.compare import ComparedRun, load_runs
+from tui_trainer.events import EarlyStoppingResult, EpochEnded, RunFinished
+from tui_trainer.runlog import LoadedRun
+from tui_trainer.runstate import RunState
+from tui_trainer.ui.compare_app import CompareApp
+from tui_trainer.ui.screens.compare import CompareChart, CompareScreen
+from tui_trainer.ui.screens.runs import RunsScreen
+
+from ..unit.test_compare import make_run_dir
+from .conftest import recorded
+
+SIZE = (110, 34)
+RELU, SIGMOID = "20260101-000000-relu", "20260101-000100-sigmoid"
+
+
+@pytest.fixture
+def runs_dir(tmp_path) -> Path:
+    root = tmp_path / "runs"
+    make_run_dir(root, RELU, "early_stopped")
+    make_run_dir(root, SIGMOID, "sigmoid_x8")
+    make_run_dir(root, "20260101-000200-completed", "completed")
+    return root
+
+
+def shown(widget) -> str:
+    return widget.render().plain
+
+
+def canvas(chart) -> str:
+    """The chart without its title line (the title explains the marks, so it holds a diamond too)."""
+    return "\n".join(shown(chart).splitlines()[1:])
+
+
+def cell_texts(table: DataTable, row_key: str) -> list[str]:
+    return [str(v) for v in table.get_row(row_key)]
+
+
+def run_app(app: App, check, size=SIZE) -> None:
+    async def main() -> None:
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            await check(app, pilot)
+
+    asyncio.run(main())
+
+
+# -- compare ------------------------------------------------------------------------------------------
+
+
+def test_compare_draws_both_runs_with_their_marks(runs_dir):
+    runs = load_runs([runs_dir / RELU, runs_dir / SIGMOID])
+
+    async def check(app, pilot):
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        chart = screen.query_one(CompareChart)
+        text = shown(chart)
+        # The legend names both runs.
+        assert chart.legend == [RELU, SIGMOID]
+        assert RELU in text and SIGMOID in text
+        # relu: stopped at 33, best (and restored) 28; sigmoid: never stopped, best 49.
+        assert chart.run_marks[RELU] == {"best": 28, "stop": 33}
+        assert chart.run_marks[SIGMOID] == {"best": 49}
+        assert chart.labels == ["stop 33"]
+        assert "stop 33" in text
+        assert canvas(chart).count("◆") == 2  # one best epoch per run
+        assert "val_loss per epoch" in text
+
+        table = screen.query_one("#compare-facts", DataTable)
+        headers = [str(c.label) for c in table.columns.values()]
+        assert headers[1:] == [f"━ {RELU}", f"━ {SIGMOID}"]
+        assert cell_texts(table, "stopped epoch") == ["stopped epoch", "33", "did not stop"]
+        assert cell_texts(table, "best epoch") == ["best epoch", "28", "49"]
+        assert cell_texts(table, "restored epoch") == ["restored epoch", "28", "49"]
+        assert cell_texts(table, "hidden layers") == ["hidden layers", "relu", "sigmoid x8"]
+        assert cell_texts(table, "test accuracy")[1] == "98.33%"
+
+    run_app(CompareApp(runs), check)
+
+
+def test_m_cycles_the_metric(runs_dir):
+    runs = load_runs([runs_dir / RELU, runs_dir / SIGMOID])
+
+    async def check(app, pilot):
+        chart = app.screen.query_one(CompareChart)
+        seen = [chart.metric]
+        for _ in range(4):
+            await pilot.press("m")
+            await pilot.pause()
+            seen.append(chart.metric)
+            assert f"{chart.metric} per epoch" in shown(chart)
+        assert seen == ["val_loss", "accuracy", "val_accuracy", "loss", "val_loss"]
+        assert app.screen.sub_title.endswith("val_loss")
+        # The marks follow the runs, whatever the metric: the best epoch's diamond sits on each curve.
+        await pilot.press("m")
+        await pilot.pause()
+        assert chart.metric == "accuracy"
+        assert chart.run_marks[RELU] == {"best": 28, "stop": 33}
+        assert canvas(chart).count("◆") == 2
+
+    run_app(CompareApp(runs), check)
+
+
+def test_compare_starts_on_the_metric_asked_for(runs_dir):
+    runs = load_runs([runs_dir / RELU, runs_dir / SIGMOID])
+
+    async def check(app, pilot):
+        assert app.screen.query_one(CompareChart).metric == "accuracy"
+
+    run_app(CompareApp(runs, "accuracy"), check)
+
+    async def check_unknown(app, pilot):
+        assert app.screen.query_one(CompareChart).metric == "loss"  # the first logged one
+
+    run_app(CompareApp(runs, "no_such_metric"), check_unknown)
+
+
+def test_compare_reads_at_80x24(runs_dir):
+    runs = load_runs([runs_dir / RELU, runs_dir / SIGMOID, runs_dir / "20260101-000200-completed"])
+
+    async def check(app, pilot):
+        chart = app.screen.query_one(CompareChart)
+        table = app.screen.query_one("#compare-facts", DataTable)
+        assert chart.size.height >= 8
+        assert chart.run_marks[RELU] == {"best": 28, "stop": 33}
+        assert "stop 33" in shown(chart)
+        # Every fact row is in view (the chart gives way, not the table).
+        assert table.size.height >= 1 + table.row_count
+        assert table.region.bottom <= 23
+
+    run_app(CompareApp(runs), check, size=(80, 24))
+
+
+def test_q_quits_the_compare_app(runs_dir):
+    runs = load_runs([runs_dir / RELU, runs_dir / SIGMOID])
+
+    async def check(app, pilot):
+        await pilot.press("escape")  # nothing to go back to: stays
+        await pilot.pause()
+        assert isinstance(app.screen, CompareScreen)
+        await pilot.press("q")
+        await pilot.pause()
+        assert app._exit  # App.exit() was called
+
+    run_app(CompareApp(runs), check)
+
+
+def synthetic_run(label: str, epochs: int) -> ComparedRun:
+    """A long run (more epochs than the chart has columns), built from events."""
+    events = [recorded("early_stopped")[0]]
+    for i in range(1, epochs + 1):
+        v = 1.0 / i + (0.3 if i % 97 == 0 else 0.0)  # a few spikes the decimation must keep
+        events.append(EpochEnded(epoch=i, metrics={"loss": v, "val_loss": v * 1.1}, duration_s=0.1,
+                                 elapsed_s=0.1 * i, best_epoch=i, best_value=v * 1.1, wait=0))
+    events.append(EarlyStoppingResult(monitor="val_loss", mode="min", patience=5, min_delta=0.0, baseline=None,
+                                      start_from_epoch=0, restore_best_weights=True, triggered=True,
+                                      stopped_epoch=epochs, best_epoch=epochs - 5, best_value=0.0,
+                                      restored=True, restored_epoch=epochs - 5))
+    events.append(RunFinished(status="early_stopped", epochs_run=epochs, test_metrics={}, wall_time_s=1.0))
+    state = RunState()
+    for e in events:
+        state.apply(e)
+    return ComparedRun(id=label, label=label, path=Path(label), run=LoadedRun(Path(label), events, None, []),
+                       state=state)
+
+
+def test_long_runs_are_decimated_to_the_plot_width():
+    runs = [synthetic_run("long-a", 3000), synthetic_run("long-b", 2000)]
+
+    async def check(app, pilot):
+        chart = app.screen.query_one(CompareChart)
+        width = chart.size.width
+        assert 0 < chart.plotted["long-a"] <= 2 * width
+        assert 0 < chart.plotted["long-b"] <= 2 * width
+        assert chart.run_marks["long-a"] == {"best": 2995, "stop": 3000}
+
+    run_app(CompareApp(runs), check)
+
+
+# -- runs ---------------------------------------------------------------------------------------------
+
+
+class RunsHost(App):
+    """The runs screen as the trainer app would show it: pushed over another screen."""
+
+    def __init__(self, runs_dir: Path) -> None:
+        super().__init__()
+        self.runs_dir = runs_dir
+        self.opened: list[Path] = []
+        self.notes: list[str] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(RunsScreen(self.runs_dir))
+
+    def on_runs_screen_open_run(self, message: RunsScreen.OpenRun) -> None:
+        self.opened.append(message.path)
+
+    def notify(self, message, **kwargs) -> None:  # type: ignore[override]
+        self.notes.append(str(message))
+        super().notify(message, **kwargs)
+
+
+def test_runs_screen_lists_marks_and_compares(runs_dir):
+    async def check(app, pilot):
+        screen = app.screen
+        assert isinstance(screen, RunsScreen)
+        table = screen.query_one("#runs-table", DataTable)
+        # Newest first.
+        assert [info.id for info in screen.infos] == ["20260101-000200-completed", SIGMOID, RELU]
+        assert table.row_count == 3
+        row = cell_texts(table, str(runs_dir / RELU))
+        assert row[:8] == ["", RELU, "early_stopped", "33", "33", "28", "0.03035", "98.33%"]
+
+        # c with nothing marked: says what to do.
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, RunsScreen)
+        assert "Mark two or more runs" in app.notes[-1]
+
+        # Mark the sigmoid run (second row) and the relu run (third): space marks and moves down.
+        await pilot.press("down", "space")
+        assert screen.marked == [runs_dir / SIGMOID]
+        assert str(table.get_cell(str(runs_dir / SIGMOID), "mark")) == "✓"
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, RunsScreen)  # one marked is not enough
+        assert "one run is marked" in app.notes[-1]
+        await pilot.press("space")
+        assert screen.marked == [runs_dir / SIGMOID, runs_dir / RELU]
+        assert "2 marked" in shown(screen.query_one("#runs-title", Static))
+
+        await pilot.press("c")
+        await pilot.pause()
+        compare = app.screen
+        assert isinstance(compare, CompareScreen)
+        assert [r.label for r in compare.runs] == [SIGMOID, RELU]
+        assert compare.query_one(CompareChart).run_marks[RELU] == {"best": 28, "stop": 33}
+
+        # escape goes back to the list, marks kept.
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+        assert screen.marked == [runs_dir / SIGMOID, runs_dir / RELU]
+
+        # space again unmarks (the cursor stayed on the last row, the relu run).
+        await pilot.press("space")
+        assert screen.marked == [runs_dir / SIGMOID]
+        assert str(table.get_cell(str(runs_dir / RELU), "mark")) == ""
+
+    run_app(RunsHost(runs_dir), check)
+
+
+def test_enter_opens_the_selected_run(runs_dir):
+    async def check(app, pilot):
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert app.opened == [runs_dir / SIGMOID]
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert app.opened == [runs_dir / SIGMOID, runs_dir / RELU]
+
+    run_app(RunsHost(runs_dir), check)
+
+
+def test_r_refreshes_and_escape_goes_back(runs_dir):
+    async def check(app, pilot):
+        screen = app.screen
+        await pilot.press("down")  # on the sigmoid run
+        make_run_dir(runs_dir, "20260102-000000-new", "no_restore", summary=False)
+        await pilot.press("r")
+        await pilot.pause()
+        assert screen.infos[0].id == "20260102-000000-new"
+        assert screen.query_one("#runs-table", DataTable).row_count == 4
+        assert screen.selected_path() == runs_dir / SIGMOID  # the cursor stays on its run
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, RunsScreen)
+
+    run_app(RunsHost(runs_dir), check)
+
+
+def test_an_empty_runs_folder_says_how_to_make_a_run(tmp_path):
+    async def check(app, pilot):
+        screen = app.screen
+        message = shown(screen.query_one("#runs-empty", Static))
+        assert "No runs in" in message
+        assert "press t in the builder" in message and "tui-trainer train" in message
+        assert not screen.query_one("#runs-table", DataTable).display
+        await pilot.press("space", "c", "enter")  # nothing to mark, compare or open: nothing happens
+        await pilot.pause()
+        assert app.screen is screen and app.opened == []
+
+    run_app(RunsHost(tmp_path / "no-runs-here"), check)
+
+
+def test_the_compare_screen_pushed_over_another_pops_with_q(runs_dir):
+    runs = load_runs([runs_dir / RELU, runs_dir / SIGMOID])
+
+    class Host(App):
+        def on_mount(self) -> None:
+            self.push_screen(CompareScreen(runs))
+
+    async def check(app, pilot):
+        assert isinstance(app.screen, CompareScreen)
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, Screen) and not isinstance(app.screen, CompareScreen)
+
+    run_app(Host(), check)

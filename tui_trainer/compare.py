@@ -1,0 +1,242 @@
+"""Comparing runs: load several run folders and put their early-stopping facts side by side.
+
+Headless (no textual, no plotext): ``tui-trainer compare --no-ui`` prints
+:func:`format_table` of :func:`facts_table`, and the compare screen draws the
+same rows in a DataTable and the same :class:`~tui_trainer.runstate.RunState`
+series in its chart.
+
+The table has one row per fact and one column per run, so two or three runs
+read side by side even on an 80-column terminal::
+
+    fact            20260101-000000-relu  20260101-000100-sigmoid
+    hidden layers   relu                  sigmoid x8
+    stopped epoch   33                    —
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional, Sequence
+
+from .runlog import EVENTS, LoadedRun, RunLogError, default_runs_dir, load_run
+from .runs import fold, liveness
+from .runstate import RunState
+
+__all__ = [
+    "ComparedRun",
+    "FACTS",
+    "METRIC_ORDER",
+    "available_metrics",
+    "facts_table",
+    "format_cell",
+    "format_table",
+    "hidden_activations",
+    "load_runs",
+    "run_facts",
+]
+
+# The per-epoch quantities the compare chart cycles through, in this order, when logged.
+METRIC_ORDER = ("loss", "val_loss", "accuracy", "val_accuracy")
+
+
+@dataclass
+class ComparedRun:
+    """One run of a comparison.
+
+    Attributes:
+        id: The run folder's name, e.g. ``20260101-000000-relu``.
+        label: What the legend and the table call it: the id, made unique within the comparison.
+        path: The run folder.
+        run: The folder read back (events, summary).
+        state: The events folded into a RunState: what the chart draws.
+    """
+
+    id: str
+    label: str
+    path: Path
+    run: LoadedRun
+    state: RunState
+
+
+def _resolve(path: str | Path, runs_dir: Optional[Path]) -> Path:
+    p = Path(path).expanduser()
+    if p.is_file() and p.name == EVENTS:  # `compare runs/a/events.jsonl ...` means the folder
+        return p.parent
+    if not p.exists() and not p.is_absolute():
+        # A bare run id, as `tui-trainer runs list` prints it.
+        candidate = Path(runs_dir if runs_dir is not None else default_runs_dir()).expanduser() / p
+        if candidate.is_dir():
+            return candidate
+    return p
+
+
+def load_runs(paths: Sequence[str | Path], runs_dir: Optional[Path] = None) -> list[ComparedRun]:
+    """Read the run folders to compare, in the order given.
+
+    Args:
+        paths: Run folders (or their events.jsonl, or bare run ids found in ``runs_dir``).
+        runs_dir: Where bare run ids are looked up; default ``$TUI_TRAINER_RUNS`` or ``./runs``.
+
+    Raises:
+        ValueError: fewer than two paths.
+        RunLogError: a path is not a run folder, or its log holds no run yet; the one-line
+            message starts with the path as given.
+    """
+    paths = list(paths)
+    if len(paths) < 2:
+        got = f"got only {paths[0]}" if paths else "got none"
+        raise ValueError(f"compare needs at least two runs ({got}); pass two or more run folders")
+    runs: list[ComparedRun] = []
+    seen: dict[str, int] = {}
+    for given in paths:
+        d = _resolve(given, runs_dir)
+        try:
+            loaded = load_run(d)
+        except RunLogError as exc:
+            # load_run names the resolved folder; say it with the path the user typed.
+            raise RunLogError(str(exc).replace(str(d), str(given), 1)) from None
+        except OSError as exc:
+            raise RunLogError(f"{given}: can't read it ({exc.strerror or exc})") from None
+        state = fold(loaded)
+        if state.started is None:
+            raise RunLogError(f"{given}: not a run yet (its {EVENTS} has no run_started event)")
+        run_id = loaded.dir.name
+        n = seen.get(run_id, 0) + 1
+        seen[run_id] = n
+        label = run_id if n == 1 else f"{run_id} ({n})"
+        runs.append(ComparedRun(id=run_id, label=label, path=loaded.dir, run=loaded, state=state))
+    return runs
+
+
+def hidden_activations(preset: dict[str, Any]) -> str:
+    """The activations of the hidden Dense layers, e.g. ``relu``, ``sigmoid x8``, ``relu x2, tanh``.
+
+    Hidden means every Dense layer but the last (the output layer); Dropout has no activation.
+    Consecutive equal activations are counted rather than repeated.
+    """
+    layers = [layer for layer in (preset.get("layers") or []) if layer.get("type", "dense") == "dense"]
+    hidden = [str(layer.get("activation", "relu")) for layer in layers[:-1]]
+    if not hidden:
+        return "none"
+    groups: list[list[Any]] = []
+    for act in hidden:
+        if groups and groups[-1][0] == act:
+            groups[-1][1] += 1
+        else:
+            groups.append([act, 1])
+    return ", ".join(act if n == 1 else f"{act} x{n}" for act, n in groups)
+
+
+def _test_accuracy(metrics: dict[str, float]) -> Optional[float]:
+    if "accuracy" in metrics:
+        return metrics["accuracy"]
+    return next((v for k, v in metrics.items() if k.endswith("accuracy") and "top_k" not in k), None)
+
+
+def run_facts(run: ComparedRun) -> dict[str, Any]:
+    """The facts of one run, keyed by the titles in :data:`FACTS`, as plain values (None: not known)."""
+    state = run.state
+    started = state.started
+    es = state.early_stopping
+    if state.finished is not None:
+        status = state.finished.status
+        epochs_run = state.finished.epochs_run
+    else:
+        status = liveness(state, run.path)  # running, gone or stalled
+        epochs_run = len(state.epochs)
+    if es is not None:
+        best_value = es.best_value
+    else:
+        best_value = next((e.best_value for e in reversed(state.epochs) if e.best_epoch is not None), None)
+    preset = started.preset if started and started.preset else {"layers": list(started.layers) if started else []}
+    test = state.finished.test_metrics if state.finished is not None else {}
+    return {
+        "preset": started.preset_name if started else None,
+        "hidden layers": hidden_activations(preset),
+        "status": status,
+        "epochs run": epochs_run,
+        "monitor": started.monitor if started else None,
+        "best epoch": state.best_epoch,
+        "best value": best_value,
+        "stopped epoch": state.stopped_epoch,
+        "restored epoch": state.restored_epoch,
+        "test accuracy": _test_accuracy(test or {}),
+    }
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        return f"{value:.4g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
+    return str(value)
+
+
+def _percent(value: Any) -> str:
+    return f"{100 * value:.2f}%" if isinstance(value, (int, float)) and math.isfinite(value) else str(value)
+
+
+# Every fact: its title (the row's name) and how it is shown; None shows as the third item.
+FACTS: tuple[tuple[str, Callable[[Any], str], str], ...] = (
+    ("preset", str, "?"),
+    ("hidden layers", str, "?"),
+    ("status", str, "?"),
+    ("epochs run", str, "0"),
+    ("monitor", str, "off"),  # early stopping off
+    ("best epoch", str, "—"),
+    ("best value", _number, "—"),
+    ("stopped epoch", str, "did not stop"),
+    ("restored epoch", str, "not restored"),
+    ("test accuracy", _percent, "—"),
+)
+_FORMAT = {title: (fmt, none) for title, fmt, none in FACTS}
+
+
+def facts_table(runs: Sequence[ComparedRun]) -> list[dict[str, Any]]:
+    """The early-stopping facts of every run side by side: one row per fact, one column per run.
+
+    Each row is ``{"fact": title, <run label>: value, ...}`` with the runs in the order given and
+    plain values (ints, floats, strings; None when not known). Show a value with
+    :func:`format_cell`.
+    """
+    per_run = [(run.label, run_facts(run)) for run in runs]
+    rows = []
+    for title, _, _ in FACTS:
+        row: dict[str, Any] = {"fact": title}
+        for label, facts in per_run:
+            row[label] = facts[title]
+        rows.append(row)
+    return rows
+
+
+def format_cell(fact: str, value: Any) -> str:
+    """One value of the facts table as text: ``0.03035``, ``98.33%``, ``did not stop``."""
+    fmt, none = _FORMAT.get(fact, (_number, "—"))
+    return none if value is None else fmt(value)
+
+
+def format_table(rows: Iterable[dict[str, Any]]) -> str:
+    """The facts table as aligned plain text (no trailing newline), for a terminal or a test."""
+    rows = list(rows)
+    if not rows:
+        return ""
+    columns = list(rows[0].keys())
+    cells = [columns] + [[str(row["fact"])] + [format_cell(row["fact"], row.get(c)) for c in columns[1:]]
+                         for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
+    lines = ["  ".join(text.ljust(w) for text, w in zip(line, widths)).rstrip() for line in cells]
+    return "\n".join(lines)
+
+
+def available_metrics(runs: Iterable[ComparedRun]) -> list[str]:
+    """The per-epoch quantities logged by at least one run: loss, val_loss, accuracy, val_accuracy first."""
+    present: list[str] = []
+    for run in runs:
+        for e in run.state.epochs:
+            for k in e.metrics:
+                if k not in present and k != "learning_rate":
+                    present.append(k)
+    ordered = [m for m in METRIC_ORDER if m in present]
+    return ordered + [m for m in present if m not in ordered]

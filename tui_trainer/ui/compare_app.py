@@ -1,0 +1,30 @@
+"""``tui-trainer compare a b ...``: a small app that shows only the compare screen."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+
+from ..compare import ComparedRun
+from .screens.compare import CompareScreen
+
+
+class CompareApp(App):
+    """Show :class:`CompareScreen` for ``runs`` (as :func:`tui_trainer.compare.load_runs` returns them).
+
+    The screen is the app's default screen, so ``q`` quits (there is nothing to go back to).
+    """
+
+    TITLE = "tui-trainer"
+    BINDINGS = [Binding("q", "quit", "Quit")]
+
+    def __init__(self, runs: Sequence[ComparedRun], metric: str = "val_loss") -> None:
+        super().__init__()
+        self.runs = list(runs)
+        self.metric = metric
+
+    def get_default_screen(self) -> Screen:
+        return CompareScreen(self.runs, self.metric)

@@ -1,0 +1,219 @@
+"""The runs screen: every run folder in the runs directory, newest first; open one, or mark some and compare."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from ...compare import format_cell, load_runs
+from ...runlog import RunLogError
+from ...runs import RunInfo, find_runs
+
+MARK = "✓"
+
+# (key, title) of the table's columns; the mark column first, so a marked run shows at a glance.
+# The preset comes last: the run id already ends with its name, and the early-stopping facts
+# should fit an 80-column terminal first.
+COLUMNS = (
+    ("mark", " "),
+    ("id", "run"),
+    ("status", "status"),
+    ("epochs", "epochs"),
+    ("stop", "stop"),
+    ("best", "best"),
+    ("best_value", "best value"),
+    ("test_acc", "test acc"),
+    ("preset", "preset"),
+)
+
+
+def _cells(info: RunInfo, marked: bool) -> tuple[object, ...]:
+    return (
+        Text(MARK, style="bold green") if marked else "",
+        info.id,
+        info.status,
+        str(info.epochs),
+        str(info.stopped_epoch) if info.stopped_epoch is not None else "—",
+        str(info.best_epoch) if info.best_epoch is not None else "—",
+        format_cell("best value", info.best_value),
+        format_cell("test accuracy", info.test_accuracy),
+        info.preset,
+    )
+
+
+class RunsScreen(Screen):
+    """The run folders of ``runs_dir``, newest first.
+
+    ``enter`` posts :class:`RunsScreen.OpenRun` for the run under the cursor (the app replays it);
+    ``space`` marks a run, ``c`` compares the marked runs on a
+    :class:`~tui_trainer.ui.screens.compare.CompareScreen`, ``r`` reads the folder again.
+
+    Args:
+        runs_dir: The folder holding ``<id>/events.jsonl`` run folders.
+    """
+
+    DEFAULT_CSS = """
+    RunsScreen #runs-title {
+        height: 1;
+        padding: 0 1;
+        text-style: bold;
+        color: $text-muted;
+    }
+    RunsScreen #runs-table {
+        height: 1fr;
+    }
+    RunsScreen #runs-empty {
+        height: 1fr;
+        padding: 1 2;
+        content-align: center middle;
+        text-align: center;
+    }
+    """
+
+    BINDINGS = [
+        # priority: the table binds enter too (to a hidden binding), which would keep this one
+        # out of the footer.
+        Binding("enter", "open", "Open", priority=True),
+        Binding("space", "toggle_mark", "Mark"),
+        Binding("c", "compare", "Compare"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("escape", "close", "Back"),
+    ]
+
+    @dataclass
+    class OpenRun(Message):
+        """The user asked to open a run: replay ``path`` (a run folder) in the monitor."""
+
+        path: Path
+
+    def __init__(self, runs_dir: Path, *, name: Optional[str] = None, id: Optional[str] = None) -> None:  # noqa: A002
+        super().__init__(name=name, id=id)
+        self.runs_dir = Path(runs_dir)
+        self.infos: list[RunInfo] = []
+        """The runs listed, newest first."""
+        self.marked: list[Path] = []
+        """The marked run folders, in the order they were marked (the compare screen's order)."""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="runs-title")
+        table: DataTable = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        for key, title in COLUMNS:
+            table.add_column(title, key=key)
+        yield table
+        yield Static("", id="runs-empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "runs"
+        self.action_refresh()
+
+    # -- the list -------------------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        """Read the runs folder again, keeping the marks and the cursor's run where they still exist."""
+        table = self.query_one("#runs-table", DataTable)
+        current = self.selected_path()
+        self.infos = list(reversed(find_runs(self.runs_dir)))
+        paths = {info.path for info in self.infos}
+        self.marked = [p for p in self.marked if p in paths]
+        table.clear()
+        for info in self.infos:
+            table.add_row(*_cells(info, info.path in self.marked), key=str(info.path))
+        n = len(self.infos)
+        self._update_title()
+        empty = self.query_one("#runs-empty", Static)
+        if n == 0:
+            empty.update(Text.assemble(
+                (f"No runs in {self.runs_dir} yet.", "bold"), "\n\nMake one: press ", ("t", "bold"),
+                " in the builder,\nor run ", ("tui-trainer train", "bold"), " in a shell.",
+            ))
+        table.display = n > 0
+        empty.display = n == 0
+        if current is not None and current in paths:
+            table.move_cursor(row=table.get_row_index(str(current)))
+        if n:
+            table.focus()
+        self.refresh_bindings()  # open, mark and compare show only when there are runs
+
+    def _update_title(self) -> None:
+        n = len(self.infos)
+        marks = f" · {len(self.marked)} marked (c compares them)" if self.marked else ""
+        title = f"{n} run{'s' if n != 1 else ''} in {self.runs_dir}{marks}" if n else "Runs"
+        self.query_one("#runs-title", Static).update(Text(title))
+
+    def selected_path(self) -> Optional[Path]:
+        """The run folder under the cursor, or None when the list is empty."""
+        table = self.query_one("#runs-table", DataTable)
+        if not self.infos or table.row_count == 0:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return Path(row_key.value) if row_key.value is not None else None
+
+    # -- actions --------------------------------------------------------------------------------------
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        # enter on the table (the table binds enter itself, so the screen's binding only fires
+        # when the table is not focused).
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.OpenRun(Path(event.row_key.value)))
+
+    def action_open(self) -> None:
+        """Open the run under the cursor."""
+        path = self.selected_path()
+        if path is None:
+            self.notify("No run to open.", severity="warning")
+            return
+        self.post_message(self.OpenRun(path))
+
+    def action_toggle_mark(self) -> None:
+        """Mark or unmark the run under the cursor, then move to the next one."""
+        path = self.selected_path()
+        if path is None:
+            return
+        table = self.query_one("#runs-table", DataTable)
+        if path in self.marked:
+            self.marked.remove(path)
+            table.update_cell(str(path), "mark", "")
+        else:
+            self.marked.append(path)
+            table.update_cell(str(path), "mark", Text(MARK, style="bold green"))
+        self._update_title()
+        table.action_cursor_down()
+
+    def action_compare(self) -> None:
+        """Compare the marked runs (two or more)."""
+        if len(self.marked) < 2:
+            have = "one run is" if len(self.marked) == 1 else "no runs are"
+            self.notify(f"Mark two or more runs with space to compare them ({have} marked).",
+                        severity="warning", title="Compare")
+            return
+        try:
+            runs = load_runs(self.marked)
+        except (RunLogError, ValueError, OSError) as exc:
+            self.notify(str(exc), severity="error", title="Can't compare")
+            return
+        from .compare import CompareScreen  # plotext is loaded only when a chart is wanted
+
+        self.app.push_screen(CompareScreen(runs))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
+        # Back only when there is a screen to go back to; at the bottom of the stack escape falls
+        # through to the app.
+        if action == "close":
+            return len(self.app.screen_stack) > 1 and self.app.screen is self
+        if action in ("open", "toggle_mark", "compare"):
+            return bool(self.infos)
+        return True
+
+    def action_close(self) -> None:
+        self.dismiss()
