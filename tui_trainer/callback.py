@@ -12,7 +12,7 @@ from typing import Callable, Optional
 
 import keras
 
-from .events import BatchLosses, EarlyStoppingResult, EpochEnded, Event
+from .events import BatchLosses, EarlyStoppingResult, EpochEnded, Event, GradientNorms
 
 Sink = Callable[[Event], None]
 
@@ -39,6 +39,11 @@ class StreamingCallback(keras.callbacks.Callback):
         early_stopping: the EarlyStopping instance used in this fit, if any.
         cancel: when set, training stops after the current batch.
         flush_interval_s: how often batch losses are sent during an epoch.
+        grad_batch: ``(x, y)``, one fixed batch of training data. When given,
+            the L2 norm of every Dense kernel's gradient on it is measured once
+            before training (a GradientNorms event, epoch 0) and at the end of
+            every epoch (``EpochEnded.grad_norms``), input side first. Nothing
+            is done per batch.
     """
 
     def __init__(
@@ -50,6 +55,7 @@ class StreamingCallback(keras.callbacks.Callback):
         early_stopping: Optional[keras.callbacks.EarlyStopping] = None,
         cancel: Optional[threading.Event] = None,
         flush_interval_s: float = 0.1,
+        grad_batch: Optional[tuple] = None,
     ):
         super().__init__()
         self.sink = sink
@@ -62,6 +68,8 @@ class StreamingCallback(keras.callbacks.Callback):
         self.cancelled = False
         self.failure: Optional[str] = None
         self.epochs_run = 0
+        self.grad_batch = grad_batch
+        self._grad_fn: Optional[Callable[[], tuple]] = None
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -71,6 +79,10 @@ class StreamingCallback(keras.callbacks.Callback):
         self.epochs_run = 0
         self._t_train = time.perf_counter()
         self._stopped_mid_epoch = False
+        self._grad_fn = None
+        if self.grad_batch is not None:
+            self._grad_fn, names = _gradient_norms_fn(self.model, *self.grad_batch)
+            self.sink(GradientNorms(epoch=0, norms=self._grad_fn(), layers=names, samples=len(self.grad_batch[0])))
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch + 1
@@ -115,6 +127,8 @@ class StreamingCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         self._flush()
+        # Measured before the clock is read, so duration_s and elapsed_s include its cost.
+        grad_norms = self._grad_fn() if self._grad_fn is not None else None
         now = time.perf_counter()
         self.epochs_run = epoch + 1
         best_epoch = best_value = wait = None
@@ -131,6 +145,7 @@ class StreamingCallback(keras.callbacks.Callback):
                 best_epoch=best_epoch,
                 best_value=best_value,
                 wait=wait,
+                grad_norms=grad_norms,
             )
         )
 
@@ -166,6 +181,42 @@ class StreamingCallback(keras.callbacks.Callback):
         losses, self._buffer = tuple(self._buffer), []
         first, self._first_step = self._first_step, self._first_step + len(losses)
         self.sink(BatchLosses(epoch=self._epoch, first_step=first, losses=losses, steps_per_epoch=self.steps_per_epoch))
+
+
+def _gradient_norms_fn(model: keras.Model, x, y) -> tuple[Callable[[], tuple], tuple[str, ...]]:
+    """A function measuring each Dense kernel's gradient norm on ``(x, y)``, and the layers' names.
+
+    The gradient step is traced once (one ``tf.function`` per run, the batch
+    captured as a constant input), so each later call costs one forward and
+    backward pass on one batch. The model runs with ``training=False``: dropout
+    would otherwise draw a new mask every call, and the curve would show that
+    noise rather than how the weights changed. The loss is the compiled one
+    (``model.compute_loss``, regularisation included), as ``fit`` computes it.
+    No loss scaling is applied: under a ``mixed_float16`` policy the backward
+    pass runs in float16, so norms around 1e-5 lose a few percent (measured on
+    CPU: deep-sigmoid's first layer reads 1.06e-5 against 1.02e-5 in float32;
+    bfloat16 and the other layers agree to 3 digits). The ratio it teaches holds.
+    """
+    import tensorflow as tf
+
+    from .model import dense_layers
+
+    layers = dense_layers(model)
+    kernels = [layer.kernel for layer in layers]
+    x, y = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            y_pred = model(x, training=False)
+            loss = model.compute_loss(x=x, y=y, y_pred=y_pred, training=False)
+        grads = tape.gradient(loss, kernels)
+        return tf.stack([tf.norm(tf.cast(g, tf.float32)) for g in grads])
+
+    def norms() -> tuple:
+        return tuple(_finite_or_none(v) for v in step().numpy().tolist())
+
+    return norms, tuple(layer.name for layer in layers)
 
 
 def _mode(es: keras.callbacks.EarlyStopping) -> str:

@@ -217,8 +217,15 @@ def train(
     except SpecError as exc:
         raise _fail(str(exc)) from None
 
+    from .distribute import worker_role
     from .engine import train as run_training
 
+    try:
+        role = worker_role(spec, source=str(path))  # multi_worker: only the chief prints and records
+    except SpecError as exc:
+        raise _fail(str(exc)) from None
+    if role is not None and not role.is_chief:
+        typer.echo(role.silent_message())
     cancel = threading.Event()
     printer = ConsolePrinter(_SafeStdout())
     try:
@@ -230,6 +237,10 @@ def train(
     except KeyboardInterrupt:
         typer.echo("Aborted; the run log was closed as cancelled.", err=True)
         raise typer.Exit(code=130) from None
+    if result.silent_worker:
+        why = f": {result.summary.reason}" if result.summary.reason else ""
+        typer.echo(f"{result.silent_worker}: {result.status.replace('_', ' ')} after {result.summary.epochs_run} "
+                   f"epochs{why}")
     if result.status == "failed":
         raise typer.Exit(code=1)
     if result.status == "cancelled":
@@ -354,6 +365,42 @@ def compare(
 
 
 @app.command()
+def lesson(
+    name: Annotated[str, typer.Argument(help="The lesson: vanishing-gradients.")] = "vanishing-gradients",
+    epochs: Annotated[Optional[int], typer.Option(min=1, help="Cap each preset's epochs (a quick look).")] = None,
+    runs_dir: RunsDirOption = None,
+    no_ui: Annotated[bool, typer.Option("--no-ui", help="Print the comparison instead of opening it.")] = False,
+) -> None:
+    """Train a lesson's presets one after another, then show them side by side with a reading of the numbers."""
+    from .compare import facts_table, format_table, load_runs
+    from .console import ConsolePrinter
+    from .lesson import LESSONS, reading, run_lesson
+
+    if name not in LESSONS:
+        raise _fail(f"{name}: no such lesson; choose one of {', '.join(LESSONS)}")
+    cancel = threading.Event()
+    printer_out = _SafeStdout()
+
+    def sink_for(preset_name: str):
+        typer.echo(f"\n== {preset_name} ==")
+        return ConsolePrinter(printer_out)
+
+    with _Interrupts(cancel):
+        folders = run_lesson(name, epochs=epochs, runs_dir=runs_dir, sink_for=sink_for, cancel=cancel)
+    if cancel.is_set():
+        typer.echo("Lesson cancelled.", err=True)
+        raise typer.Exit(code=130)
+    runs = load_runs(folders)
+    text = reading(runs)
+    if no_ui or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        typer.echo("\n" + format_table(facts_table(runs)) + "\n\n" + text)
+        return
+    from .ui.compare_app import CompareApp
+
+    CompareApp(runs, "val_loss", reading=text).run()
+
+
+@app.command()
 def export(
     run: Annotated[Path, typer.Argument(help="A run folder.")],
     csv_path: Annotated[
@@ -381,6 +428,21 @@ def export(
             typer.echo(f"Wrote {text.count(chr(10)) - 1} epochs to {csv_path}", err=summary)
     if summary:
         typer.echo(json.dumps(summary_dict(loaded), indent=2))
+
+
+@app.command()
+def doctor(
+    runs_dir: Annotated[
+        Optional[Path], typer.Option(help="The runs folder to check (default $TUI_TRAINER_RUNS or ./runs).")
+    ] = None,
+) -> None:
+    """Check this machine: versions, the devices TensorFlow sees (and why not a GPU), offline data, runs folder."""
+    from .doctor import format_checks, run_checks
+
+    rows = run_checks(runs_dir)
+    typer.echo(format_checks(rows))
+    warnings = sum(r.status == "warn" for r in rows)
+    typer.echo(f"\n{warnings} warning{'s' if warnings != 1 else ''}." if warnings else "\nAll checks ok.")
 
 
 class _SafeStdout:

@@ -163,7 +163,17 @@ def run_facts(run: ComparedRun) -> dict[str, Any]:
         "stopped epoch": state.stopped_epoch,
         "restored epoch": state.restored_epoch,
         "test accuracy": _test_accuracy(test or {}),
+        "grad first/last, start": _ratio_at(state, first=True),
+        "grad first/last, end": _ratio_at(state, first=False),
     }
+
+
+def _ratio_at(state: RunState, first: bool) -> Optional[float]:
+    """The first/last gradient-norm ratio before training (``first``) or at the last measured epoch."""
+    _, ratios = state.grad_ratio_series()
+    if not ratios:
+        return None
+    return ratios[0] if first else ratios[-1]
 
 
 def _number(value: Any) -> str:
@@ -190,6 +200,8 @@ FACTS: tuple[tuple[str, Callable[[Any], str], str], ...] = (
     ("stopped epoch", str, "did not stop"),
     ("restored epoch", str, "not restored"),
     ("test accuracy", _percent, "—"),
+    ("grad first/last, start", lambda v: f"{v:.1e}", "not measured"),  # diagnostics.gradient_norms
+    ("grad first/last, end", lambda v: f"{v:.1e}", "not measured"),
 )
 _FORMAT = {title: (fmt, none) for title, fmt, none in FACTS}
 

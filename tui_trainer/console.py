@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Optional, TextIO
 
-from .events import EarlyStoppingResult, EpochEnded, Event, RunFailed, RunFinished, RunStarted
+from .events import EarlyStoppingResult, EpochEnded, Event, GradientNorms, RunFailed, RunFinished, RunStarted, grad_ratio
 from .verdict import verdict
 
 
@@ -49,6 +49,8 @@ class ConsolePrinter:
                 f"({event.n_train} train / {event.n_val} val / {event.n_test} test, input {shape}, "
                 f"{event.num_classes} classes), {event.params_total:,} parameters, seed {event.seed}"
             )
+            for note in event.notes:
+                self._print(f"Warning: {note}")
             if event.replay_of:
                 self._print(f"Re-running the preset of {event.replay_of}")
             self._print(f"Recording to {event.run_dir}")
@@ -62,10 +64,21 @@ class ConsolePrinter:
                 patience = self.started.patience if self.started else None
                 mark = f"  (no improvement {event.wait}/{patience})" if patience is not None else ""
             partial = " (partial)" if event.partial else ""
+            ratio = grad_ratio(event.grad_norms)
+            grad = f"  grad first/last {ratio:.1e}" if ratio is not None else ""
             self._print(
                 f"Epoch {event.epoch:>{width}}/{total}{partial}  {format_metrics(event.metrics)}  "
-                f"{event.duration_s:.1f}s{mark}"
+                f"{event.duration_s:.1f}s{grad}{mark}"
             )
+        elif isinstance(event, GradientNorms):
+            ratio = grad_ratio(event.norms)
+            if ratio is not None and event.layers:
+                hint = "  (vanishing toward the input)" if ratio < 1e-2 else ""
+                self._print(
+                    f"Kernel-gradient norms before training, on a fixed batch of {event.samples}: "
+                    f"{event.layers[0]} (input side) {event.norms[0]:.1e}, {event.layers[-1]} (output) "
+                    f"{event.norms[-1]:.1e}; first/last {ratio:.1e}{hint}"
+                )
         elif isinstance(event, EarlyStoppingResult):
             self.es = event
         elif isinstance(event, RunFailed):

@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import shutil
 import socket
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 from .data import DataError, Dataset, load_dataset
+from .distribute import WorkerRole, cpu_text, describe_placement, gpu_text, grouped, make_strategy, worker_role
 from .events import EarlyStoppingResult, Event, RunFailed, RunFinished, RunStarted
 from .runlog import STDERR, MODEL, RunLogWriter, Summary, default_runs_dir, new_run_dir, now_iso
 from .spec import Preset, SpecError, param_counts
@@ -68,6 +71,9 @@ class RunResult:
     summary: Summary
     early_stopping: Optional[EarlyStoppingResult]
     test_metrics: dict[str, float]
+    # multi-worker runs: "worker 1 of 2" on a worker that trained silently (its run_dir, a temporary
+    # folder for Keras's model save, is deleted); None on the chief and in every other run.
+    silent_worker: Optional[str] = None
 
 
 def check_compatible(preset: Preset, data: Dataset, source: Optional[str] = None) -> None:
@@ -90,19 +96,55 @@ def check_compatible(preset: Preset, data: Dataset, source: Optional[str] = None
         )
 
 
-def describe_device(tf) -> str:
-    """The devices training runs on, in words: GPU names and memory, or CPU and its cores."""
+def describe_device(tf, strategy=None) -> str:
+    """The devices training runs on, in words.
+
+    Each GPU is named with its memory when nvidia-smi can tell it (TensorFlow's
+    device details give the name only), e.g. ``GPU NVIDIA H200 (140 GiB)``; with no
+    GPU, ``CPU (N cores)``. With a ``tf.distribute`` strategy, the devices it
+    mirrors over, the strategy and its replicas: ``2 × GPU NVIDIA H200 (140 GiB),
+    MirroredStrategy (2 replicas)``. Without one (Keras's default), the one device
+    Keras trains on: the first GPU, else the CPU.
+    """
+    if strategy is not None:
+        try:
+            return describe_placement(tf, strategy)
+        except Exception:  # a description must never fail a run; fall back to the plain one
+            pass
     gpus = tf.config.list_physical_devices("GPU")
     if not gpus:
-        return f"CPU ({os.cpu_count()} cores)"
-    names = []
-    for gpu in gpus:
-        try:
-            details = tf.config.experimental.get_device_details(gpu)
-            names.append(details.get("device_name", gpu.name))
-        except Exception:  # details are best-effort; the device still trains
-            names.append(gpu.name)
-    return ", ".join(f"GPU {n}" for n in names)
+        return cpu_text()
+    text = gpu_text(tf, gpus[0])
+    if len(gpus) > 1:  # Keras's default strategy uses the first GPU only
+        text += f' (1 of {len(gpus)} GPUs: {grouped([gpu_text(tf, g) for g in gpus])}; strategy = "mirrored" uses all)'
+    return text
+
+
+def check_mixed_precision(preset: Preset, source: Optional[str] = None) -> None:
+    """Refuse mixed precision without a GPU, before anything is recorded.
+
+    Imports TensorFlow (only when the preset asks for mixed precision); its native
+    log lines go to a temporary file, not the terminal.
+    """
+    if not preset.training.mixed_precision:
+        return
+    quiet_tensorflow_env()
+    with tempfile.TemporaryDirectory(prefix="tui-trainer-") as tmp, native_stderr_to(Path(tmp) / STDERR):
+        import tensorflow as tf
+
+        gpus = _visible_gpus(tf)
+    if not gpus:
+        raise SpecError(
+            "mixed_precision needs a GPU; on CPU it only slows training down (set mixed_precision = false, "
+            "or run `tui-trainer doctor` to see why no GPU is visible)",
+            source=source,
+            field="training.mixed_precision",
+        )
+
+
+def _visible_gpus(tf) -> list:
+    # A seam of its own: tests stand a GPU in for the mixed-precision path.
+    return tf.config.list_physical_devices("GPU")
 
 
 def _compose(*sinks: Optional[Sink]) -> Sink:
@@ -140,15 +182,25 @@ def train(
         source: where the preset came from, for error messages.
         data: an already-loaded data set (skips loading).
 
+    With ``training.strategy = "multi_worker"`` every process of the cluster calls
+    this; only the chief (see :func:`tui_trainer.distribute.read_tf_config`) records
+    the run and sends events to ``sink``. The others train in step, silently: no run
+    folder, no events; their result has ``silent_worker`` set.
+
     Raises:
         DataError: the data set can't be had (nothing is recorded).
-        SpecError: the preset doesn't fit the data (nothing is recorded).
+        SpecError: the preset doesn't fit the data, TF_CONFIG is missing or wrong, or
+            mixed precision is asked for without a GPU (nothing is recorded).
     """
     t_start = time.perf_counter()
     data = data if data is not None else load_dataset(preset.data)
     check_compatible(preset, data, source)
+    role = worker_role(preset, source=source)
+    check_mixed_precision(preset, source)
 
     quiet_tensorflow_env()
+    if role is not None and not role.is_chief:
+        return _train_silently(preset, data, cancel, role, replay_of, t_start)
     run_dir = new_run_dir(runs_dir or default_runs_dir(), preset.name)
     log = RunLogWriter(run_dir, preset)
     emit = _compose(log, sink)
@@ -182,6 +234,37 @@ def train(
     return RunResult(run_dir, status, log.summary, es_result, test_metrics)
 
 
+def _train_silently(preset: Preset, data: Dataset, cancel, role: WorkerRole, replay_of, t_start: float) -> RunResult:
+    """A multi-worker run on a worker that is not the chief: the same fit, recording nothing.
+
+    It runs the same callbacks as the chief (EarlyStopping sees the same global
+    metrics, so every worker stops at the same epoch) and saves the model, as Keras
+    wants every worker to, into a temporary folder that is then deleted.
+    """
+    summary = Summary(preset=preset.name, seed=preset.seed, epochs_planned=preset.training.epochs)
+    es_result: Optional[EarlyStoppingResult] = None
+
+    def emit(event: Event) -> None:
+        nonlocal es_result
+        summary.update(event)
+        if isinstance(event, EarlyStoppingResult):
+            es_result = event
+
+    tmp = Path(tempfile.mkdtemp(prefix="tui-trainer-worker-"))
+    status, reason, test_metrics, epochs_run = "failed", "", {}, 0
+    try:
+        with native_stderr_to(tmp / STDERR):
+            status, reason, test_metrics, epochs_run = _fit(preset, data, emit, cancel, tmp, replay_of)
+    except Exception as exc:
+        status, reason = "failed", f"{type(exc).__name__}: {_first_line(exc)}"
+        epochs_run = summary.epochs_run
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    emit(RunFinished(status=status, epochs_run=epochs_run, test_metrics=test_metrics,
+                     wall_time_s=time.perf_counter() - t_start, reason=reason))
+    return RunResult(tmp, status, summary, es_result, test_metrics, silent_worker=role.name)
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:300] if text else ""
@@ -191,17 +274,37 @@ def _fit(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path, repla
     import keras
     import tensorflow as tf
 
-    from .callback import StreamingCallback
-    from .model import build_model, compile_model
-
+    # The strategy first, before any other TensorFlow op of this process: logical devices and
+    # MultiWorkerMirroredStrategy must be set up before TensorFlow initialises its devices.
+    placement = make_strategy(tf, preset.training.strategy)
+    for note in placement.notes:  # fd 2 is the run folder's stderr.log here
+        with contextlib.suppress(OSError):
+            os.write(2, f"tui-trainer: warning: {note}\n".encode())
     # Same seed, same curves: seed Python, NumPy and TensorFlow, and make ops deterministic.
-    keras.backend.clear_session()
+    keras.backend.clear_session()  # (this also resets Keras's dtype policy to float32)
     keras.utils.set_random_seed(preset.seed)
     with contextlib.suppress(Exception):
         tf.config.experimental.enable_op_determinism()
+    previous_policy = keras.mixed_precision.global_policy()
+    if preset.training.mixed_precision:  # check_mixed_precision has made sure there is a GPU
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        return _fit_model(preset, data, emit, cancel, run_dir, replay_of, placement)
+    finally:
+        # Later runs in this process (the app trains many) start from float32 again.
+        keras.mixed_precision.set_global_policy(previous_policy)
 
-    model = build_model(preset, data.input_shape, data.num_classes)
-    compile_model(model, preset)
+
+def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path, replay_of, placement) -> tuple:
+    import keras
+    import tensorflow as tf
+
+    from .callback import StreamingCallback
+    from .model import build_model, compile_model
+
+    with placement.scope():  # variables made here are mirrored across the strategy's replicas
+        model = build_model(preset, data.input_shape, data.num_classes)
+        compile_model(model, preset)
     counts = param_counts(preset, math.prod(data.input_shape))
 
     vs = preset.data.validation_split
@@ -220,7 +323,12 @@ def _fit(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path, repla
             mode=es_spec.mode,
             verbose=0,  # its messages go to stdout; the verdict is ours
         )
-    streaming = StreamingCallback(emit, n_fit=n_fit, batch_size=bs, early_stopping=early, cancel=cancel)
+    # diagnostics.gradient_norms: the first batch of the fit split (Keras holds out the *last*
+    # validation_split of the data), the same batch every epoch so the curve shows the weights change.
+    grad_batch = (data.x_train[: min(bs, n_fit)], data.y_train[: min(bs, n_fit)]) if (
+        preset.diagnostics.gradient_norms) else None
+    streaming = StreamingCallback(emit, n_fit=n_fit, batch_size=bs, early_stopping=early, cancel=cancel,
+                                  grad_batch=grad_batch)
     emit(
         RunStarted(
             run_id=run_dir.name,
@@ -228,7 +336,7 @@ def _fit(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path, repla
             preset_name=preset.name,
             preset=preset.model_dump(mode="json"),
             seed=preset.seed,
-            device=describe_device(tf),
+            device=describe_device(tf, placement.strategy),
             dataset=data.name,
             data_source=data.source,
             n_train=n_fit,
@@ -251,6 +359,7 @@ def _fit(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path, repla
             replay_of=replay_of,
             host=socket.gethostname(),
             pid=os.getpid(),
+            notes=tuple(placement.notes),
         )
     )
     callbacks = [early, streaming] if early else [streaming]  # EarlyStopping first: streaming reads its state

@@ -46,6 +46,7 @@ class RunStarted:
     replay_of: Optional[str] = None
     host: str = ""  # with pid: lets `watch` tell a live writer from one that died
     pid: Optional[int] = None
+    notes: tuple[str, ...] = ()  # warnings about the setup, e.g. a strategy that fell back to one device
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,37 @@ class EpochEnded:
     best_epoch: Optional[int] = None  # early stopping's best epoch so far (None: nothing watched yet)
     best_value: Optional[float] = None
     wait: Optional[int] = None  # epochs since the last improvement, as EarlyStopping counts them
+    # diagnostics.gradient_norms only: L2 norm of each Dense kernel's gradient on the run's fixed
+    # batch, with the weights at the end of this epoch; input side first, in GradientNorms.layers'
+    # order. None inside the tuple: the norm was NaN or infinite.
+    grad_norms: Optional[tuple[Optional[float], ...]] = None
+
+
+@dataclass(frozen=True)
+class GradientNorms:
+    """Kernel-gradient norms before training (epoch 0), and the names they line up with.
+
+    Sent once, after RunStarted and before the first batch, when the preset
+    asks for ``diagnostics.gradient_norms``. Each later EpochEnded carries the
+    same measurement for its epoch in ``grad_norms``. The gradient is that of
+    the compiled loss on one fixed batch (the first ``samples`` training
+    samples), with the model in inference mode (``training=False``: no dropout
+    noise), so every number is reproducible from the saved weights. A vanishing
+    gradient shows as ``norms[0]`` far below ``norms[-1]``.
+    """
+
+    kind: ClassVar[str] = "gradient_norms"
+    epoch: int  # 0: before training
+    norms: tuple[Optional[float], ...]
+    layers: tuple[str, ...]  # the Dense layers' names, input side first (the output layer last)
+    samples: int = 0  # size of the fixed batch
+
+
+def grad_ratio(norms: Optional[tuple[Optional[float], ...]]) -> Optional[float]:
+    """First layer's gradient norm over the last (output) layer's; None when it can't be told."""
+    if not norms or len(norms) < 2 or norms[0] is None or not norms[-1]:
+        return None
+    return norms[0] / norms[-1]
 
 
 @dataclass(frozen=True)
@@ -132,12 +164,14 @@ class RunFinished:
     reason: str = ""
 
 
-Event = Union[RunStarted, BatchLosses, EpochEnded, EarlyStoppingResult, RunFailed, RunFinished]
+Event = Union[RunStarted, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunFailed, RunFinished]
 EVENT_TYPES: dict[str, type] = {
-    cls.kind: cls for cls in (RunStarted, BatchLosses, EpochEnded, EarlyStoppingResult, RunFailed, RunFinished)
+    cls.kind: cls
+    for cls in (RunStarted, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunFailed, RunFinished)
 }
-_TUPLE_FIELDS = {
-    cls: {f.name for f in dataclasses.fields(cls) if str(f.type).startswith("tuple")} for cls in EVENT_TYPES.values()
+_TUPLE_FIELDS = {  # Optional[tuple[...]] counts too: JSON hands every tuple back as a list
+    cls: {f.name for f in dataclasses.fields(cls) if str(f.type).startswith(("tuple", "Optional[tuple"))}
+    for cls in EVENT_TYPES.values()
 }
 
 
@@ -160,6 +194,8 @@ def to_dict(event: Event) -> dict[str, Any]:
     if isinstance(event, BatchLosses):  # the hot path: floats are already finite-checked by the callback
         data["losses"] = list(event.losses)
         return data
+    if isinstance(event, EpochEnded) and event.grad_norms is None:
+        del data["grad_norms"]  # diagnostics off: the log reads as it did before the field existed
     return _json_safe(data)
 
 

@@ -24,16 +24,21 @@ def build_model(preset: Preset, input_shape: Sequence[int], num_classes: int) ->
     layers: list[keras.layers.Layer] = [keras.Input(shape=tuple(input_shape))]
     if len(input_shape) > 1:
         layers.append(keras.layers.Flatten(name="flatten"))
+    # Under mixed precision (mixed_float16) the output layer stays float32: softmax and the loss
+    # in float16 lose precision and can overflow (Keras's mixed-precision guide does the same).
+    mixed = keras.config.dtype_policy().name.startswith("mixed")
     for i, spec in enumerate(preset.layers, start=1):
         if isinstance(spec, DenseLayer):
+            out = {"dtype": "float32"} if mixed and i == len(preset.layers) else {}
             if spec.activation in ("leaky_relu", "elu"):
-                layers.append(keras.layers.Dense(spec.units, activation=None, name=f"dense_{i}"))
+                layers.append(keras.layers.Dense(spec.units, activation=None, name=f"dense_{i}", **out))
                 if spec.activation == "leaky_relu":
-                    layers.append(keras.layers.LeakyReLU(negative_slope=spec.negative_slope, name=f"leaky_relu_{i}"))
+                    layers.append(
+                        keras.layers.LeakyReLU(negative_slope=spec.negative_slope, name=f"leaky_relu_{i}", **out))
                 else:
-                    layers.append(keras.layers.ELU(alpha=spec.alpha, name=f"elu_{i}"))
+                    layers.append(keras.layers.ELU(alpha=spec.alpha, name=f"elu_{i}", **out))
             else:
-                layers.append(keras.layers.Dense(spec.units, activation=spec.activation, name=f"dense_{i}"))
+                layers.append(keras.layers.Dense(spec.units, activation=spec.activation, name=f"dense_{i}", **out))
         else:
             layers.append(keras.layers.Dropout(spec.rate, name=f"dropout_{i}"))
     return keras.Sequential(layers, name=_model_name(preset.name))

@@ -12,7 +12,17 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .events import BatchLosses, EarlyStoppingResult, EpochEnded, Event, RunFailed, RunFinished, RunStarted
+from .events import (
+    BatchLosses,
+    EarlyStoppingResult,
+    EpochEnded,
+    Event,
+    GradientNorms,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    grad_ratio,
+)
 from .verdict import verdict
 
 
@@ -31,6 +41,7 @@ class RunState:
     early_stopping: Optional[EarlyStoppingResult] = None
     failure: Optional[RunFailed] = None
     finished: Optional[RunFinished] = None
+    grad_initial: Optional[GradientNorms] = None  # diagnostics.gradient_norms: the before-training measurement
     live: bool = True  # False for a replay: the clock is the log's own, not the wall's
     last_tick: float = field(default_factory=time.monotonic)  # when the last epoch (or the start) arrived
     version: int = 0  # bumped on every change; views redraw when it moves
@@ -59,6 +70,8 @@ class RunState:
             self.failure = event
         elif isinstance(event, RunFinished):
             self.finished = event
+        elif isinstance(event, GradientNorms):
+            self.grad_initial = event
 
     # -- derived values ---------------------------------------------------------------------------
 
@@ -98,6 +111,36 @@ class RunState:
                 if k not in names and k not in ("loss", "val_loss", "learning_rate"):
                     names.append(k)
         return names
+
+    @property
+    def grad_layer_names(self) -> tuple[str, ...]:
+        """Names of the Dense layers the gradient norms belong to, input side first (empty: not recorded)."""
+        return self.grad_initial.layers if self.grad_initial else ()
+
+    def grad_norms_history(self) -> list[tuple[int, tuple[Optional[float], ...]]]:
+        """``(epoch, norms)`` for every gradient measurement: epoch 0 is before training.
+
+        ``norms`` lines up with ``grad_layer_names``; a None in it is a NaN or infinite norm.
+        """
+        out: list[tuple[int, tuple[Optional[float], ...]]] = []
+        if self.grad_initial is not None:
+            out.append((self.grad_initial.epoch, self.grad_initial.norms))
+        out.extend((e.epoch, e.grad_norms) for e in self.epochs if e.grad_norms is not None)
+        return out
+
+    def grad_ratio_series(self) -> tuple[list[int], list[float]]:
+        """Epochs and the first/last ratio of the gradient norms (first Dense layer over the output layer).
+
+        Far below 1 (sigmoid x8: about 1e-5) means the gradient vanishes toward the input.
+        Epochs whose ratio can't be told (NaN, a zero output gradient) are skipped.
+        """
+        xs, ys = [], []
+        for epoch, norms in self.grad_norms_history():
+            r = grad_ratio(norms)
+            if r is not None:
+                xs.append(epoch)
+                ys.append(r)
+        return xs, ys
 
     @property
     def best_epoch(self) -> Optional[int]:

@@ -108,8 +108,27 @@ class TrainingSpec(_Model):
     metrics: list[Literal["accuracy", "sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy"]] = Field(
         default_factory=lambda: ["accuracy"], description="Metrics reported per epoch."
     )
-    batch_size: int = Field(32, gt=0, le=1_000_000, description="Samples per gradient step.")
+    batch_size: int = Field(
+        32,
+        gt=0,
+        le=1_000_000,
+        description="Samples per gradient step: the global batch. With a strategy over several devices or "
+        "workers, each step still takes batch_size samples in all, split across the replicas.",
+    )
     epochs: int = Field(50, gt=0, le=100_000, description="Maximum number of epochs.")
+    mixed_precision: bool = Field(
+        False,
+        description="Compute in float16 with float32 weights (Keras's mixed_float16 policy; the output layer "
+        "stays float32). GPU only: refused on CPU, where it only slows training down.",
+    )
+    strategy: Literal["auto", "one_device", "mirrored", "multi_worker"] = Field(
+        "auto",
+        description="tf.distribute strategy. auto: one device (the first GPU, else the CPU). one_device: "
+        "OneDeviceStrategy on the first GPU or the CPU. mirrored: MirroredStrategy over all local GPUs (with no "
+        "GPU, over the logical CPU devices if several are configured, else one device with a warning). "
+        "multi_worker: MultiWorkerMirroredStrategy across machines, configured by TF_CONFIG; headless "
+        "`tui-trainer train` only (it must start before TensorFlow does anything else in the process).",
+    )
 
 
 class EarlyStoppingSpec(_Model):
@@ -131,6 +150,17 @@ class EarlyStoppingSpec(_Model):
         return self
 
 
+class DiagnosticsSpec(_Model):
+    """Extra measurements recorded with the run, for seeing what training does inside."""
+
+    gradient_norms: bool = Field(
+        False,
+        description="Record the L2 norm of each Dense layer's kernel gradient (input side first) on one fixed "
+        "batch of training data, before training and after every epoch: shows gradients vanishing toward "
+        "the input in deep sigmoid stacks. Costs one extra forward and backward pass per epoch.",
+    )
+
+
 class Preset(_Model):
     """A complete, runnable description of one training run."""
 
@@ -141,6 +171,7 @@ class Preset(_Model):
     layers: list[Layer] = Field(min_length=1, description="Layers from input to output; the last is the output layer.")
     training: TrainingSpec = Field(default_factory=TrainingSpec)
     early_stopping: EarlyStoppingSpec = Field(default_factory=EarlyStoppingSpec)
+    diagnostics: DiagnosticsSpec = Field(default_factory=DiagnosticsSpec)
 
     @model_validator(mode="after")
     def _consistent(self) -> "Preset":
@@ -272,7 +303,7 @@ def dumps_preset(preset: Preset) -> str:
     raw = preset.model_dump(mode="json", exclude_defaults=True)
     raw["name"] = preset.name
     raw.pop("layers", None)
-    order = ["name", "description", "seed", "data", "training", "early_stopping"]
+    order = ["name", "description", "seed", "data", "training", "early_stopping", "diagnostics"]
     text = tomli_w.dumps(_drop_empty({k: raw[k] for k in order if k in raw}))
     # Written by hand: tomli_w would inline short layer tables, and `[[layers]]`
     # blocks read better and diff better.

@@ -41,6 +41,9 @@ def main() -> None:
         {"type": "dense", "units": 10, "activation": "softmax"}]
     record("sigmoid_x8", digits.model_validate(raw))  # deep sigmoid, for compare: the lesson's bad case
 
+    deep_sigmoid, _ = presets.load("deep-sigmoid")
+    record("deep_sigmoid_gradients", deep_sigmoid.with_overrides(epochs=5))  # gradient norms per layer
+
     cancel = threading.Event()
     record("cancelled", digits, sink=lambda e: isinstance(e, EpochEnded) and e.epoch == 8 and cancel.set(),
            cancel=cancel)

@@ -41,3 +41,8 @@ def test_monitor_at_80x24(snap_compare):
 
 def test_builder_at_80x24(snap_compare):
     assert snap_compare(make_app(), terminal_size=(80, 24))
+
+
+def test_monitor_with_gradient_norms(snap_compare):
+    # deep sigmoid: the bars shrink by orders of magnitude toward the input
+    assert snap_compare(make_app(), terminal_size=(110, 34), run_before=replay("deep_sigmoid_gradients"))

@@ -57,7 +57,7 @@ def test_early_stopping_facts_side_by_side(runs_dir):
     rows = facts_table(runs)
     assert [row["fact"] for row in rows] == ["preset", "hidden layers", "status", "epochs run", "monitor",
                                             "best epoch", "best value", "stopped epoch", "restored epoch",
-                                            "test accuracy"]
+                                            "test accuracy", "grad first/last, start", "grad first/last, end"]
     f = facts_by_name(rows)
     relu, sigmoid, completed, no_restore = (r.label for r in runs)
 

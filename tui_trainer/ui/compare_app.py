@@ -21,10 +21,11 @@ class CompareApp(App):
     TITLE = "tui-trainer"
     BINDINGS = [Binding("q", "quit", "Quit")]
 
-    def __init__(self, runs: Sequence[ComparedRun], metric: str = "val_loss") -> None:
+    def __init__(self, runs: Sequence[ComparedRun], metric: str = "val_loss", reading: str = "") -> None:
         super().__init__()
         self.runs = list(runs)
         self.metric = metric
+        self.reading = reading
 
     def get_default_screen(self) -> Screen:
-        return CompareScreen(self.runs, self.metric)
+        return CompareScreen(self.runs, self.metric, reading=self.reading)

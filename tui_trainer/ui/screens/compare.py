@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header
+from textual.widgets import DataTable, Footer, Header, Static
 
 from ...compare import ComparedRun, available_metrics, facts_table, format_cell
 from ...decimate import minmax_decimate
@@ -184,9 +184,15 @@ class CompareScreen(Screen):
        are wider than the terminal); the chart takes the rest. */
     CompareScreen #compare-facts {
         height: auto;
-        max-height: 12;
+        max-height: 14;
         scrollbar-size-vertical: 1;
         scrollbar-size-horizontal: 1;
+    }
+    CompareScreen #compare-reading {
+        height: auto;
+        max-height: 8;
+        padding: 0 1;
+        background: $boost;
     }
     """
 
@@ -196,10 +202,11 @@ class CompareScreen(Screen):
         Binding("q", "close", "Back", show=False),
     ]
 
-    def __init__(self, runs: Sequence[ComparedRun], metric: str = "val_loss", *, name: Optional[str] = None,
-                 id: Optional[str] = None) -> None:  # noqa: A002
+    def __init__(self, runs: Sequence[ComparedRun], metric: str = "val_loss", *, reading: str = "",
+                 name: Optional[str] = None, id: Optional[str] = None) -> None:  # noqa: A002
         super().__init__(name=name, id=id)
         self.runs = list(runs)
+        self.reading = reading  # a paragraph saying what the numbers show (the lesson command writes one)
         self.metrics = available_metrics(self.runs) or [metric]
         self.metric = metric if metric in self.metrics else self.metrics[0]
 
@@ -208,6 +215,8 @@ class CompareScreen(Screen):
         yield CompareChart(self.runs, self.metric, id="compare-chart")
         table: DataTable = DataTable(id="compare-facts", cursor_type="none", zebra_stripes=True)
         yield table
+        if self.reading:
+            yield Static(self.reading, id="compare-reading")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -9,6 +9,7 @@ from textual.widgets import Footer, Header, Static
 
 from ...runstate import RunState
 from ..widgets.charts import BatchChart, EpochChart, MetricChart
+from ..widgets.gradients import GradientsPanel
 from ..widgets.status import EarlyStopBanner, ErrorPanel, ProgressLine
 
 
@@ -34,6 +35,7 @@ class MonitorScreen(Screen):
                 with Vertical(id="side-charts"):
                     yield BatchChart(id="batch-chart")
                     yield MetricChart(id="metric-chart")
+                    yield GradientsPanel(id="gradients")
         yield Footer()
 
     def reset(self) -> None:
@@ -80,6 +82,10 @@ class MonitorScreen(Screen):
             for chart in self.query(EpochChart):  # MetricChart is an EpochChart too
                 chart.update_from(state)
             self.query_one(BatchChart).update_from(state)
+            self.query_one(GradientsPanel).update_from(state)
+            # On a short terminal the gradient bars (the lesson) matter more than accuracy.
+            has_gradients = bool(state.grad_initial)
+            self.query_one("#metric-chart").display = not (has_gradients and self.size.height < 40)
 
 
 def _failure_help(error: str) -> str:

@@ -306,7 +306,7 @@ class LayerEditor(ModalScreen[Optional[LayerSpec]]):
         align: center middle;
     }
     LayerEditor > #editor {
-        width: 72;
+        width: 100;
         max-width: 100%;
         height: auto;
         max-height: 100%;
@@ -323,9 +323,17 @@ class LayerEditor(ModalScreen[Optional[LayerSpec]]):
     LayerEditor .row > Input {
         width: 1fr;
     }
+    LayerEditor #activation-row {
+        height: auto;
+    }
     LayerEditor #activation {
         height: auto;
-        max-height: 9;
+        max-height: 11;
+        width: 1fr;
+    }
+    LayerEditor #activation-plot {
+        width: 44;
+        height: 11;
     }
     LayerEditor #formula {
         height: auto;
@@ -366,10 +374,15 @@ class LayerEditor(ModalScreen[Optional[LayerSpec]]):
                     yield Input(str(self.original.units), id="units", compact=True, type="integer")
                 yield Static("", classes="field-error", id="units-error")
                 yield Label("activation")
-                yield OptionList(
-                    *(Option(f"{name:<11} {ACTIVATION_HELP[name].formula}", id=name) for name in ACTIVATIONS),
-                    id="activation",
-                )
+                # plotext is imported only when the editor opens: the builder's first frame doesn't wait for it
+                from .activation_plot import ActivationPlot
+
+                with Horizontal(id="activation-row"):
+                    yield OptionList(
+                        *(Option(f"{name:<11} {ACTIVATION_HELP[name].formula}", id=name) for name in ACTIVATIONS),
+                        id="activation",
+                    )
+                    yield ActivationPlot(id="activation-plot")
                 with Horizontal(classes="row", id="slope-row"):
                     yield Label("negative_slope")
                     yield Input(f"{self.original.negative_slope:g}", id="negative_slope", compact=True)
@@ -466,6 +479,7 @@ class LayerEditor(ModalScreen[Optional[LayerSpec]]):
             self.query_one("#formula", Static).update(
                 f"[b]{act}[/b]: {formula}\n{ACTIVATION_HELP[act].note}"
             )
+            self.query_one("#activation-plot").show(act, negative_slope=slope, alpha=alpha)
         return result
 
     # -- events -----------------------------------------------------------------------------------
