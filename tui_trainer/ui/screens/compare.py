@@ -25,7 +25,6 @@ from ..widgets.charts import (
     _MIN_LEGEND_ROWS,
     COLORS,
     EpochChart,
-    _epoch_ticks,
     _finite,
     _Grid,
     _LabelPlacer,
@@ -158,11 +157,7 @@ class CompareChart(EpochChart):
             self.run_marks[run.label] = marks
         self.legend = legend
 
-        plt.title(self._title())
-        plt.xlim(x_lo, x_hi)
-        plt.ylim(grid.lo, grid.top)
-        plt.yticks(grid.yticks, grid.ylabels)
-        plt.xticks(_epoch_ticks(1, max(last, 2), grid.width))
+        self._axes(grid, x_lo, x_hi, last)
         return None
 
 

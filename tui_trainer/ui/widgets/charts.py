@@ -334,12 +334,17 @@ class EpochChart(_Chart):
                 self.last_point_count += 1
             self._label(placer, f"{word} {best}", best, self.chart_colors["best"])
 
+        self._axes(grid, x_lo, x_hi, last)
+        return None
+
+    def _axes(self, grid: "_Grid", x_lo: float, x_hi: float, last: int) -> None:
+        """Title, limits and ticks: integer epochs on x, the grid's own ticks on y."""
+        plt = self.plt
         plt.title(self._title())
         plt.xlim(x_lo, x_hi)
         plt.ylim(grid.lo, grid.top)
         plt.yticks(grid.yticks, grid.ylabels)
         plt.xticks(_epoch_ticks(1, max(last, 2), grid.width))
-        return None
 
     def _mark_line(self, grid: "_Grid", epoch: int, color) -> None:
         x = grid.snap_x(epoch)
