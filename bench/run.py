@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -72,7 +71,17 @@ def bench_preset(npz: Path, epochs: int = 2, gradients: bool = False):
 
 
 def plain_fit(preset, data) -> float:
-    """What the engine does, minus the monitor: same seeding, model, callbacks, evaluate and save."""
+    """What the engine does, minus the monitor: same seeding, model, callbacks, evaluate and save.
+
+    TensorFlow's native log lines go to a file, as the engine sends them to the run's stderr.log.
+    """
+    from tui_trainer.engine import native_stderr_to
+
+    with tempfile.TemporaryDirectory() as tmp, native_stderr_to(Path(tmp) / "stderr.log"):
+        return _plain_fit(preset, data)
+
+
+def _plain_fit(preset, data) -> float:
     import keras
     import tensorflow as tf
 
@@ -104,7 +113,12 @@ def engine_fit(preset, data, runs: Path) -> float:
 
 
 def app_fit(preset, runs: Path) -> float:
-    """The engine inside the app's training worker, charts redrawing, under App.run_test()."""
+    """The engine inside the app's training worker, charts redrawing, under App.run_test().
+
+    Timed by the engine's own clock (train() entry to RunFinished), which runs in the worker
+    while the UI draws: what the app costs the training. Building the monitor screen when `t`
+    is pressed is start-up, not training, and is not counted.
+    """
     from tui_trainer.ui.app import TrainerApp
 
     result = {}
@@ -112,11 +126,10 @@ def app_fit(preset, runs: Path) -> float:
     async def main():
         app = TrainerApp(preset, None, runs)
         async with app.run_test(size=(120, 36)) as pilot:
-            t0 = time.perf_counter()
             await pilot.press("t")
             while app.last_result is None and not app.monitor.error:
                 await pilot.pause(0.05)
-            result["s"] = time.perf_counter() - t0
+            result["s"] = app.last_result.summary.wall_time_s
             assert app.monitor.state.status in ("completed", "early_stopped"), app.monitor.error
 
     asyncio.run(main())
@@ -184,14 +197,16 @@ def end_to_end(npz: Path, preset, tmp: Path, repeats: int) -> None:
         tf.config.experimental.enable_op_determinism()
         model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(128, activation="relu"),
                                   keras.layers.Dense(10, activation="softmax")])
-        model.compile(keras.optimizers.Adam(0.001), "sparse_categorical_crossentropy", ["accuracy"])
+        model.compile(optimizer=keras.optimizers.Adam(0.001), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
         es = keras.callbacks.EarlyStopping(monitor="val_loss", patience=100, restore_best_weights=True)
         model.fit(x, d["y_train"], batch_size=32, epochs=2, validation_split=0.1, callbacks=[es], verbose=0)
         print(model.evaluate(xt, d["y_test"], verbose=0))
         model.save({str(tmp / "plain.keras")!r})
     """))
-    exe = shutil.which("tui-trainer")
-    ours = [exe] if exe else [sys.executable, "-m", "tui_trainer"]
+    from bench_startup import tui_trainer_command
+
+    ours = tui_trainer_command()
     pairs = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -212,12 +227,11 @@ def end_to_end(npz: Path, preset, tmp: Path, repeats: int) -> None:
 def ui_figures(quick: bool, tmp: Path) -> None:
     from bench_charts import best_ms, build, series
     from bench_runlog import write_log
-    from bench_startup import first_frame_s
+    from bench_startup import first_frame_s, tui_trainer_command
 
     from tui_trainer.decimate import minmax_decimate
 
-    exe = shutil.which("tui-trainer")
-    cmd = [exe] if exe else [sys.executable, "-m", "tui_trainer"]
+    cmd = tui_trainer_command()
     launches = 3 if quick else 5
     first_frame_s(cmd, str(tmp))
     t = statistics.median(first_frame_s(cmd, str(tmp)) for _ in range(launches))

@@ -70,6 +70,7 @@ class StreamingCallback(keras.callbacks.Callback):
         self.epochs_run = 0
         self.grad_batch = grad_batch
         self._grad_fn: Optional[Callable[[], tuple]] = None
+        self._lock = threading.Lock()
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -78,7 +79,6 @@ class StreamingCallback(keras.callbacks.Callback):
         self.failure = None
         self.epochs_run = 0
         self._t_train = time.perf_counter()
-        self._stopped_mid_epoch = False
         self._grad_fn = None
         if self.grad_batch is not None:
             self._grad_fn, names = _gradient_norms_fn(self.model, *self.grad_batch)
@@ -88,45 +88,51 @@ class StreamingCallback(keras.callbacks.Callback):
         self._epoch = epoch + 1
         self._t_epoch = time.perf_counter()
         self._last_flush = self._t_epoch
-        self._buffer: list[float] = []
-        self._first_step = 1
-        self._steps_done = 0
+        self._means: dict[int, float] = {}  # step -> Keras's running mean, until flushed in order
+        self._next_step = 1  # the first step not yet turned into a batch loss
         self._prev_total = 0.0
         self._prev_seen = 0
 
     # -- hooks ---------------------------------------------------------------------------------
 
-    def on_train_batch_end(self, batch, logs=None):
-        # Kept cheap: a float conversion, arithmetic, and a clock read per batch.
-        logs = logs or {}
-        mean = float(logs.get("loss", math.nan))
-        step = batch + 1
-        seen = min(step * self.batch_size, self.n_fit)
-        # Keras logs the running mean since the epoch began, weighted by batch size;
-        # this batch's own loss is the difference of the running totals.
-        total = mean * seen
-        loss = (total - self._prev_total) / max(seen - self._prev_seen, 1)
-        self._prev_total, self._prev_seen = total, seen
-        self._steps_done = step
-        if not math.isfinite(mean):
-            self.failure = f"loss became {'NaN' if math.isnan(mean) else 'infinite'} at batch {step} of epoch {self._epoch}"
-            self.model.stop_training = True
-            self._stopped_mid_epoch = step < self.steps_per_epoch
-            self._flush()
-            return
-        self._buffer.append(float(f"{loss:.6g}"))
+    # Keras dispatches on_train_batch_end to a thread pool when every callback says it is
+    # async-safe, so the training loop never waits for the loss to leave the device. This one
+    # is: batch hooks may run late, concurrently and out of order, so they only store the
+    # running mean by step, under a lock, and _flush turns consecutive steps into losses.
+    async_safe = True
+
+    def on_train_batch_begin(self, batch, logs=None):
+        # Checked on the training thread as well as after each batch: when Keras runs the end
+        # hooks late in its thread pool, a cancel still stops after the batch that starts now.
+        self._check_cancel()
+
+    def _check_cancel(self) -> None:
         if self.cancel is not None and self.cancel.is_set() and not self.cancelled:
             self.cancelled = True
             self.model.stop_training = True
-            self._stopped_mid_epoch = step < self.steps_per_epoch
-        now = time.perf_counter()
-        if now - self._last_flush >= self.flush_interval_s:
-            self._last_flush = now
-            self._flush()
+
+    def on_train_batch_end(self, batch, logs=None):
+        # Kept cheap: a float conversion, a dict store, and a clock read per batch.
+        logs = logs or {}
+        mean = float(logs.get("loss", math.nan))
+        step = batch + 1
+        self._check_cancel()
+        with self._lock:
+            self._means[step] = mean
+            if not math.isfinite(mean) and self.failure is None:
+                what = "NaN" if math.isnan(mean) else "infinite"
+                self.failure = f"loss became {what} at batch {step} of epoch {self._epoch}"
+                self.model.stop_training = True
+            now = time.perf_counter()
+            if now - self._last_flush >= self.flush_interval_s:
+                self._last_flush = now
+                self._flush()
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        self._flush()
+        with self._lock:  # Keras has waited for every batch hook of the epoch by now
+            self._flush()
+        steps_done = self._next_step - 1 + len(self._means)
         # Measured before the clock is read, so duration_s and elapsed_s include its cost.
         grad_norms = self._grad_fn() if self._grad_fn is not None else None
         now = time.perf_counter()
@@ -141,7 +147,7 @@ class StreamingCallback(keras.callbacks.Callback):
                 metrics={k: float(v) for k, v in logs.items() if isinstance(v, (int, float)) or hasattr(v, "__float__")},
                 duration_s=now - self._t_epoch,
                 elapsed_s=now - self._t_train,
-                partial=self._stopped_mid_epoch,
+                partial=steps_done < self.steps_per_epoch,  # stopped mid-epoch (cancel, NaN)
                 best_epoch=best_epoch,
                 best_value=best_value,
                 wait=wait,
@@ -176,11 +182,26 @@ class StreamingCallback(keras.callbacks.Callback):
     # -- helpers -------------------------------------------------------------------------------
 
     def _flush(self) -> None:
-        if not self._buffer:
-            return
-        losses, self._buffer = tuple(self._buffer), []
-        first, self._first_step = self._first_step, self._first_step + len(losses)
-        self.sink(BatchLosses(epoch=self._epoch, first_step=first, losses=losses, steps_per_epoch=self.steps_per_epoch))
+        """Send the batch losses of the consecutive steps received so far (call with the lock held).
+
+        Keras logs the running mean since the epoch began, weighted by batch size; a
+        batch's own loss is the difference of the running totals.
+        """
+        losses = []
+        first = self._next_step
+        while self._next_step in self._means:
+            step = self._next_step
+            mean = self._means.pop(step)
+            if not math.isfinite(mean):
+                break  # the failure is recorded; nothing after a NaN is a loss
+            seen = min(step * self.batch_size, self.n_fit)
+            total = mean * seen
+            losses.append(float(f"{(total - self._prev_total) / max(seen - self._prev_seen, 1):.6g}"))
+            self._prev_total, self._prev_seen = total, seen
+            self._next_step += 1
+        if losses:
+            self.sink(BatchLosses(epoch=self._epoch, first_step=first, losses=tuple(losses),
+                                  steps_per_epoch=self.steps_per_epoch))
 
 
 def _gradient_norms_fn(model: keras.Model, x, y) -> tuple[Callable[[], tuple], tuple[str, ...]]:

@@ -61,23 +61,11 @@ def ui(
     ] = None,
 ) -> None:
     """Open the terminal app: build a model, press t to train, watch it live."""
-    from . import presets
-    from .runlog import default_runs_dir
-    from .spec import SpecError
+    from .launch import open_app
 
-    try:
-        spec, path = presets.load(preset)
-    except SpecError as exc:
-        raise _fail(str(exc)) from None
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise _fail("the app needs a terminal; use `tui-trainer train` for headless training")
-
-    from .ui.app import TrainerApp
-    from .ui.terminal import textual_owns_terminal
-
-    runs = runs_dir or default_runs_dir()
-    with textual_owns_terminal(runs / "tui-trainer-stderr.log"):
-        TrainerApp(spec, path, runs).run()
+    code = open_app(preset, runs_dir)
+    if code:
+        raise typer.Exit(code=code)
 
 
 # --- presets -------------------------------------------------------------------------------------

@@ -45,12 +45,17 @@ class RunState:
     live: bool = True  # False for a replay: the clock is the log's own, not the wall's
     last_tick: float = field(default_factory=time.monotonic)  # when the last epoch (or the start) arrived
     version: int = 0  # bumped on every change; views redraw when it moves
+    # bumped on every change but batch losses: what only epochs change (the epoch charts, the
+    # gradients) need not be drawn again ten times a second while an epoch runs
+    epoch_version: int = 0
 
     # -- folding ----------------------------------------------------------------------------------
 
     def apply(self, event: Event) -> None:
         """Fold one event into the state."""
         self.version += 1
+        if not isinstance(event, BatchLosses):
+            self.epoch_version += 1
         if isinstance(event, BatchLosses):
             self.batch_losses.extend(event.losses)
             self.batch_epochs.extend([event.epoch] * len(event.losses))

@@ -184,3 +184,16 @@ def test_runs_screen_opens_a_recorded_run_in_the_monitor(tmp_path):
             assert text_of(app.screen.query_one(EarlyStopBanner)).startswith("Early stopping at epoch 33")
             assert "recorded run" in str(app.screen.query_one("#run-title").render())
     run(main())
+
+
+def test_quit_right_after_a_run_finishes(tmp_path, blobs_csv):
+    # The redraw timer may tick while the screens are torn down; quitting must stay clean.
+    async def main():
+        preset = load_preset_file(_write(tmp_path, tiny_preset_toml(blobs_csv, epochs=2)))
+        app = TrainerApp(preset, None, tmp_path / "runs")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("t")
+            await app.workers.wait_for_complete()
+            await pilot.press("q")
+        assert app.return_code in (0, None)
+    run(main())

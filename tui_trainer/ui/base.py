@@ -17,7 +17,7 @@ from .messages import TrainingEvent
 if TYPE_CHECKING:
     from .screens.monitor import MonitorScreen
 
-REDRAW_INTERVAL_S = 0.1  # at most ten redraws a second, however fast batches come
+REDRAW_INTERVAL_S = 0.2  # at most five redraws a second, however fast batches come
 
 
 class MonitorApp(App):

@@ -5,12 +5,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header
 
 from ...runstate import RunState
 from ..widgets.charts import BatchChart, EpochChart, MetricChart
 from ..widgets.gradients import GradientsPanel
-from ..widgets.status import EarlyStopBanner, ErrorPanel, ProgressLine
+from ..widgets.status import EarlyStopBanner, ErrorPanel, ProgressLine, Line
 
 
 class MonitorScreen(Screen):
@@ -26,7 +26,7 @@ class MonitorScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="monitor-body"):
-            yield Static("", id="run-title")
+            yield Line("", id="run-title")
             yield ProgressLine(id="progress")
             yield EarlyStopBanner(id="banner")
             yield ErrorPanel(id="error")
@@ -64,19 +64,21 @@ class MonitorScreen(Screen):
         state = self.state
         if not self.is_mounted or (state.version == self._drawn_version and not force and not state.running):
             return
+        if not self.children:  # the app is shutting down (quit right after a run): nothing to draw on
+            return
         self._drawn_version = state.version
         with self.app.batch_update():
             s = state.started
             title = f"{s.preset_name}  ·  {s.run_id}" if s else "No run yet"
             if self.note:
                 title += f"  ·  {self.note}"
-            self.query_one("#run-title", Static).update(title)
+            self.query_one("#run-title", Line).show(title)
             self.query_one(ProgressLine).update_from(state)
             self.query_one(EarlyStopBanner).update_from(state)
             error = self.error or (_failure_help(state.failure.error) if state.failure else None)
             panel = self.query_one(ErrorPanel)
             if error:
-                panel.show(error)
+                panel.show_error(error)
             else:
                 panel.clear()
             for chart in self.query(EpochChart):  # MetricChart is an EpochChart too
@@ -85,7 +87,10 @@ class MonitorScreen(Screen):
             self.query_one(GradientsPanel).update_from(state)
             # On a short terminal the gradient bars (the lesson) matter more than accuracy.
             has_gradients = bool(state.grad_initial)
-            self.query_one("#metric-chart").display = not (has_gradients and self.size.height < 40)
+            metric_chart = self.query_one("#metric-chart")
+            show_metric = not (has_gradients and self.size.height < 40)
+            if metric_chart.display != show_metric:
+                metric_chart.display = show_metric
 
 
 def _failure_help(error: str) -> str:

@@ -23,6 +23,7 @@ The early-stopping highlight on :class:`EpochChart`:
 from __future__ import annotations
 
 import math
+import time
 from typing import Optional, Sequence
 
 import numpy as np
@@ -123,9 +124,13 @@ class _Chart(PlotextPlot):
 
     # -- public -------------------------------------------------------------------------------------
 
+    def _version(self, state: RunState) -> int:
+        """The state's change counter this chart follows: epoch charts ignore batch-only changes."""
+        return state.epoch_version
+
     def update_from(self, state: RunState) -> None:
-        """Take the run's latest state; redraw only if it changed since the last draw."""
-        if state is self._state and state.version == self._drawn_version:
+        """Take the run's latest state; redraw only if what this chart shows changed since the last draw."""
+        if state is self._state and self._version(state) == self._drawn_version:
             return
         self._state = state
         self.replot()
@@ -145,7 +150,7 @@ class _Chart(PlotextPlot):
         message = self._draw(state) if state is not None else self.WAITING
         if message is not None:
             self._draw_message(message)
-        self._drawn_version = state.version if state is not None else None
+        self._drawn_version = self._version(state) if state is not None else None
         self._drawn_size = (self.size.width, self.size.height)
         self.refresh()
 
@@ -487,6 +492,23 @@ class BatchChart(_Chart):
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.last_series: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
         """The decimated ``(x, loss)`` the latest replot drew (x in fractional epochs when known)."""
+
+    # Batches arrive about ten times a second; two redraws a second look just as live and leave
+    # the training thread (which shares the GIL with the UI) the difference.
+    MIN_INTERVAL_S = 0.5
+    _last_draw = 0.0
+
+    def _version(self, state: RunState) -> int:
+        return state.version
+
+    def update_from(self, state: RunState) -> None:
+        if state is self._state and state.running and time.monotonic() - self._last_draw < self.MIN_INTERVAL_S:
+            return
+        super().update_from(state)
+
+    def replot(self) -> None:
+        self._last_draw = time.monotonic()
+        super().replot()
 
     def _draw(self, state: RunState) -> Optional[str]:
         self.last_series = (np.empty(0), np.empty(0))

@@ -50,6 +50,8 @@ class GradientsPanel(Static):
     """
 
     _state: Optional[RunState] = None
+    _drawn = -1
+    _drawn_width = -1
 
     def on_resize(self) -> None:
         # The bars are sized to the width: draw again once layout gives the real one.
@@ -57,9 +59,12 @@ class GradientsPanel(Static):
             self.update_from(self._state)
 
     def update_from(self, state: RunState) -> None:
-        self._state = state
+        if state is self._state and state.epoch_version == self._drawn and self._drawn_width == self.size.width:
+            return  # the gradients change once an epoch, not with every batch
+        self._state, self._drawn, self._drawn_width = state, state.epoch_version, self.size.width
         history = state.grad_norms_history()
-        self.display = bool(history)
+        if self.display != bool(history):
+            self.display = bool(history)
         if not history:
             return
         names = state.grad_layer_names

@@ -23,15 +23,33 @@ def _bar(fraction: float, width: int) -> str:
     return "█" * full + "░" * (width - full)
 
 
-class ProgressLine(Static):
+class Line(Static):
+    """A Static that redraws only when its text changes, and lays out again only if it may grow.
+
+    ``Static.update`` asks for a new layout of the screen every time; at ten updates a
+    second that work competes with the training thread for the GIL.
+    """
+
+    FIXED_HEIGHT = False  # True: one line, whatever the text; no new layout needed
+    _shown: object = None
+
+    def show(self, content) -> None:
+        key = content.plain if isinstance(content, Text) else content
+        if key != self._shown:
+            self._shown = key
+            self.update(content, layout=not self.FIXED_HEIGHT)
+
+
+class ProgressLine(Line):
     """Epoch i of N, a batch progress bar, elapsed time, an estimate of the rest, the device."""
 
     DEFAULT_CSS = "ProgressLine { height: 1; }"
+    FIXED_HEIGHT = True
 
     def update_from(self, state: RunState) -> None:
         s = state.started
         if s is None:
-            self.update(Text("Press t to train.", style="dim") if state.finished is None else "")
+            self.show(Text("Press t to train.", style="dim") if state.finished is None else "")
             return
         steps = state.steps_per_epoch or 1
         epoch = max(state.current_epoch, 1)
@@ -45,48 +63,52 @@ class ProgressLine(Static):
         if state.running:
             line.append(f"  ~{_clock(state.eta_s())} left", style="dim")
         line.append(f"  {s.device}", style="cyan")
-        self.update(line)
+        self.show(line)
 
 
-class EarlyStopBanner(Static):
+class EarlyStopBanner(Line):
     """Early stopping in words: live progress while training, the verdict once finished."""
 
     DEFAULT_CSS = "EarlyStopBanner { height: auto; min-height: 1; padding: 0 1; }"
 
     def update_from(self, state: RunState) -> None:
-        self.remove_class("-stopped", "-done", "-failed", "-cancelled")
         text = state.verdict()
+        # set_class changes nothing when the class is already right: no style recalculation per tick
+        wanted = None if text is None else {"early_stopped": "-stopped", "failed": "-failed",
+                                            "cancelled": "-cancelled"}.get(state.status, "-done")
+        for name in ("-stopped", "-done", "-failed", "-cancelled"):
+            self.set_class(name == wanted, name)
         if text is not None:
-            status = state.status
-            self.add_class({"early_stopped": "-stopped", "failed": "-failed", "cancelled": "-cancelled"}.get(status, "-done"))
-            self.update(text)
+            self.show(text)
             return
         if state.started is None:
-            self.update("")
+            self.show("")
             return
         if state.started.monitor is None:
-            self.update("Early stopping is off: every epoch will run.")
+            self.show("Early stopping is off: every epoch will run.")
             return
         last = state.epochs[-1] if state.epochs else None
         if last is None or last.best_epoch is None:
-            self.update(f"Early stopping watches {state.started.monitor} (patience {state.started.patience}).")
+            self.show(f"Early stopping watches {state.started.monitor} (patience {state.started.patience}).")
             return
         value = f"{last.best_value:.4g}" if last.best_value is not None else "n/a"
-        self.update(
+        self.show(
             f"Best so far: epoch {last.best_epoch} ({state.monitor} {value}); "
             f"no improvement for {last.wait} of {state.started.patience} epochs."
         )
 
 
-class ErrorPanel(Static):
+class ErrorPanel(Line):
     """Shows why training failed; hidden otherwise."""
 
     DEFAULT_CSS = "ErrorPanel { height: auto; display: none; padding: 0 1; }"
 
-    def show(self, message: str) -> None:
-        self.update(Text(message))
-        self.display = True
+    def show_error(self, message: str) -> None:
+        self.show(message)
+        if not self.display:
+            self.display = True
 
     def clear(self) -> None:
-        self.update("")
-        self.display = False
+        self.show("")
+        if self.display:
+            self.display = False
