@@ -20,7 +20,6 @@ from textual.worker import Worker, WorkerState
 from ..runlog import default_runs_dir
 from ..spec import Preset
 from .base import MonitorApp
-from .messages import TrainingEvent
 from .screens.builder import BuilderScreen
 
 
@@ -141,7 +140,7 @@ class TrainerApp(MonitorApp):
         from ..engine import train  # imports TensorFlow on first use, in this thread
 
         def sink(event) -> None:
-            self.post_message(TrainingEvent(event, token))  # thread-safe, never blocks training
+            self.inbox.append((token, event))  # thread-safe, never blocks, never wakes the UI
 
         return train(preset, sink, cancel, runs_dir=self.runs_dir, source=str(self.source) if self.source else None)
 
@@ -159,6 +158,7 @@ class TrainerApp(MonitorApp):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "training":
             return
+        self.drain_inbox()  # the run's last events, before its verdict is read
         self.refresh_bindings()
         if event.state == WorkerState.ERROR:
             error = event.worker.error

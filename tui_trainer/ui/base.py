@@ -6,6 +6,7 @@ monitor screen redraws from its RunState at most ten times a second.
 
 from __future__ import annotations
 
+import collections
 from typing import TYPE_CHECKING, Optional
 
 from textual import on
@@ -28,6 +29,10 @@ class MonitorApp(App):
 
     def __init__(self) -> None:
         super().__init__()
+        # Events from the training thread wait here for the next redraw tick. Posting each one
+        # as a message would wake the UI ten times a second, and every wake-up makes the training
+        # thread wait for the GIL (measured: the app attached cost 14 % of training time).
+        self.inbox: collections.deque = collections.deque()
         self._run_token = 0
         self._dirty = False
         self._monitor: Optional["MonitorScreen"] = None
@@ -64,7 +69,16 @@ class MonitorApp(App):
         if message.run_token == self._run_token:  # a late event of an older run must not leak in
             self.handle_event(message.event)
 
+    def drain_inbox(self) -> None:
+        """Apply the events the training thread left since the last tick."""
+        inbox = self.inbox
+        while inbox:
+            token, event = inbox.popleft()
+            if token == self._run_token:  # a late event of an older run must not leak in
+                self.handle_event(event)
+
     def _redraw(self) -> None:
+        self.drain_inbox()
         monitor = self._monitor
         if monitor is not None and (self._dirty or monitor.state.running):
             self._dirty = False
