@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
@@ -64,8 +65,12 @@ class MonitorScreen(Screen):
         state = self.state
         if not self.is_mounted or (state.version == self._drawn_version and not force and not state.running):
             return
-        if not self.children:  # the app is shutting down (quit right after a run): nothing to draw on
-            return
+        try:
+            self._draw(state)
+        except NoMatches:  # the app is shutting down (quit right after a run): nothing left to draw on
+            pass
+
+    def _draw(self, state: RunState) -> None:
         self._drawn_version = state.version
         with self.app.batch_update():
             s = state.started
