@@ -5,8 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
-CORE = ["tui_trainer.cli", "tui_trainer.spec", "tui_trainer.presets", "tui_trainer.events", "tui_trainer.runlog",
-        "tui_trainer.engine", "tui_trainer.data", "tui_trainer.console", "tui_trainer.verdict"]
+CORE = ["tui_trainer.cli", "tui_trainer.launch", "tui_trainer.spec", "tui_trainer.presets", "tui_trainer.events",
+        "tui_trainer.runlog", "tui_trainer.runstate", "tui_trainer.runs", "tui_trainer.compare", "tui_trainer.lesson",
+        "tui_trainer.export", "tui_trainer.distribute", "tui_trainer.doctor", "tui_trainer.engine", "tui_trainer.data",
+        "tui_trainer.decimate", "tui_trainer.console", "tui_trainer.verdict"]
 
 
 def loaded_after_import(modules):
