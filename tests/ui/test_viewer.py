@@ -136,3 +136,21 @@ def test_replay_path_imports_no_tensorflow():
             "print(' '.join(sorted(sys.modules)))")
     loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
     assert "tensorflow" not in loaded and "keras" not in loaded
+
+
+def test_z_zooms_the_epoch_charts_past_the_first_drop():
+    async def main():
+        app = ReplayApp(Path("run"), recorded("early_stopped"), speed=0)
+        async with app.run_test(size=(110, 34)) as pilot:
+            await pilot.pause(0.3)
+            chart = app.screen.query_one("#epoch-chart", EpochChart)
+            assert chart.plotted["val_loss"] == 33 and not chart.zoom
+            await pilot.press("z")
+            await pilot.pause(0.2)
+            # the first 8 epochs (33 // 4) leave the scale; the best and stop epochs stay marked
+            assert chart.zoom and chart.plotted["val_loss"] == 25
+            assert chart.marks == {"stop": 33, "restored": 28}
+            await pilot.press("z")
+            await pilot.pause(0.2)
+            assert chart.plotted["val_loss"] == 33
+    asyncio.run(main())

@@ -17,6 +17,8 @@ from ..widgets.status import EarlyStopBanner, ErrorPanel, ProgressLine, Line
 class MonitorScreen(Screen):
     """Draws one RunState; the app feeds it events, live or from a log."""
 
+    BINDINGS = [("z", "zoom", "Zoom")]
+
     def __init__(self) -> None:
         super().__init__(id="monitor")
         self.state = RunState()
@@ -50,6 +52,12 @@ class MonitorScreen(Screen):
     def on_mount(self) -> None:
         # Events may have arrived before the screen was first shown (a recorded run, a fast start).
         self.call_after_refresh(self.refresh_view, True)
+
+    def action_zoom(self) -> None:
+        """Toggle the epoch charts' scale between every epoch and the epochs after the first drop."""
+        for chart in self.query(EpochChart):
+            chart.zoom = not chart.zoom
+            chart.replot()
 
     def set_note(self, note: str) -> None:
         """A word on where the events come from (replay, watch), after the run's name."""

@@ -224,8 +224,11 @@ class EpochChart(_Chart):
         self.labels: list[str] = []
         """The label texts drawn by the latest replot, e.g. ``["stop 33", "restored 28"]``."""
 
+    zoom = False  # True: the y scale leaves out the first epochs (the monitor's `z`)
+
     def _title(self) -> str:
-        return f"{self.metric or 'metric'} per epoch"
+        zoomed = " (zoomed: z)" if self.zoom else ""
+        return f"{self.metric or 'metric'} per epoch{zoomed}"
 
     def _draw(self, state: RunState) -> Optional[str]:
         self.marks = {}
@@ -262,6 +265,15 @@ class EpochChart(_Chart):
             word = "best"
         else:
             word = "best so far"  # still running: EpochEnded's running best
+
+        # Zoomed: leave out the first epochs' steep drop, so the scale shows what happens near the
+        # best epoch (a val_loss that turns up again). The best and stop epochs stay in view.
+        if self.zoom and last >= 6:
+            first = max(1, min(last // 4, (best or last) - 1))
+            tx, ty = tx[tx > first], ty[tx > first]
+            vx, vy = vx[vx > first], vy[vx > first]
+            monitored = (vx, vy) if state.monitor == val else (tx, ty)
+            x_lo = first + 0.5
 
         # y range from the data, with headroom on top for the legend and the labels, so they
         # do not sit on the curves.
@@ -349,7 +361,7 @@ class EpochChart(_Chart):
         plt.xlim(x_lo, x_hi)
         plt.ylim(grid.lo, grid.top)
         plt.yticks(grid.yticks, grid.ylabels)
-        plt.xticks(_epoch_ticks(1, max(last, 2), grid.width))
+        plt.xticks(_epoch_ticks(math.ceil(x_lo), max(last, 2), grid.width))
 
     def _mark_line(self, grid: "_Grid", epoch: int, color) -> None:
         x = grid.snap_x(epoch)
