@@ -27,6 +27,14 @@ presets_app = typer.Typer(help="List, show and validate presets.", no_args_is_he
 app.add_typer(presets_app, name="presets")
 
 
+RunsDirOption = Annotated[
+    Optional[Path], typer.Option(help="Where run folders are (default $TUI_TRAINER_RUNS or ./runs).")
+]
+PresetArgument = Annotated[
+    Optional[str], typer.Argument(help="Preset name or path to a .toml file (default: digits).")
+]
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
     """Print one line to stderr and return the Exit to raise."""
     typer.echo(f"error: {message}", err=True)
@@ -53,12 +61,8 @@ def root(
 
 @app.command()
 def ui(
-    preset: Annotated[
-        Optional[str], typer.Argument(help="Preset name or path to a .toml file (default: digits).")
-    ] = None,
-    runs_dir: Annotated[
-        Optional[Path], typer.Option(help="Where run folders go (default $TUI_TRAINER_RUNS or ./runs).")
-    ] = None,
+    preset: PresetArgument = None,
+    runs_dir: RunsDirOption = None,
 ) -> None:
     """Open the terminal app: build a model, press t to train, watch it live."""
     from .launch import open_app
@@ -164,17 +168,13 @@ class _Interrupts:
 
 @app.command()
 def train(
-    preset: Annotated[
-        Optional[str], typer.Argument(help="Preset name or path to a .toml file (default: digits).")
-    ] = None,
+    preset: PresetArgument = None,
     epochs: Annotated[Optional[int], typer.Option(min=1, help="Override training.epochs.")] = None,
     seed: Annotated[Optional[int], typer.Option(min=0, help="Override the preset's seed.")] = None,
     data_path: Annotated[
         Optional[str], typer.Option(help="Local data file or folder (overrides data.path): mnist.npz, IDX folder, csv.")
     ] = None,
-    runs_dir: Annotated[
-        Optional[Path], typer.Option(help="Where run folders go (default $TUI_TRAINER_RUNS or ./runs).")
-    ] = None,
+    runs_dir: RunsDirOption = None,
     replay: Annotated[
         Optional[Path],
         typer.Option("--replay", help="Re-run exactly the preset and seed a recorded run used (a run folder)."),
@@ -240,9 +240,6 @@ def train(
 runs_app = typer.Typer(help="List recorded runs.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 
-RunsDirOption = Annotated[
-    Optional[Path], typer.Option(help="The runs folder (default $TUI_TRAINER_RUNS or ./runs).")
-]
 
 
 def _fmt(value, spec: str = "") -> str:
@@ -265,8 +262,7 @@ def runs_list(runs_dir: RunsDirOption = None) -> None:
     header = ("id", "preset", "status", "epochs", "stop", "best", "best value", "test acc")
     rows = [
         (i.id, i.preset, i.status, str(i.epochs), _fmt(i.stopped_epoch), _fmt(i.best_epoch),
-         _fmt(i.best_value, ".4g") if i.best_value is not None else "-",
-         _fmt(i.test_accuracy, ".4f") if i.test_accuracy is not None else "-")
+         _fmt(i.best_value, ".4g"), _fmt(i.test_accuracy, ".4f"))
         for i in infos
     ]
     widths = [max(len(r[c]) for r in rows + [header]) for c in range(len(header))]
@@ -286,8 +282,12 @@ def _load_run_or_fail(run: Path):
     return loaded
 
 
+def _has_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def _needs_terminal() -> None:
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not _has_terminal():
         raise _fail("this command draws in a terminal; for text use `tui-trainer export` or `runs list`")
 
 
@@ -380,7 +380,7 @@ def lesson(
         raise typer.Exit(code=130)
     runs = load_runs(folders)
     text = reading(runs)
-    if no_ui or not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if no_ui or not _has_terminal():
         typer.echo("\n" + format_table(facts_table(runs)) + "\n\n" + text)
         return
     from .ui.compare_app import CompareApp

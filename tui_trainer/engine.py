@@ -203,7 +203,6 @@ def train(
         return _train_silently(preset, data, cancel, role, replay_of, t_start)
     run_dir = new_run_dir(runs_dir or default_runs_dir(), preset.name)
     log = RunLogWriter(run_dir, preset)
-    emit = _compose(log, sink)
     es_result: Optional[EarlyStoppingResult] = None
     status, reason, test_metrics, epochs_run = "failed", "", {}, 0
 
@@ -212,7 +211,7 @@ def train(
         if isinstance(event, EarlyStoppingResult):
             es_result = event
 
-    emit = _compose(emit, capture)
+    emit = _compose(log, sink, capture)
     try:
         with native_stderr_to(run_dir / STDERR):
             status, reason, test_metrics, epochs_run = _fit(preset, data, emit, cancel, run_dir, replay_of)

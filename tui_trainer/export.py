@@ -7,7 +7,7 @@ import io
 from typing import Any
 
 from .events import EpochEnded
-from .runlog import LoadedRun, Summary
+from .runlog import LoadedRun
 
 
 def epochs_csv(run: LoadedRun) -> str:
@@ -33,12 +33,7 @@ def _cell(value: Any) -> Any:
 
 def summary_dict(run: LoadedRun) -> dict[str, Any]:
     """summary.json when the run finished; otherwise the same fields rebuilt from its events."""
-    if run.summary is not None:
-        return run.summary
-    summary = Summary(run_id=run.dir.name)
-    for event in run.events:
-        summary.update(event)
-    data = summary.to_dict()
+    data = dict(run.summary_dict())
     if data["status"] == "running":
         data["status"] = "unfinished"  # no summary.json: still running, or killed
     return data

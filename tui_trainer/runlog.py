@@ -173,6 +173,16 @@ class LoadedRun:
     def finished(self) -> Optional[RunFinished]:
         return next((e for e in reversed(self.events) if isinstance(e, RunFinished)), None)
 
+    def summary_dict(self) -> dict[str, Any]:
+        """summary.json when the run wrote it; otherwise the same fields rebuilt from the events
+        (status ``running`` when they don't finish: still running, or killed)."""
+        if self.summary is not None:
+            return self.summary
+        summary = Summary(run_id=self.dir.name)
+        for event in self.events:
+            summary.update(event)
+        return summary.to_dict()
+
 
 def iter_events(path: Path, problems: Optional[list[str]] = None) -> Iterator[Event]:
     """Yield the events of an events.jsonl file.

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from .runlog import EVENTS, SUMMARY, LoadedRun, RunLogError, default_runs_dir, load_run
+from .runlog import EVENTS, LoadedRun, RunLogError, default_runs_dir, load_run
 from .runstate import RunState
 
 # A run whose process we can't check (another host) and whose log has not grown for
@@ -80,27 +80,16 @@ def run_info(run_dir: Path) -> RunInfo:
         RunLogError: not a run folder.
     """
     run = load_run(run_dir)
-    state = fold(run)
-    s = run.summary
-    if s is not None and s.get("status") not in (None, "running"):
-        tests = s.get("test_metrics") or {}
-        return RunInfo(
-            id=run.dir.name, path=run.dir, preset=s.get("preset", "?"), status=s["status"],
-            epochs=s.get("epochs_run", 0), stopped_epoch=s.get("stopped_epoch"), best_epoch=s.get("best_epoch"),
-            best_value=s.get("best_value"), monitor=s.get("monitor"), test_accuracy=tests.get("accuracy"),
-            started_at=s.get("started_at", ""),
-        )
-    started = state.started
-    status = "empty" if started is None else liveness(state, run.dir)
-    if status == "finished":  # events finished but summary.json missing or unreadable
-        status = state.status
-    last = state.epochs[-1] if state.epochs else None
+    s = run.summary_dict()
+    status = s["status"]
+    if status == "running":  # no summary: the writer is alive, gone, or out of sight on another host
+        state = fold(run)
+        status = "empty" if state.started is None else liveness(state, run.dir)
     return RunInfo(
-        id=run.dir.name, path=run.dir, preset=started.preset_name if started else "?", status=status,
-        epochs=len(state.epochs), stopped_epoch=state.stopped_epoch, best_epoch=state.best_epoch,
-        best_value=last.best_value if last else None, monitor=state.monitor if started else None,
-        test_accuracy=(state.finished.test_metrics.get("accuracy") if state.finished else None),
-        started_at=started.started_at if started else "",
+        id=run.dir.name, path=run.dir, preset=s.get("preset") or "?", status=status,
+        epochs=s.get("epochs_run", 0), stopped_epoch=s.get("stopped_epoch"), best_epoch=s.get("best_epoch"),
+        best_value=s.get("best_value"), monitor=s.get("monitor"),
+        test_accuracy=(s.get("test_metrics") or {}).get("accuracy"), started_at=s.get("started_at", ""),
     )
 
 
@@ -125,7 +114,3 @@ def newest_run(runs_dir: Optional[Path] = None) -> Optional[Path]:
         return None
     candidates = sorted(p for p in root.iterdir() if p.is_dir() and (p / EVENTS).is_file())
     return candidates[-1] if candidates else None
-
-
-def is_run_dir(path: Path) -> bool:
-    return (Path(path) / EVENTS).is_file() or (Path(path) / SUMMARY).is_file()

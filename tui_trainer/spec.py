@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -20,13 +20,16 @@ else:  # pragma: no cover
 
 import tomli_w
 
-ACTIVATIONS = ("relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "linear")
-DATASETS = ("digits", "mnist", "fashion_mnist", "npz", "csv")
-OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw", "nadam", "adagrad")
-LOSSES = ("sparse_categorical_crossentropy",)
-METRICS = ("accuracy", "sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy")
-
+# The allowed values, written once: the models validate against these types, and the
+# tuples (for the builder's pickers) are read from them.
 Activation = Literal["relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "linear"]
+DatasetName = Literal["digits", "mnist", "fashion_mnist", "npz", "csv"]
+Optimizer = Literal["adam", "sgd", "rmsprop", "adamw", "nadam", "adagrad"]
+Metric = Literal["accuracy", "sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy"]
+
+ACTIVATIONS: tuple[str, ...] = get_args(Activation)
+DATASETS: tuple[str, ...] = get_args(DatasetName)
+OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
 
 
 class SpecError(ValueError):
@@ -74,7 +77,7 @@ Layer = Annotated[Union[DenseLayer, DropoutLayer], Field(discriminator="type")]
 class DataSpec(_Model):
     """Which data set to train on and how to preprocess it."""
 
-    dataset: Literal["digits", "mnist", "fashion_mnist", "npz", "csv"] = Field(
+    dataset: DatasetName = Field(
         "digits", description="digits (offline, scikit-learn), mnist, fashion_mnist, or a file: npz, csv."
     )
     path: Optional[str] = Field(
@@ -100,12 +103,12 @@ class DataSpec(_Model):
 class TrainingSpec(_Model):
     """How to fit the model."""
 
-    optimizer: Literal["adam", "sgd", "rmsprop", "adamw", "nadam", "adagrad"] = Field("adam", description="Optimizer.")
+    optimizer: Optimizer = Field("adam", description="Optimizer.")
     learning_rate: float = Field(0.001, gt=0, le=10, description="Optimizer learning rate.")
     loss: Literal["sparse_categorical_crossentropy"] = Field(
         "sparse_categorical_crossentropy", description="Loss; integer class labels."
     )
-    metrics: list[Literal["accuracy", "sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy"]] = Field(
+    metrics: list[Metric] = Field(
         default_factory=lambda: ["accuracy"], description="Metrics reported per epoch."
     )
     batch_size: int = Field(

@@ -57,8 +57,7 @@ def test_recorded_runs_show_the_same_verdict_as_the_cli(name, start):
 
 def test_press_t_trains_live_and_records_the_run(tmp_path, blobs_csv):
     async def main():
-        preset = load_preset_file(_write(tmp_path, tiny_preset_toml(blobs_csv, epochs=4)))
-        app = TrainerApp(preset, None, tmp_path / "runs")
+        app = _app(tmp_path, tiny_preset_toml(blobs_csv, epochs=4))
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.press("t")
             await app.workers.wait_for_complete()
@@ -76,10 +75,8 @@ def test_press_t_trains_live_and_records_the_run(tmp_path, blobs_csv):
 
 def test_live_early_stopping_marks_agree_with_the_run_log(tmp_path, blobs_csv):
     async def main():
-        text = tiny_preset_toml(blobs_csv, epochs=60, patience=2).replace("learning_rate = 0.05",
-                                                                        "learning_rate = 0.2")
-        preset = load_preset_file(_write(tmp_path, text))
-        app = TrainerApp(preset, None, tmp_path / "runs")
+        app = _app(tmp_path, tiny_preset_toml(blobs_csv, epochs=60, patience=2).replace("learning_rate = 0.05",
+                                                                                       "learning_rate = 0.2"))
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.press("t")
             await app.workers.wait_for_complete()
@@ -101,8 +98,7 @@ def test_live_early_stopping_marks_agree_with_the_run_log(tmp_path, blobs_csv):
 
 def test_c_cancels_and_the_app_stays_open(tmp_path, blobs_csv):
     async def main():
-        preset = load_preset_file(_write(tmp_path, tiny_preset_toml(blobs_csv, epochs=2000, patience=2000)))
-        app = TrainerApp(preset, None, tmp_path / "runs")
+        app = _app(tmp_path, tiny_preset_toml(blobs_csv, epochs=2000, patience=2000))
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.press("t")
             await _until(pilot, lambda: len(app.monitor.state.epochs) >= 2)
@@ -118,8 +114,7 @@ def test_c_cancels_and_the_app_stays_open(tmp_path, blobs_csv):
 
 def test_q_mid_training_cancels_then_quits(tmp_path, blobs_csv):
     async def main():
-        preset = load_preset_file(_write(tmp_path, tiny_preset_toml(blobs_csv, epochs=2000, patience=2000)))
-        app = TrainerApp(preset, None, tmp_path / "runs")
+        app = _app(tmp_path, tiny_preset_toml(blobs_csv, epochs=2000, patience=2000))
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.press("t")
             await _until(pilot, lambda: len(app.monitor.state.epochs) >= 1)
@@ -132,8 +127,7 @@ def test_q_mid_training_cancels_then_quits(tmp_path, blobs_csv):
 
 def test_missing_data_shows_the_error_and_the_app_survives(tmp_path, blobs_csv):
     async def main():
-        preset = load_preset_file(_write(tmp_path, tiny_preset_toml(tmp_path / "gone.csv")))
-        app = TrainerApp(preset, None, tmp_path / "runs")
+        app = _app(tmp_path, tiny_preset_toml(tmp_path / "gone.csv"))
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.press("t")
             await app.workers.wait_for_complete()
@@ -145,10 +139,11 @@ def test_missing_data_shows_the_error_and_the_app_survives(tmp_path, blobs_csv):
     run(main())
 
 
-def _write(tmp_path, text):
+def _app(tmp_path, preset_text):
+    """The app on a preset written from ``preset_text``, recording into ``tmp_path/runs``."""
     p = tmp_path / "p.toml"
-    p.write_text(text)
-    return p
+    p.write_text(preset_text)
+    return TrainerApp(load_preset_file(p), None, tmp_path / "runs")
 
 
 async def _until(pilot, predicate, timeout=60.0):
@@ -189,8 +184,7 @@ def test_runs_screen_opens_a_recorded_run_in_the_monitor(tmp_path):
 def test_quit_right_after_a_run_finishes(tmp_path, blobs_csv):
     # The redraw timer may tick while the screens are torn down; quitting must stay clean.
     async def main():
-        preset = load_preset_file(_write(tmp_path, tiny_preset_toml(blobs_csv, epochs=2)))
-        app = TrainerApp(preset, None, tmp_path / "runs")
+        app = _app(tmp_path, tiny_preset_toml(blobs_csv, epochs=2))
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.press("t")
             await app.workers.wait_for_complete()

@@ -208,8 +208,8 @@ class BuilderScreen(Screen):
         Binding("escape", "focus_layers", "Layers", show=False),
     ]
 
-    class Changed(Message):
-        """The preset changed: ``preset`` is the valid preset, or ``None`` while a field is invalid."""
+    class _PresetMessage(Message):
+        """A message about the screen's preset; ``control`` is the screen, for ``@on`` selectors."""
 
         def __init__(self, screen: "BuilderScreen", preset: Optional[Preset]) -> None:
             super().__init__()
@@ -220,17 +220,11 @@ class BuilderScreen(Screen):
         def control(self) -> "BuilderScreen":
             return self.screen
 
-    class TrainRequested(Message):
+    class Changed(_PresetMessage):
+        """The preset changed: ``preset`` is the valid preset, or ``None`` while a field is invalid."""
+
+    class TrainRequested(_PresetMessage):
         """The user pressed the Train button with a valid preset."""
-
-        def __init__(self, screen: "BuilderScreen", preset: Preset) -> None:
-            super().__init__()
-            self.screen = screen
-            self.preset = preset
-
-        @property
-        def control(self) -> "BuilderScreen":
-            return self.screen
 
     class _InputProbed(Message):
         """A data file was read in the worker: its input width, or why it can't be read."""

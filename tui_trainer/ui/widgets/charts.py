@@ -210,7 +210,7 @@ class EpochChart(_Chart):
 
     def __init__(
         self,
-        metric: str = "loss",
+        metric: Optional[str] = "loss",
         *,
         name: Optional[str] = None,
         id: Optional[str] = None,  # noqa: A002
@@ -464,16 +464,8 @@ class MetricChart(EpochChart):
     name that does not start with ``val_``.
     """
 
-    def __init__(
-        self,
-        *,
-        name: Optional[str] = None,
-        id: Optional[str] = None,  # noqa: A002
-        classes: Optional[str] = None,
-        disabled: bool = False,
-    ) -> None:
-        super().__init__("loss", name=name, id=id, classes=classes, disabled=disabled)
-        self.metric = None
+    def __init__(self, **kwargs) -> None:
+        super().__init__(None, **kwargs)  # the metric is known once the run has logged one
 
     def update_from(self, state: RunState) -> None:
         names = [n for n in state.metric_names() if not n.startswith("val_")]
@@ -493,17 +485,8 @@ class BatchChart(_Chart):
     TITLE = "loss per batch"
     WAITING = "waiting for the first batch"
 
-    def __init__(
-        self,
-        *,
-        name: Optional[str] = None,
-        id: Optional[str] = None,  # noqa: A002
-        classes: Optional[str] = None,
-        disabled: bool = False,
-    ) -> None:
-        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
-        self.last_series: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
-        """The decimated ``(x, loss)`` the latest replot drew (x in fractional epochs when known)."""
+    last_series: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
+    """The decimated ``(x, loss)`` the latest replot drew (x in fractional epochs when known)."""
 
     # Batches arrive about ten times a second; two redraws a second look just as live and leave
     # the training thread (which shares the GIL with the UI) the difference.
