@@ -5,7 +5,9 @@ Imported only by the engine, after TensorFlow's environment is set up.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import sys
 import threading
 import time
 from typing import Callable, Optional
@@ -27,16 +29,26 @@ def _finite_or_none(value) -> Optional[float]:
 class StreamingCallback(keras.callbacks.Callback):
     """Sends batch losses, epoch metrics and the early-stopping facts to a sink.
 
-    Epochs and steps are converted from Keras's 0-based counters to 1-based
-    here, once. Put it *after* the EarlyStopping instance in ``callbacks`` so
-    that its ``on_epoch_end`` and ``on_train_end`` see what EarlyStopping did.
+    The one streaming callback: the engine uses it, and so does
+    :class:`tui_trainer.Monitor` in a user's own ``fit``. Epochs and steps are
+    converted from Keras's 0-based counters to 1-based here, once.
+
+    The EarlyStopping of the same ``fit`` is found by itself (or given), and
+    its ``on_epoch_end`` / ``on_train_end`` are wrapped on that instance for the
+    length of the fit, so this callback reports *after* EarlyStopping has
+    counted the epoch and restored the weights, whatever the order of
+    ``callbacks``.
 
     Args:
         sink: receives every event, on the training thread; must not block.
         n_fit: samples fitted per epoch (after the validation split), to undo
-            Keras's running mean of the batch loss exactly.
-        batch_size: samples per step.
-        early_stopping: the EarlyStopping instance used in this fit, if any.
+            Keras's running mean of the batch loss exactly. None: read from
+            ``fit``'s data adapter when it can tell (arrays), else every batch
+            is taken as equally large (a ``tf.data`` pipeline: only a smaller
+            last batch is then off).
+        batch_size: samples per step (None: as for ``n_fit``).
+        early_stopping: the EarlyStopping instance used in this fit; None: the
+            first one in the fit's callbacks, if any.
         cancel: when set, training stops after the current batch.
         flush_interval_s: how often batch losses are sent during an epoch.
         grad_batch: ``(x, y)``, one fixed batch of training data. When given,
@@ -50,8 +62,8 @@ class StreamingCallback(keras.callbacks.Callback):
         self,
         sink: Sink,
         *,
-        n_fit: int,
-        batch_size: int,
+        n_fit: Optional[int] = None,
+        batch_size: Optional[int] = None,
         early_stopping: Optional[keras.callbacks.EarlyStopping] = None,
         cancel: Optional[threading.Event] = None,
         flush_interval_s: float = 0.1,
@@ -61,8 +73,12 @@ class StreamingCallback(keras.callbacks.Callback):
         self.sink = sink
         self.n_fit = n_fit
         self.batch_size = batch_size
-        self.steps_per_epoch = max(1, math.ceil(n_fit / batch_size))
+        self.steps_per_epoch: Optional[int] = max(1, math.ceil(n_fit / batch_size)) if n_fit and batch_size else None
         self.early_stopping = early_stopping
+        self._given_es = early_stopping
+        self.notes: list[str] = []  # what the callback could not find or do, for the run log
+        self._hooked: list[tuple[object, str]] = []
+        self._stride = 1  # steps per on_train_batch_end (the model's steps_per_execution)
         self.cancel = cancel
         self.flush_interval_s = flush_interval_s
         self.cancelled = False
@@ -78,11 +94,68 @@ class StreamingCallback(keras.callbacks.Callback):
         self.cancelled = False
         self.failure = None
         self.epochs_run = 0
+        self.notes = []
         self._t_train = time.perf_counter()
         self._grad_fn = None
+        self._stride = max(1, int(getattr(self.model, "steps_per_execution", 1) or 1))
+        callbacks = _fit_callbacks()
+        if self.n_fit is None or self.batch_size is None:
+            self._learn_batches()
+        if self._given_es is None:
+            self.early_stopping = self._find_early_stopping(callbacks)
+        elif callbacks is not None and not any(c is self._given_es for c in callbacks):
+            self.notes.append("the EarlyStopping given to the monitor is not among this fit's callbacks; ignored")
+            self.early_stopping = None
+        self._hook_early_stopping()
         if self.grad_batch is not None:
             self._grad_fn, names = _gradient_norms_fn(self.model, *self.grad_batch)
             self.sink(GradientNorms(epoch=0, norms=self._grad_fn(), layers=names, samples=len(self.grad_batch[0])))
+
+    def _learn_batches(self) -> None:
+        """Samples and batch size of this fit, from Keras's data adapter when it knows them (arrays)."""
+        adapter = getattr(_fit_local("epoch_iterator"), "data_adapter", None)
+        try:
+            batches, size = adapter.num_batches, adapter.batch_size
+            partial = adapter.partial_batch_size if adapter.has_partial_batch else 0
+        except Exception:  # a tf.data pipeline or a generator: sizes unknown until seen
+            batches = size = None
+        if batches and size:
+            self.batch_size = int(size)
+            self.n_fit = int((batches - 1) * size + partial) if partial else int(batches * size)
+        steps = (self.params or {}).get("steps")
+        if self.steps_per_epoch is None and steps:
+            self.steps_per_epoch = int(steps)
+
+    def _find_early_stopping(self, callbacks: Optional[list]) -> Optional[keras.callbacks.EarlyStopping]:
+        if callbacks is None:
+            self.notes.append("could not see the fit's other callbacks; EarlyStopping, if any, is not reported")
+            return None
+        found = [c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)]
+        if len(found) > 1:
+            self.notes.append(f"{len(found)} EarlyStopping callbacks in this fit; reporting the first "
+                              f"(monitor={found[0].monitor})")
+        return found[0] if found else None
+
+    def _hook_early_stopping(self) -> None:
+        """Report each epoch and the end of training right after EarlyStopping has handled them."""
+        es = self.early_stopping
+        if es is None:
+            return
+        for name, after in (("on_epoch_end", self._epoch_end), ("on_train_end", self._train_end)):
+            original = getattr(es, name)
+
+            def wrapped(*args, _original=original, _after=after, **kwargs):
+                _original(*args, **kwargs)
+                _after(*args, **kwargs)
+
+            setattr(es, name, wrapped)
+            self._hooked.append((es, name))
+
+    def _unhook(self) -> None:
+        for obj, name in self._hooked:
+            with contextlib.suppress(AttributeError):
+                delattr(obj, name)  # the instance attribute goes; the class's method shows again
+        self._hooked = []
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch + 1
@@ -129,10 +202,20 @@ class StreamingCallback(keras.callbacks.Callback):
                 self._flush()
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.early_stopping is None:  # else it ran right after EarlyStopping's own on_epoch_end
+            self._epoch_end(epoch, logs)
+
+    def on_train_end(self, logs=None):
+        if self.early_stopping is None:
+            self._train_end(logs)
+
+    def _epoch_end(self, epoch, logs=None):
         logs = logs or {}
         with self._lock:  # Keras has waited for every batch hook of the epoch by now
-            self._flush()
-        steps_done = self._next_step - 1 + len(self._means)
+            self._flush(end=True)
+        steps_done = self._next_step - 1
+        if self.steps_per_epoch is None and not self.model.stop_training:
+            self.steps_per_epoch = steps_done  # learnt from the first whole epoch (unknown cardinality)
         # Measured before the clock is read, so duration_s and elapsed_s include its cost.
         grad_norms = self._grad_fn() if self._grad_fn is not None else None
         now = time.perf_counter()
@@ -141,13 +224,15 @@ class StreamingCallback(keras.callbacks.Callback):
         es = self.early_stopping
         if es is not None and es.best is not None and epoch >= es.start_from_epoch:
             best_epoch, best_value, wait = es.best_epoch + 1, _finite_or_none(es.best), int(es.wait)
+        stopped_early = self.cancelled or self.failure is not None
         self.sink(
             EpochEnded(
                 epoch=epoch + 1,
                 metrics={k: float(v) for k, v in logs.items() if isinstance(v, (int, float)) or hasattr(v, "__float__")},
                 duration_s=now - self._t_epoch,
                 elapsed_s=now - self._t_train,
-                partial=steps_done < self.steps_per_epoch,  # stopped mid-epoch (cancel, NaN)
+                # stopped mid-epoch (cancel, NaN): Keras still validated it
+                partial=steps_done < self.steps_per_epoch if self.steps_per_epoch else stopped_early,
                 best_epoch=best_epoch,
                 best_value=best_value,
                 wait=wait,
@@ -155,7 +240,8 @@ class StreamingCallback(keras.callbacks.Callback):
             )
         )
 
-    def on_train_end(self, logs=None):
+    def _train_end(self, logs=None):
+        self._unhook()
         es = self.early_stopping
         if es is None:
             return
@@ -181,27 +267,60 @@ class StreamingCallback(keras.callbacks.Callback):
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _flush(self) -> None:
+    def _flush(self, end: bool = False) -> None:
         """Send the batch losses of the consecutive steps received so far (call with the lock held).
 
         Keras logs the running mean since the epoch began, weighted by batch size; a
-        batch's own loss is the difference of the running totals.
+        batch's own loss is the difference of the running totals. With
+        ``steps_per_execution`` > 1 Keras reports every n-th step: each of the n
+        batches gets their mean. At the epoch's end (``end``) every stored step is
+        final, whatever the gaps.
         """
-        losses = []
+        losses: list[float] = []
         first = self._next_step
-        while self._next_step in self._means:
-            step = self._next_step
+        while True:
+            step = self._next_step + self._stride - 1
+            if step not in self._means:
+                if not (end and self._means):
+                    break
+                step = min(self._means)  # the epoch's last, shorter execution
             mean = self._means.pop(step)
             if not math.isfinite(mean):
+                self._next_step = step + 1
                 break  # the failure is recorded; nothing after a NaN is a loss
-            seen = min(step * self.batch_size, self.n_fit)
+            seen = min(step * self.batch_size, self.n_fit) if self.batch_size and self.n_fit else step
             total = mean * seen
-            losses.append(float(f"{(total - self._prev_total) / max(seen - self._prev_seen, 1):.6g}"))
+            loss = float(f"{(total - self._prev_total) / max(seen - self._prev_seen, 1):.6g}")
+            losses.extend([loss] * (step - self._next_step + 1))
             self._prev_total, self._prev_seen = total, seen
-            self._next_step += 1
+            self._next_step = step + 1
         if losses:
             self.sink(BatchLosses(epoch=self._epoch, first_step=first, losses=tuple(losses),
-                                  steps_per_epoch=self.steps_per_epoch))
+                                  steps_per_epoch=self.steps_per_epoch or 0))
+
+
+def _fit_local(name: str, max_depth: int = 12):
+    """A local variable of the ``fit`` that is calling this callback, or None.
+
+    Keras hands a callback neither the fit's other callbacks nor its data; both are
+    locals of ``Model.fit`` a few frames up (measured with Keras 3.15; a Keras that
+    lays them out differently gives None, and callers degrade gracefully).
+    """
+    frame = sys._getframe(2)
+    for _ in range(max_depth):
+        if frame is None:
+            return None
+        if frame.f_code.co_name == "fit" and name in frame.f_locals:
+            return frame.f_locals[name]
+        frame = frame.f_back
+    return None
+
+
+def _fit_callbacks() -> Optional[list]:
+    """Every callback of the running ``fit`` (its CallbackList's), or None when it can't be seen."""
+    found = _fit_local("callbacks", max_depth=14)
+    inner = getattr(found, "callbacks", None)
+    return list(inner) if isinstance(inner, list) else None
 
 
 def _gradient_norms_fn(model: keras.Model, x, y) -> tuple[Callable[[], tuple], tuple[str, ...]]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from typing import Optional, TextIO
 
-from .events import EarlyStoppingResult, EpochEnded, Event, GradientNorms, RunFailed, RunFinished, RunStarted, grad_ratio
-from .verdict import verdict
+from .events import EpochEnded, Event, GradientNorms, RunFinished, RunStarted, grad_ratio
+from .runstate import RunState
 
 
 def format_metrics(metrics: dict[str, float], order: Optional[list[str]] = None) -> str:
@@ -33,16 +33,18 @@ class ConsolePrinter:
 
     def __init__(self, out: TextIO = sys.stdout):
         self.out = out
-        self.started: Optional[RunStarted] = None
-        self.es: Optional[EarlyStoppingResult] = None
-        self.failure = ""
+        self.state = RunState(live=False)  # the one fold of the events; this class only prints
+
+    @property
+    def started(self) -> Optional[RunStarted]:
+        return self.state.started
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
     def __call__(self, event: Event) -> None:
+        self.state.apply(event)
         if isinstance(event, RunStarted):
-            self.started = event
             shape = "x".join(str(d) for d in event.input_shape)
             self._print(
                 f"Training {event.preset_name} on {event.device}: {event.dataset} "
@@ -79,16 +81,8 @@ class ConsolePrinter:
                     f"{event.layers[0]} (input side) {event.norms[0]:.1e}, {event.layers[-1]} (output) "
                     f"{event.norms[-1]:.1e}; first/last {ratio:.1e}{hint}"
                 )
-        elif isinstance(event, EarlyStoppingResult):
-            self.es = event
-        elif isinstance(event, RunFailed):
-            self.failure = event.error
         elif isinstance(event, RunFinished):
-            planned = self.started.epochs if self.started else event.epochs_run
-            self._print(
-                verdict(self.es, status=event.status, epochs_run=event.epochs_run, epochs_planned=planned,
-                        reason=event.reason or self.failure)
-            )
+            self._print(self.state.verdict() or "")
             if event.test_metrics:
                 n = f" ({self.started.n_test} samples)" if self.started else ""
                 self._print(f"Test{n}: {format_metrics(event.test_metrics)}")

@@ -22,7 +22,8 @@ from typing import Callable, Iterator, Optional
 from .data import DataError, Dataset, load_dataset
 from .distribute import WorkerRole, cpu_text, describe_placement, gpu_text, grouped, make_strategy, worker_role
 from .events import EarlyStoppingResult, Event, RunFailed, RunFinished, RunStarted
-from .runlog import STDERR, MODEL, RunLogWriter, Summary, default_runs_dir, new_run_dir, now_iso
+from .runlog import STDERR, MODEL, RunLogWriter, default_runs_dir, new_run_dir, now_iso
+from .runstate import RunState, Summary
 from .spec import Preset, SpecError, param_counts
 
 Sink = Callable[[Event], None]
@@ -203,34 +204,36 @@ def train(
         return _train_silently(preset, data, cancel, role, replay_of, t_start)
     run_dir = new_run_dir(runs_dir or default_runs_dir(), preset.name)
     log = RunLogWriter(run_dir, preset)
-    es_result: Optional[EarlyStoppingResult] = None
-    status, reason, test_metrics, epochs_run = "failed", "", {}, 0
-
-    def capture(event: Event) -> None:
-        nonlocal es_result
-        if isinstance(event, EarlyStoppingResult):
-            es_result = event
-
-    emit = _compose(log, sink, capture)
+    emit = _compose(log, sink)
     try:
         with native_stderr_to(run_dir / STDERR):
             status, reason, test_metrics, epochs_run = _fit(preset, data, emit, cancel, run_dir, replay_of)
     except BaseException as exc:  # record, then let Ctrl-C and the like propagate
-        interrupted = not isinstance(exc, Exception)
-        status = "cancelled" if interrupted else "failed"
-        reason = "interrupted" if interrupted else f"{type(exc).__name__}: {_first_line(exc)}"
-        if not interrupted:
-            emit(RunFailed(error=reason, epoch=log.summary.epochs_run or None))
-        emit(RunFinished(status=status, epochs_run=log.summary.epochs_run, test_metrics={},
-                         wall_time_s=time.perf_counter() - t_start, reason=reason))
+        _finish_after_error(emit, log.state, exc, t_start)
         log.close()
-        if interrupted:
+        if not isinstance(exc, Exception):
             raise
-        return RunResult(run_dir, status, log.summary, es_result, {})
-    emit(RunFinished(status=status, epochs_run=epochs_run, test_metrics=test_metrics,
-                     wall_time_s=time.perf_counter() - t_start, reason=reason))
-    log.close()
-    return RunResult(run_dir, status, log.summary, es_result, test_metrics)
+    else:
+        emit(finished(status, epochs_run, test_metrics, t_start, reason))
+        log.close()
+    state = log.state
+    return RunResult(run_dir, state.status, log.summary, state.early_stopping,
+                     dict(state.finished.test_metrics) if state.finished else {})
+
+
+def finished(status: str, epochs_run: int, test_metrics: dict, t_start: float, reason: str = "") -> RunFinished:
+    """The RunFinished event of a run that began at ``t_start`` (``time.perf_counter()``)."""
+    return RunFinished(status=status, epochs_run=epochs_run, test_metrics=test_metrics,
+                       wall_time_s=time.perf_counter() - t_start, reason=reason, finished_at=now_iso())
+
+
+def _finish_after_error(emit: Sink, state: RunState, exc: BaseException, t_start: float) -> None:
+    """Close a run that an exception ended: failed, or cancelled when it was an interrupt (Ctrl-C)."""
+    interrupted = not isinstance(exc, Exception)
+    reason = "interrupted" if interrupted else f"{type(exc).__name__}: {_first_line(exc)}"
+    if not interrupted:
+        emit(RunFailed(error=reason, epoch=state.epochs_run or None))
+    emit(finished("cancelled" if interrupted else "failed", state.epochs_run, {}, t_start, reason))
 
 
 def _train_silently(preset: Preset, data: Dataset, cancel, role: WorkerRole, replay_of, t_start: float) -> RunResult:
@@ -240,28 +243,21 @@ def _train_silently(preset: Preset, data: Dataset, cancel, role: WorkerRole, rep
     metrics, so every worker stops at the same epoch) and saves the model, as Keras
     wants every worker to, into a temporary folder that is then deleted.
     """
-    summary = Summary(preset=preset.name, seed=preset.seed, epochs_planned=preset.training.epochs)
-    es_result: Optional[EarlyStoppingResult] = None
-
-    def emit(event: Event) -> None:
-        nonlocal es_result
-        summary.update(event)
-        if isinstance(event, EarlyStoppingResult):
-            es_result = event
-
+    state = RunState(live=False)
     tmp = Path(tempfile.mkdtemp(prefix="tui-trainer-worker-"))
-    status, reason, test_metrics, epochs_run = "failed", "", {}, 0
     try:
         with native_stderr_to(tmp / STDERR):
-            status, reason, test_metrics, epochs_run = _fit(preset, data, emit, cancel, tmp, replay_of)
+            status, reason, test_metrics, epochs_run = _fit(preset, data, state.apply, cancel, tmp, replay_of)
     except Exception as exc:
-        status, reason = "failed", f"{type(exc).__name__}: {_first_line(exc)}"
-        epochs_run = summary.epochs_run
+        _finish_after_error(state.apply, state, exc, t_start)
+    else:
+        state.apply(finished(status, epochs_run, test_metrics, t_start, reason))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    emit(RunFinished(status=status, epochs_run=epochs_run, test_metrics=test_metrics,
-                     wall_time_s=time.perf_counter() - t_start, reason=reason))
-    return RunResult(tmp, status, summary, es_result, test_metrics, silent_worker=role.name)
+    summary = state.summary()
+    summary.preset, summary.seed = summary.preset or preset.name, preset.seed
+    return RunResult(tmp, state.status, summary, state.early_stopping,
+                     dict(state.finished.test_metrics) if state.finished else {}, silent_worker=role.name)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -47,6 +47,9 @@ class RunStarted:
     host: str = ""  # with pid: lets `watch` tell a live writer from one that died
     pid: Optional[int] = None
     notes: tuple[str, ...] = ()  # warnings about the setup, e.g. a strategy that fell back to one device
+    # "preset" (tui-trainer built the model) or "script" (a Monitor in the user's own fit: ``preset`` is
+    # empty, the run folder holds source.json and script.py instead of preset.toml)
+    origin: str = "preset"
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,7 @@ class RunFinished:
     test_metrics: dict[str, float]
     wall_time_s: float
     reason: str = ""
+    finished_at: str = ""  # ISO 8601, when the run ended (older logs: empty)
 
 
 Event = Union[RunStarted, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunFailed, RunFinished]

@@ -12,13 +12,17 @@ import json
 import os
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Iterator, Optional
 
-from .events import EarlyStoppingResult, EpochEnded, Event, RunFailed, RunFinished, RunStarted, from_dict, to_dict
+from .events import Event, RunFinished, RunStarted, from_dict, to_dict
+from .runstate import RunState, Summary
 from .spec import Preset, dumps_preset
+
+__all__ = ["RunLogWriter", "Summary", "LoadedRun", "RunLogError", "load_run", "iter_events", "parse_line",
+           "write_summary", "new_run_dir", "default_runs_dir", "now_iso"]
 
 EVENTS = "events.jsonl"
 SUMMARY = "summary.json"
@@ -58,14 +62,23 @@ def new_run_dir(runs_dir: Path, preset_name: str, now: Optional[datetime] = None
 
 
 class RunLogWriter:
-    """Records one run. Call it with each event (it is a sink); ``close()`` writes the summary."""
+    """Records one run. Call it with each event (it is a sink); ``close()`` writes the summary.
 
-    def __init__(self, run_dir: Path, preset: Preset):
+    Args:
+        run_dir: the run folder (made by :func:`new_run_dir`).
+        preset: what runs, written as preset.toml; None for a run of the user's own
+            script (a Monitor), whose folder holds source.json instead.
+    """
+
+    def __init__(self, run_dir: Path, preset: Optional[Preset] = None):
         self.dir = Path(run_dir)
-        (self.dir / PRESET).write_text(dumps_preset(preset), encoding="utf-8")
+        if preset is not None:
+            (self.dir / PRESET).write_text(dumps_preset(preset), encoding="utf-8")
         self._fh: Optional[IO[str]] = open(self.dir / EVENTS, "a", encoding="utf-8")
-        self._summary = Summary(run_id=self.dir.name, preset=preset.name, seed=preset.seed,
-                                epochs_planned=preset.training.epochs)
+        self.state = RunState(live=False)
+        # what the summary says if the run fails before its RunStarted event (a model that won't build)
+        self._fallback = Summary(preset=preset.name, seed=preset.seed, epochs_planned=preset.training.epochs) \
+            if preset is not None else Summary()
 
     def __call__(self, event: Event) -> None:
         if self._fh is None:
@@ -73,11 +86,15 @@ class RunLogWriter:
         # One line per event; flush so `watch` and a kill both see every finished line.
         self._fh.write(json.dumps(to_dict(event), separators=(",", ":")) + "\n")
         self._fh.flush()
-        self._summary.update(event)
+        self.state.apply(event)
 
     @property
-    def summary(self) -> "Summary":
-        return self._summary
+    def summary(self) -> Summary:
+        summary = self.state.summary(self.dir.name)
+        if self.state.started is None:
+            summary.preset, summary.seed = self._fallback.preset, self._fallback.seed
+            summary.epochs_planned = self._fallback.epochs_planned
+        return summary
 
     def close(self) -> None:
         """Close the events file and write summary.json atomically."""
@@ -85,68 +102,13 @@ class RunLogWriter:
             return
         self._fh.close()
         self._fh = None
-        write_summary(self.dir, self._summary)
+        write_summary(self.dir, self.summary)
 
 
-def write_summary(run_dir: Path, summary: "Summary") -> None:
+def write_summary(run_dir: Path, summary: Summary) -> None:
     tmp = Path(run_dir) / (SUMMARY + ".tmp")
     tmp.write_text(json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, Path(run_dir) / SUMMARY)
-
-
-@dataclass
-class Summary:
-    """What summary.json holds; built from the events, so a replay can rebuild it."""
-
-    run_id: str = ""
-    preset: str = ""
-    seed: Optional[int] = None
-    status: str = "running"
-    reason: str = ""
-    epochs_planned: Optional[int] = None
-    epochs_run: int = 0
-    device: str = ""
-    started_at: str = ""
-    finished_at: str = ""
-    wall_time_s: Optional[float] = None
-    replay_of: Optional[str] = None
-    early_stopping: bool = False
-    monitor: Optional[str] = None
-    triggered: bool = False
-    stopped_epoch: Optional[int] = None
-    best_epoch: Optional[int] = None
-    best_value: Optional[float] = None
-    restored_epoch: Optional[int] = None
-    test_metrics: dict[str, float] = field(default_factory=dict)
-    final_metrics: dict[str, float] = field(default_factory=dict)
-
-    def update(self, event: Event) -> None:
-        if isinstance(event, RunStarted):
-            self.run_id, self.preset, self.seed = event.run_id, event.preset_name, event.seed
-            self.device, self.started_at, self.replay_of = event.device, event.started_at, event.replay_of
-            self.epochs_planned, self.monitor = event.epochs, event.monitor
-            self.early_stopping = event.monitor is not None
-        elif isinstance(event, EpochEnded):
-            self.epochs_run = event.epoch
-            self.final_metrics = dict(event.metrics)
-            if event.best_epoch is not None:
-                self.best_epoch, self.best_value = event.best_epoch, event.best_value
-        elif isinstance(event, EarlyStoppingResult):
-            self.monitor, self.triggered = event.monitor, event.triggered
-            self.stopped_epoch, self.best_epoch = event.stopped_epoch, event.best_epoch
-            self.best_value, self.restored_epoch = event.best_value, event.restored_epoch
-        elif isinstance(event, RunFailed):
-            self.reason = event.error
-        elif isinstance(event, RunFinished):
-            self.status, self.epochs_run = event.status, event.epochs_run
-            self.test_metrics, self.wall_time_s = dict(event.test_metrics), event.wall_time_s
-            self.reason = event.reason or self.reason
-            self.finished_at = datetime.now().isoformat(timespec="seconds")
-
-    def to_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
-        return asdict(self)
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -178,10 +140,10 @@ class LoadedRun:
         (status ``running`` when they don't finish: still running, or killed)."""
         if self.summary is not None:
             return self.summary
-        summary = Summary(run_id=self.dir.name)
+        state = RunState(live=False)
         for event in self.events:
-            summary.update(event)
-        return summary.to_dict()
+            state.apply(event)
+        return state.summary(self.dir.name).to_dict()
 
 
 def iter_events(path: Path, problems: Optional[list[str]] = None) -> Iterator[Event]:

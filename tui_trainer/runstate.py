@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 from array import array
-from dataclasses import dataclass, field
-from typing import Optional
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
 
 from .events import (
     BatchLosses,
@@ -24,6 +24,37 @@ from .events import (
     grad_ratio,
 )
 from .verdict import verdict
+
+
+@dataclass
+class Summary:
+    """What summary.json holds: :meth:`RunState.summary` of the run's events, so a log rebuilds it."""
+
+    run_id: str = ""
+    preset: str = ""
+    seed: Optional[int] = None
+    status: str = "running"
+    reason: str = ""
+    epochs_planned: Optional[int] = None
+    epochs_run: int = 0
+    device: str = ""
+    started_at: str = ""
+    finished_at: str = ""
+    wall_time_s: Optional[float] = None
+    replay_of: Optional[str] = None
+    early_stopping: bool = False
+    monitor: Optional[str] = None
+    triggered: bool = False
+    stopped_epoch: Optional[int] = None
+    best_epoch: Optional[int] = None
+    best_value: Optional[float] = None
+    restored_epoch: Optional[int] = None
+    test_metrics: dict[str, float] = field(default_factory=dict)
+    final_metrics: dict[str, float] = field(default_factory=dict)
+    origin: str = "preset"  # or "script": recorded by a Monitor in the user's own fit
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass
@@ -158,6 +189,58 @@ class RunState:
         return None
 
     @property
+    def best_value(self) -> Optional[float]:
+        """The best monitored value: the final verdict's if known, else early stopping's running best."""
+        if self.early_stopping is not None:
+            return self.early_stopping.best_value
+        for e in reversed(self.epochs):
+            if e.best_epoch is not None:
+                return e.best_value
+        return None
+
+    @property
+    def epochs_run(self) -> int:
+        """Epochs that ran, a partial last one included."""
+        if self.finished is not None:
+            return self.finished.epochs_run
+        return self.epochs[-1].epoch if self.epochs else 0
+
+    @property
+    def reason(self) -> str:
+        """Why the run ended the way it did (a failure's error), or empty."""
+        if self.finished is not None and self.finished.reason:
+            return self.finished.reason
+        return self.failure.error if self.failure else ""
+
+    def summary(self, run_id: str = "") -> Summary:
+        """summary.json's fields, from the events folded so far (status ``running`` until the run finishes)."""
+        s, es, fin = self.started, self.early_stopping, self.finished
+        return Summary(
+            run_id=s.run_id if s else run_id,
+            preset=s.preset_name if s else "",
+            seed=s.seed if s else None,
+            status=fin.status if fin else "running",
+            reason=self.reason,
+            epochs_planned=s.epochs if s else None,
+            epochs_run=self.epochs_run,
+            device=s.device if s else "",
+            started_at=s.started_at if s else "",
+            finished_at=fin.finished_at if fin else "",
+            wall_time_s=fin.wall_time_s if fin else None,
+            replay_of=s.replay_of if s else None,
+            early_stopping=es is not None or bool(s and s.monitor is not None),
+            monitor=es.monitor if es else (s.monitor if s else None),
+            triggered=es.triggered if es else False,
+            stopped_epoch=self.stopped_epoch,
+            best_epoch=self.best_epoch,
+            best_value=self.best_value,
+            restored_epoch=self.restored_epoch,
+            test_metrics=dict(fin.test_metrics) if fin else {},
+            final_metrics=dict(self.epochs[-1].metrics) if self.epochs else {},
+            origin=s.origin if s else "preset",
+        )
+
+    @property
     def stopped_epoch(self) -> Optional[int]:
         return self.early_stopping.stopped_epoch if self.early_stopping else None
 
@@ -197,6 +280,6 @@ class RunState:
             self.early_stopping,
             status=self.finished.status,
             epochs_run=self.finished.epochs_run,
-            epochs_planned=self.epochs_planned,
-            reason=self.finished.reason or (self.failure.error if self.failure else ""),
+            epochs_planned=self.epochs_planned or self.finished.epochs_run,
+            reason=self.reason,
         )

@@ -17,7 +17,8 @@ from tui_trainer.compare import (
     hidden_activations,
     load_runs,
 )
-from tui_trainer.runlog import RunLogError, Summary, iter_events, write_summary
+from tui_trainer.runlog import RunLogError, iter_events, write_summary
+from tui_trainer.runstate import RunState
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
 
@@ -28,10 +29,10 @@ def make_run_dir(runs_dir: Path, run_id: str, recording: str, summary: bool = Tr
     d.mkdir(parents=True)
     shutil.copy(RECORDINGS / f"{recording}.jsonl", d / "events.jsonl")
     if summary:
-        s = Summary()
+        state = RunState()
         for e in iter_events(d / "events.jsonl"):
-            s.update(e)
-        write_summary(d, s)
+            state.apply(e)
+        write_summary(d, state.summary())
     return d
 
 

@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 
 from tui_trainer.cli import app
 from tui_trainer.events import EpochEnded
-from tui_trainer.runlog import Summary, iter_events, load_run, write_summary
+from tui_trainer.runlog import iter_events, load_run, write_summary
+from tui_trainer.runstate import RunState
 
 RECORDINGS = Path(__file__).parent.parent / "recordings"
 runner = CliRunner()
@@ -29,10 +30,10 @@ def make_run(runs: Path, name: str, run_id: str, *, summary: bool = True) -> Pat
     d.mkdir(parents=True)
     shutil.copy(RECORDINGS / f"{name}.jsonl", d / "events.jsonl")
     if summary:
-        s = Summary(run_id=run_id)
+        state = RunState()
         for e in iter_events(d / "events.jsonl"):
-            s.update(e)
-        write_summary(d, s)
+            state.apply(e)
+        write_summary(d, state.summary(run_id))
     return d
 
 
