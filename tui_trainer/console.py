@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Optional, TextIO
 
-from .events import EpochEnded, Event, GradientNorms, RunFinished, RunStarted, grad_ratio
+from .events import EpochEnded, Event, GradientNorms, Note, RunFinished, RunStarted, grad_ratio
 from .runstate import RunState
 
 
@@ -28,6 +28,17 @@ def _num(v: Optional[float]) -> str:
     return f"{v:.4f}" if abs(v) >= 1e-3 or v == 0 else f"{v:.3e}"
 
 
+def _started_line(event: RunStarted) -> str:
+    shape = "x".join(str(d) for d in event.input_shape) or "?"
+    if event.origin == "script":  # a Monitor in the user's own fit: what is known of it
+        sizes = f"{event.n_train} train / {event.n_val} val, " if event.n_train else ""
+        return (f"Training {event.preset_name} on {event.device}: {event.data_source} ({sizes}input {shape}), "
+                f"{event.params_total:,} parameters")
+    return (f"Training {event.preset_name} on {event.device}: {event.dataset} "
+            f"({event.n_train} train / {event.n_val} val / {event.n_test} test, input {shape}, "
+            f"{event.num_classes} classes), {event.params_total:,} parameters, seed {event.seed}")
+
+
 class ConsolePrinter:
     """A sink that prints a run's progress for a terminal or a log file."""
 
@@ -45,12 +56,7 @@ class ConsolePrinter:
     def __call__(self, event: Event) -> None:
         self.state.apply(event)
         if isinstance(event, RunStarted):
-            shape = "x".join(str(d) for d in event.input_shape)
-            self._print(
-                f"Training {event.preset_name} on {event.device}: {event.dataset} "
-                f"({event.n_train} train / {event.n_val} val / {event.n_test} test, input {shape}, "
-                f"{event.num_classes} classes), {event.params_total:,} parameters, seed {event.seed}"
-            )
+            self._print(_started_line(event))
             for note in event.notes:
                 self._print(f"Warning: {note}")
             if event.replay_of:
@@ -81,10 +87,12 @@ class ConsolePrinter:
                     f"{event.layers[0]} (input side) {event.norms[0]:.1e}, {event.layers[-1]} (output) "
                     f"{event.norms[-1]:.1e}; first/last {ratio:.1e}{hint}"
                 )
+        elif isinstance(event, Note):
+            self._print(f"Note: {event.message}")
         elif isinstance(event, RunFinished):
             self._print(self.state.verdict() or "")
             if event.test_metrics:
-                n = f" ({self.started.n_test} samples)" if self.started else ""
+                n = f" ({self.started.n_test} samples)" if self.started and self.started.n_test else ""
                 self._print(f"Test{n}: {format_metrics(event.test_metrics)}")
             where = f" Run saved in {self.started.run_dir}" if self.started else ""
             self._print(f"Finished: {event.status} in {event.wall_time_s:.1f}s.{where}")

@@ -147,6 +147,15 @@ class EarlyStoppingResult:
 
 
 @dataclass(frozen=True)
+class Note:
+    """Something the user should know about a run that is not a failure (a model that could not be saved)."""
+
+    kind: ClassVar[str] = "note"
+    message: str
+    epoch: Optional[int] = None
+
+
+@dataclass(frozen=True)
 class RunFailed:
     """Training broke: NaN loss, an error inside fit, an incompatible layer."""
 
@@ -168,10 +177,10 @@ class RunFinished:
     finished_at: str = ""  # ISO 8601, when the run ended (older logs: empty)
 
 
-Event = Union[RunStarted, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunFailed, RunFinished]
+Event = Union[RunStarted, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, Note, RunFailed, RunFinished]
 EVENT_TYPES: dict[str, type] = {
     cls.kind: cls
-    for cls in (RunStarted, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunFailed, RunFinished)
+    for cls in (RunStarted, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, Note, RunFailed, RunFinished)
 }
 _TUPLE_FIELDS = {  # Optional[tuple[...]] counts too: JSON hands every tuple back as a list
     cls: {f.name for f in dataclasses.fields(cls) if str(f.type).startswith(("tuple", "Optional[tuple"))}

@@ -29,6 +29,13 @@ SUMMARY = "summary.json"
 PRESET = "preset.toml"
 MODEL = "model.keras"
 STDERR = "stderr.log"
+# runs recorded by a Monitor in the user's own script (``tui-trainer run``, or added by hand)
+SOURCE = "source.json"  # script path, argv, working directory, versions
+SCRIPT = "script.py"  # a copy of the script
+OUTPUT = "output.log"  # the script's stdout and stderr (``tui-trainer run`` only)
+# Set by `tui-trainer run`: a file each Monitor appends its run folder to, one line per fit,
+# so the parent process knows which folders its script made.
+RUN_LIST_ENV = "TUI_TRAINER_RUN_LIST"
 
 
 def default_runs_dir() -> Path:
@@ -176,6 +183,41 @@ def parse_line(raw: bytes, lineno: int, path: Path, problems: Optional[list[str]
         else:
             warnings.warn(msg, stacklevel=3)
         return None
+
+
+class LogTail:
+    """Reads the events another process appends to an events.jsonl, a batch of complete lines at a time.
+
+    A line still being written (no newline yet) waits for the next read; a broken
+    line is skipped and noted in ``problems``. Used by ``watch``, ``run`` and its
+    console follower.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.offset = 0
+        self.lineno = 0
+        self.problems: list[str] = []
+        self._pending = b""
+
+    def read(self) -> list[Event]:
+        """The events completed since the last call (none yet if the file does not exist)."""
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self.offset)
+                data = fh.read()
+        except FileNotFoundError:
+            return []
+        self.offset += len(data)
+        lines = (self._pending + data).split(b"\n")
+        self._pending = lines.pop()  # no newline yet: the writer is mid-line
+        events = []
+        for raw in lines:
+            self.lineno += 1
+            event = parse_line(raw, self.lineno, self.path, self.problems)
+            if event is not None:
+                events.append(event)
+        return events
 
 
 def load_run(run_dir: str | Path) -> LoadedRun:

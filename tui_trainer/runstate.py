@@ -18,6 +18,7 @@ from .events import (
     EpochEnded,
     Event,
     GradientNorms,
+    Note,
     RunFailed,
     RunFinished,
     RunStarted,
@@ -72,6 +73,7 @@ class RunState:
     early_stopping: Optional[EarlyStoppingResult] = None
     failure: Optional[RunFailed] = None
     finished: Optional[RunFinished] = None
+    notes: list[str] = field(default_factory=list)  # RunStarted's setup notes, then Note events
     grad_initial: Optional[GradientNorms] = None  # diagnostics.gradient_norms: the before-training measurement
     live: bool = True  # False for a replay: the clock is the log's own, not the wall's
     last_tick: float = field(default_factory=time.monotonic)  # when the last epoch (or the start) arrived
@@ -79,6 +81,9 @@ class RunState:
     # bumped on every change but batch losses: what only epochs change (the epoch charts, the
     # gradients) need not be drawn again ten times a second while an epoch runs
     epoch_version: int = 0
+    # steps an epoch takes, when RunStarted could not tell (a tf.data pipeline of unknown cardinality)
+    # and the callback learnt it from the first whole epoch
+    learned_steps_per_epoch: int = 0
 
     # -- folding ----------------------------------------------------------------------------------
 
@@ -91,6 +96,8 @@ class RunState:
             self.batch_losses.extend(event.losses)
             self.batch_epochs.extend([event.epoch] * len(event.losses))
             self.current_epoch, self.current_step = event.epoch, event.last_step
+            if event.steps_per_epoch:
+                self.learned_steps_per_epoch = event.steps_per_epoch
         elif isinstance(event, EpochEnded):
             self.epochs.append(event)
             self.last_tick = time.monotonic()
@@ -99,6 +106,7 @@ class RunState:
                 self.current_step = self.steps_per_epoch
         elif isinstance(event, RunStarted):
             self.started = event
+            self.notes.extend(event.notes)
             self.last_tick = time.monotonic()
         elif isinstance(event, EarlyStoppingResult):
             self.early_stopping = event
@@ -108,6 +116,8 @@ class RunState:
             self.finished = event
         elif isinstance(event, GradientNorms):
             self.grad_initial = event
+        elif isinstance(event, Note):
+            self.notes.append(event.message)
 
     # -- derived values ---------------------------------------------------------------------------
 
@@ -121,7 +131,9 @@ class RunState:
 
     @property
     def steps_per_epoch(self) -> int:
-        return self.started.steps_per_epoch if self.started else 0
+        """Steps in an epoch; 0 while unknown (a pipeline of unknown cardinality, first epoch)."""
+        known = self.started.steps_per_epoch if self.started else 0
+        return known or self.learned_steps_per_epoch
 
     @property
     def monitor(self) -> str:

@@ -15,7 +15,7 @@ from textual import work
 from textual.binding import Binding
 
 from ..events import EpochEnded, Event
-from ..runlog import EVENTS, parse_line
+from ..runlog import EVENTS, LogTail
 from ..runs import liveness
 from .base import MonitorApp
 
@@ -128,7 +128,7 @@ class WatchApp(MonitorApp):
         super().__init__()
         self.run_dir = Path(run_dir)
         self.poll_s = poll_s
-        self.problems: list[str] = []
+        self.problems: list[str] = []  # broken lines met so far, each also shown as a notification
         self.liveness = "waiting"
 
     def on_mount(self) -> None:
@@ -139,25 +139,14 @@ class WatchApp(MonitorApp):
 
     @work(exclusive=True, group="feed")
     async def _follow(self, token: int) -> None:
-        path = self.run_dir / EVENTS
-        offset, pending, lineno = 0, b"", 0
+        tail = LogTail(self.run_dir / EVENTS)
         while token == self._run_token:
-            try:
-                with open(path, "rb") as fh:
-                    fh.seek(offset)
-                    data = fh.read()
-            except FileNotFoundError:
-                data = b""
-            offset += len(data)
-            lines = (pending + data).split(b"\n")
-            pending = lines.pop()  # no newline yet: the writer is mid-line
-            for raw in lines:
-                lineno += 1
-                event = parse_line(raw, lineno, path, self.problems)
-                if event is not None:
-                    self.handle_event(event)
-            while self.problems:
-                self.notify(self.problems.pop(0), severity="warning", timeout=10)
+            for event in tail.read():
+                self.handle_event(event)
+            while tail.problems:
+                problem = tail.problems.pop(0)
+                self.problems.append(problem)
+                self.notify(problem, severity="warning", timeout=10)
             state = self.monitor.state
             self.liveness = liveness(state, self.run_dir) if state.started else "waiting"
             if self.liveness == "finished":

@@ -51,14 +51,14 @@ class ProgressLine(Line):
         if s is None:
             self.show(Text("Press t to train.", style="dim") if state.finished is None else "")
             return
-        steps = state.steps_per_epoch or 1
+        steps = state.steps_per_epoch  # 0: not known yet (a tf.data pipeline's first epoch)
         epoch = max(state.current_epoch, 1)
         step = state.current_step if state.current_epoch else 0
         bar_width = max(8, min(30, self.size.width - 70)) if self.size.width else 20
         line = Text()
         line.append(f"Epoch {epoch}/{s.epochs} ", style="bold")
-        line.append(_bar(step / steps, bar_width), style="green" if state.running else "dim")
-        line.append(f" batch {step}/{steps}  ")
+        line.append(_bar(step / steps if steps else 0.0, bar_width), style="green" if state.running else "dim")
+        line.append(f" batch {step}/{steps or '?'}  ")
         line.append(f"elapsed {_clock(state.elapsed_s())}")
         if state.running:
             line.append(f"  ~{_clock(state.eta_s())} left", style="dim")
