@@ -196,7 +196,7 @@ def train(
             if preset is not None:
                 raise _fail("give a preset or --replay RUN, not both")
             if not (replay / PRESET).is_file():
-                raise _fail(f"{replay}: not a run folder (no {PRESET})")
+                raise _fail(_not_replayable(replay))
             path = replay / PRESET
             spec = load_preset_file(path)
         else:
@@ -234,6 +234,23 @@ def train(
         raise typer.Exit(code=1)
     if result.status == "cancelled":
         raise typer.Exit(code=130)
+
+
+def _not_replayable(run_dir: Path) -> str:
+    """Why a folder can't be re-run with ``train --replay``, and what would re-run it."""
+    import json
+
+    from .runlog import PRESET, SCRIPT, SOURCE
+
+    if (run_dir / SOURCE).is_file():
+        try:
+            script = json.loads((run_dir / SOURCE).read_text(encoding="utf-8")).get("script")
+        except (OSError, ValueError, AttributeError):
+            script = None
+        copy = run_dir / SCRIPT
+        target = script or (str(copy) if copy.is_file() else "your script")
+        return f"{run_dir}: recorded from a script, not a preset; re-run it with `tui-trainer run {target}`"
+    return f"{run_dir}: not a run folder (no {PRESET})"
 
 
 # --- run: the user's own script ----------------------------------------------------------------

@@ -8,7 +8,8 @@ import sys
 CORE = ["tui_trainer.cli", "tui_trainer.launch", "tui_trainer.spec", "tui_trainer.presets", "tui_trainer.events",
         "tui_trainer.runlog", "tui_trainer.runstate", "tui_trainer.runs", "tui_trainer.compare", "tui_trainer.lesson",
         "tui_trainer.export", "tui_trainer.distribute", "tui_trainer.doctor", "tui_trainer.engine", "tui_trainer.data",
-        "tui_trainer.decimate", "tui_trainer.console", "tui_trainer.verdict"]
+        "tui_trainer.decimate", "tui_trainer.console", "tui_trainer.verdict", "tui_trainer",
+        "tui_trainer.scriptrun", "tui_trainer.autolog"]
 
 
 def loaded_after_import(modules):
@@ -25,6 +26,6 @@ def test_core_imports_no_ui_and_no_tensorflow():
 
 def test_the_app_paints_without_tensorflow():
     # TensorFlow is imported by the training worker, not by the app: the first frame comes at once.
-    loaded = loaded_after_import(["tui_trainer.ui.app"])
+    loaded = loaded_after_import(["tui_trainer.ui.app", "tui_trainer.ui.script_app"])
     for heavy in ("tensorflow", "keras", "sklearn"):
         assert heavy not in loaded, heavy
