@@ -70,18 +70,20 @@ def bench_preset(npz: Path, epochs: int = 2, gradients: bool = False):
     return seed_mnist.model_validate(raw)
 
 
-def plain_fit(preset, data) -> float:
+def plain_fit(preset, data, monitor_runs: Path | None = None) -> float:
     """What the engine does, minus the monitor: same seeding, model, callbacks, evaluate and save.
 
+    With ``monitor_runs``, the same plain script with ``tui_trainer.Monitor()`` added to its
+    callbacks, recording into that folder: what the Monitor costs a user's own script.
     TensorFlow's native log lines go to a file, as the engine sends them to the run's stderr.log.
     """
     from tui_trainer.engine import native_stderr_to
 
     with tempfile.TemporaryDirectory() as tmp, native_stderr_to(Path(tmp) / "stderr.log"):
-        return _plain_fit(preset, data)
+        return _plain_fit(preset, data, monitor_runs)
 
 
-def _plain_fit(preset, data) -> float:
+def _plain_fit(preset, data, monitor_runs: Path | None = None) -> float:
     import keras
     import tensorflow as tf
 
@@ -96,8 +98,13 @@ def _plain_fit(preset, data) -> float:
     es = preset.early_stopping
     early = keras.callbacks.EarlyStopping(monitor=es.monitor, patience=es.patience, min_delta=es.min_delta,
                                           restore_best_weights=es.restore_best_weights, verbose=0)
+    callbacks = [early]
+    if monitor_runs is not None:
+        from tui_trainer import Monitor
+
+        callbacks.append(Monitor(name="bench-script", runs_dir=monitor_runs))
     model.fit(data.x_train, data.y_train, batch_size=preset.training.batch_size, epochs=preset.training.epochs,
-              validation_split=preset.data.validation_split, callbacks=[early], verbose=0, shuffle=True)
+              validation_split=preset.data.validation_split, callbacks=callbacks, verbose=0, shuffle=True)
     model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0)
     with tempfile.TemporaryDirectory() as tmp:
         model.save(Path(tmp) / "model.keras")
@@ -154,7 +161,7 @@ def training_figures(quick: bool, tmp: Path) -> None:
     data = load_dataset(preset.data)  # cached: the app's worker gets the same arrays
     runs = tmp / "runs"
     plain_fit(preset, data)  # warm-up: graph tracing, thread pools
-    pairs_engine, pairs_app, pairs_grad = [], [], []
+    pairs_engine, pairs_app, pairs_grad, pairs_script = [], [], [], []
     has_gradients = "diagnostics" in Preset.model_fields
     grad_preset = bench_preset(npz, gradients=True) if has_gradients else None
     for _ in range(repeats):
@@ -162,6 +169,8 @@ def training_figures(quick: bool, tmp: Path) -> None:
         pairs_engine.append((base, engine_fit(preset, data, runs)))
         base = plain_fit(preset, data)
         pairs_app.append((base, app_fit(preset, runs)))
+        base = plain_fit(preset, data)
+        pairs_script.append((base, plain_fit(preset, data, monitor_runs=tmp / "script-runs")))
         if grad_preset is not None:
             base = engine_fit(preset, data, runs)
             pairs_grad.append((base, engine_fit(grad_preset, data, runs)))
@@ -170,6 +179,9 @@ def training_figures(quick: bool, tmp: Path) -> None:
     record("training overhead of the monitor", r, "<= 1.03", r <= 1.03, "x", note)
     r = median_ratio(pairs_app)
     record("overhead with the app attached", r, "<= 1.05", r <= 1.05, "x", note)
+    r = median_ratio(pairs_script)
+    record("Monitor() in your own script", r, "<= 1.03", r <= 1.03, "x",
+           note + " (a plain Keras fit with and without the callback)")
     if pairs_grad:
         r = median_ratio(pairs_grad)
         record("gradient-norm diagnostics overhead", r, "<= 1.05", r <= 1.05, "x", note + " (engine vs engine)")
