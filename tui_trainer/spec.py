@@ -23,6 +23,8 @@ import tomli_w
 # The allowed values, written once: the models validate against these types, and the
 # tuples (for the builder's pickers) are read from them.
 Activation = Literal["relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "linear"]
+# The names of tui_trainer.datasets.SOURCES, written out so that pydantic lists them in its
+# messages and type checkers see them; a test checks that the two agree.
 DatasetName = Literal["digits", "mnist", "fashion_mnist", "npz", "csv"]
 Optimizer = Literal["adam", "sgd", "rmsprop", "adamw", "nadam", "adagrad"]
 Metric = Literal["accuracy", "sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy"]
@@ -95,7 +97,9 @@ class DataSpec(_Model):
 
     @model_validator(mode="after")
     def _path_needed(self) -> "DataSpec":
-        if self.dataset in ("npz", "csv") and not self.path:
+        from .datasets import get_source  # the registry imports nothing heavy
+
+        if get_source(self.dataset).needs_path and not self.path:
             raise ValueError(f"data.path is required when data.dataset is '{self.dataset}'")
         return self
 

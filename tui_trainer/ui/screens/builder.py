@@ -29,8 +29,8 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Opt
 from textual.widgets.option_list import Option
 
 from ... import presets
+from ...datasets import SOURCES, known_input_shape, source_names
 from ...spec import (
-    DATASETS,
     OPTIMIZERS,
     DataSpec,
     DenseLayer,
@@ -43,14 +43,6 @@ from ...spec import (
 )
 from ..widgets.layers import LayerTable, describe_layer
 
-# Data sets whose input width is known without loading them: (features, what they are).
-KNOWN_INPUTS: dict[str, tuple[int, str, str]] = {
-    "digits": (64, "8x8", "digits"),
-    "mnist": (784, "28x28", "mnist images"),
-    "fashion_mnist": (784, "28x28", "fashion_mnist images"),
-}
-KNOWN_CLASSES = {"digits": 10, "mnist": 10, "fashion_mnist": 10}
-FILE_DATASETS = ("npz", "csv")
 PROBE_DELAY_S = 0.4  # wait for the user to stop typing a path before reading the file
 
 
@@ -70,7 +62,7 @@ class FormField(NamedTuple):
 
 SECTIONS: dict[str, tuple[FormField, ...]] = {
     "Data": (
-        FormField("data.dataset", "select", DATASETS),
+        FormField("data.dataset", "select", source_names()),
         FormField("data.path", "text"),
         FormField("data.validation_split", "float"),
     ),
@@ -124,6 +116,11 @@ def _number(text: str, kind: str) -> Any:
         except ValueError:
             pass
     return text
+
+
+def _frozen(value: Any) -> Any:
+    """A form value as part of a dict key (``image_size`` is a list)."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 def monitor_options(metrics: list[str], current: str) -> list[str]:
@@ -227,12 +224,14 @@ class BuilderScreen(Screen):
         """The user pressed the Train button with a valid preset."""
 
     class _InputProbed(Message):
-        """A data file was read in the worker: its input width, or why it can't be read."""
+        """A data file was read in the worker: its input shape, or why it can't be read."""
 
-        def __init__(self, key: tuple, dim: Optional[int], classes: Optional[int], error: Optional[str]) -> None:
+        def __init__(
+            self, key: tuple, shape: Optional[tuple[int, ...]], classes: Optional[int], error: Optional[str]
+        ) -> None:
             super().__init__()
             self.key = key
-            self.dim = dim
+            self.shape = shape
             self.classes = classes
             self.error = error
 
@@ -245,7 +244,8 @@ class BuilderScreen(Screen):
         self.errors: dict[str, str] = {}
         """Invalid fields: field path (``training.epochs``, ``layers``) -> one-line message."""
         self._posted: Any = object()  # the last preset posted in Changed
-        self._probes: dict[tuple, tuple[Optional[int], Optional[int], Optional[str]]] = {}
+        # probe key -> (input shape, number of classes, error) of the user's file
+        self._probes: dict[tuple, tuple[Optional[tuple[int, ...]], Optional[int], Optional[str]]] = {}
         self._probe_timer: Optional[Timer] = None
 
     # -- public API -------------------------------------------------------------------------------
@@ -460,28 +460,31 @@ class BuilderScreen(Screen):
 
     # -- input width ------------------------------------------------------------------------------
 
-    def _dataset(self) -> str:
-        raw = self._raw()
-        return raw["data"]["dataset"]
-
     def _probe_key(self) -> Optional[tuple]:
+        """What a probe of the user's file depends on; ``None`` when the registry knows the shape."""
         data = self._raw()["data"]
-        if data["dataset"] not in FILE_DATASETS or not data.get("path"):
+        source = SOURCES.get(data["dataset"])
+        if source is None or not data.get("path") or known_input_shape(data) is not None:
             return None
-        return (data["dataset"], data["path"], data.get("label_column"), data.get("flatten"))
+        return (source.name, data["path"], *(_frozen(data.get(o)) for o in source.options if o != "path"))
 
-    def _input_dim(self) -> Optional[int]:
-        dataset = self._dataset()
-        if dataset in KNOWN_INPUTS:
-            return KNOWN_INPUTS[dataset][0]
+    def _input_shape(self) -> Optional[tuple[int, ...]]:
+        """The model's input shape: from the registry when it knows it, else from reading the file."""
+        shape = known_input_shape(self._raw()["data"])
+        if shape is not None:
+            return shape
         key = self._probe_key()
         probed = self._probes.get(key) if key else None
         return probed[0] if probed else None
 
+    def _input_dim(self) -> Optional[int]:
+        shape = self._input_shape()
+        return math.prod(shape) if shape is not None else None
+
     def _num_classes(self) -> Optional[int]:
-        dataset = self._dataset()
-        if dataset in KNOWN_CLASSES:
-            return KNOWN_CLASSES[dataset]
+        source = SOURCES.get(self._raw()["data"]["dataset"])
+        if source is not None and source.class_names is not None:
+            return len(source.class_names)
         key = self._probe_key()
         probed = self._probes.get(key) if key else None
         return probed[1] if probed else None
@@ -490,10 +493,14 @@ class BuilderScreen(Screen):
         data = self._raw()["data"]
         dataset = data["dataset"]
         where = f" ({data['path']})" if data.get("path") else ""
-        if dataset in KNOWN_INPUTS:
-            dim, shape, what = KNOWN_INPUTS[dataset]
-            how = "flattened" if data.get("flatten", True) else "flattened by a Flatten layer"
-            input_ = f"input: {dim} features ({shape} {what}, {how})"
+        source = SOURCES.get(dataset)
+        sample = source.shape(data) if source is not None else None
+        if source is not None and sample is not None:
+            size = "x".join(str(d) for d in sample[:2])  # HxW; the channel count shows when kept whole
+            if data.get("flatten", True):
+                input_ = f"input: {math.prod(sample)} features ({size} {source.samples}, flattened)"
+            else:
+                input_ = f"input: {'x'.join(str(d) for d in sample)} {source.samples} (not flattened)"
         else:
             key = self._probe_key()
             probed = self._probes.get(key) if key else None
@@ -502,7 +509,9 @@ class BuilderScreen(Screen):
             elif probed[2]:
                 input_ = f"input: from file (can't read it: {probed[2]})"
             else:
-                input_ = f"input: {probed[0]} features (from the file)"
+                shape = probed[0]
+                input_ = (f"input: {shape[0]} features (from the file)" if len(shape) == 1
+                          else f"input: {'x'.join(str(d) for d in shape)} (from the file)")
         classes = self._num_classes()
         return f"data: {dataset}{where} · {input_}" + (f" · {classes} classes" if classes else "")
 
@@ -527,19 +536,18 @@ class BuilderScreen(Screen):
     @work(thread=True, exclusive=True, group="builder-probe", exit_on_error=False)
     def _probe(self, spec: DataSpec, key: tuple) -> None:
         # Deferred import: numpy and the readers are not needed for the first frame.
-        from ...data import load_dataset
+        from ...datasets import load_dataset
 
         try:
             dataset = load_dataset(spec)
         except Exception as exc:  # DataError, or anything a strange file raises: shown, never fatal
             self.post_message(self._InputProbed(key, None, None, str(exc)))
             return
-        dim = math.prod(dataset.input_shape)
-        self.post_message(self._InputProbed(key, dim, dataset.num_classes, None))
+        self.post_message(self._InputProbed(key, dataset.input_shape, dataset.num_classes, None))
 
     @on(_InputProbed)
     def _on_probed(self, message: _InputProbed) -> None:
-        self._probes[message.key] = (message.dim, message.classes, message.error)
+        self._probes[message.key] = (message.shape, message.classes, message.error)
         if message.key == self._probe_key():
             self._show_model()
             self._show_header()
