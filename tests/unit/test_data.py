@@ -134,7 +134,7 @@ def test_digits_split_is_deterministic_and_independent_of_cache():
 
 def test_digits_unflattened_unscaled():
     ds = load_dataset(DataSpec(dataset="digits", flatten=False, scale=False))
-    assert ds.input_shape == (8, 8) and ds.x_train.shape[1:] == (8, 8)
+    assert ds.input_shape == (8, 8, 1) and ds.x_train.shape[1:] == (8, 8, 1)  # grayscale gets its channel axis
     assert ds.scale_range is None and ds.x_train.max() == 16.0
 
 
@@ -182,7 +182,7 @@ def test_mnist_from_npz_flattened_and_scaled(tmp_path):
 def test_mnist_from_npz_unflattened(tmp_path):
     path = write_mnist_npz(tmp_path / "mnist.npz")
     ds = load_dataset(DataSpec(dataset="mnist", path=str(path), flatten=False))
-    assert ds.x_train.shape == (50, 28, 28) and ds.input_shape == (28, 28)
+    assert ds.x_train.shape == (50, 28, 28, 1) and ds.input_shape == (28, 28, 1)
 
 
 def test_mnist_npz_with_flat_rows_and_tilde_path(tmp_path, monkeypatch):
@@ -196,7 +196,7 @@ def test_mnist_npz_with_flat_rows_and_tilde_path(tmp_path, monkeypatch):
         y_test=y_test,
     )
     ds = load_dataset(DataSpec(dataset="mnist", path="~/flat.npz", flatten=False))
-    assert ds.x_train.shape == (50, 28, 28)
+    assert ds.x_train.shape == (50, 28, 28, 1)
     assert ds.source == str(tmp_path / "flat.npz")
     assert ds.y_train.dtype == np.int64
 
@@ -298,12 +298,16 @@ def test_npz_with_x_y_splits_test(tmp_path):
     assert ds.x_train.shape == (30, 6) and ds.input_shape == (6,)
     assert ds.num_classes == 4
     assert ds.x_train.min() == 0.0 and ds.x_train.max() == pytest.approx(1.0)
-    # the split is the same fixed permutation for every run
-    order = np.random.default_rng(0).permutation(40)
-    np.testing.assert_array_equal(ds.y_test, y[order[:10]])
+    # stratified: 10 of each class, so the test split has 10 / 4 = 2.5 of each, rounded to 2 or 3
+    assert sorted(np.bincount(ds.y_test)) == [2, 2, 3, 3]
+    # the same split for every run
+    clear_cache()
+    again = load_dataset(DataSpec(dataset="npz", path=str(tmp_path / "xy.npz"), test_split=0.25))
+    np.testing.assert_array_equal(again.y_test, ds.y_test)
+    np.testing.assert_array_equal(again.x_train, ds.x_train)
 
     unflat = load_dataset(DataSpec(dataset="npz", path=str(tmp_path / "xy.npz"), flatten=False))
-    assert unflat.input_shape == (3, 2)
+    assert unflat.input_shape == (3, 2, 1)  # 2-D samples are grayscale images: they get a channel axis
 
 
 def test_npz_with_train_test_keys_counts_classes_over_both(tmp_path):

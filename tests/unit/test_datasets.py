@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tui_trainer import doctor
-from tui_trainer.datasets import SOURCES, DataSource, clear_cache, known_input_shape, source_names
+from tui_trainer.datasets import SOURCES, DataSource, clear_cache, known_input_shape, load_dataset, source_names
+from tui_trainer.datasets.arrays import stratified_split
 from tui_trainer.spec import DATASETS, DataSpec
 
 
@@ -81,9 +84,65 @@ def test_the_registry_imports_no_numpy():
 
 
 def _env(tmp_path):
-    import os
-
     env = dict(os.environ)
     env["KERAS_HOME"] = str(tmp_path / "keras")
     env["TUI_TRAINER_RUNS"] = str(tmp_path / "runs")
     return env
+
+
+# --- images keep their shape; the stratified test split ------------------------------------------
+
+
+def test_digits_unflattened_are_8x8x1_images_and_flattened_are_vectors():
+    whole = load_dataset(DataSpec(dataset="digits", flatten=False))
+    assert whole.input_shape == (8, 8, 1) and whole.x_train.shape[1:] == (8, 8, 1)
+    flat = load_dataset(DataSpec(dataset="digits"))
+    assert flat.input_shape == (64,)
+    # the same pixels, only reshaped
+    np.testing.assert_array_equal(whole.x_train.reshape(len(whole.x_train), -1), flat.x_train)
+    assert known_input_shape({"dataset": "digits", "flatten": False}) == whole.input_shape
+
+
+def test_npz_shapes_flatten_false(tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "gray.npz", x=rng.integers(0, 255, (20, 6, 5)), y=np.arange(20) % 2)
+    np.savez(tmp_path / "rgb.npz", x=rng.integers(0, 255, (20, 6, 5, 3)), y=np.arange(20) % 2)
+    np.savez(tmp_path / "vec.npz", x=rng.normal(size=(20, 7)), y=np.arange(20) % 2)
+    shapes = {
+        f: load_dataset(DataSpec(dataset="npz", path=str(tmp_path / f"{f}.npz"), flatten=False)).input_shape
+        for f in ("gray", "rgb", "vec")
+    }
+    assert shapes == {"gray": (6, 5, 1), "rgb": (6, 5, 3), "vec": (7,)}
+    assert load_dataset(DataSpec(dataset="npz", path=str(tmp_path / "rgb.npz"))).input_shape == (90,)
+
+
+def test_digits_test_split_keeps_every_class_in_proportion():
+    ds = load_dataset(DataSpec(dataset="digits", test_split=0.2))
+    y = np.concatenate([ds.y_train, ds.y_test])
+    assert len(ds.y_test) == round(len(y) * 0.2)
+    expected = np.bincount(y) * 0.2
+    assert np.all(np.abs(np.bincount(ds.y_test, minlength=10) - expected) < 1)
+
+
+def test_split_of_imbalanced_classes_is_stratified_deterministic_and_mixed():
+    y = np.array([0] * 90 + [1] * 10 + [2] * 5)
+    x = np.arange(len(y), dtype=float)[:, None]
+    x_train, y_train, x_test, y_test = stratified_split("npz", "f.npz", x, y, 0.2)
+    assert np.bincount(y_test).tolist() == [18, 2, 1]  # 21 in all: 18 + 2 + 1
+    assert np.bincount(y_train).tolist() == [72, 8, 4]
+    assert sorted(np.concatenate([x_train, x_test])[:, 0].tolist()) == list(range(len(y)))  # each sample once
+    again = stratified_split("npz", "f.npz", x, y, 0.2)
+    np.testing.assert_array_equal(again[0], x_train)
+    np.testing.assert_array_equal(again[2], x_test)
+    other = stratified_split("npz", "f.npz", x, y, 0.2, seed=1)
+    assert not np.array_equal(other[2], x_test)
+    # Keras's validation_split takes the tail of the training split: it must not be one class
+    assert len(set(y_train[-20:].tolist())) > 1
+
+
+def test_csv_test_split_is_stratified(tmp_path):
+    labels = [0] * 40 + [1] * 10
+    rows = ["f,label"] + [f"{i},{c}" for i, c in enumerate(labels)]
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    ds = load_dataset(DataSpec(dataset="csv", path=str(tmp_path / "d.csv"), test_split=0.2))
+    assert np.bincount(ds.y_test).tolist() == [8, 2]

@@ -26,14 +26,47 @@ MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
 def stratified_split(
     name: str, where: str, x: np.ndarray, y: np.ndarray, test_split: float, seed: int = SPLIT_SEED
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Hold out ``test_split`` of the samples with a fixed permutation (``SPLIT_SEED``)."""
+    """Hold out ``test_split`` of the samples, every class in proportion.
+
+    The test split has ``round(n * test_split)`` samples (at least 1, at most
+    ``n - 1``); each class gives its share, the remainders going to the classes
+    with the largest fractions (largest-remainder rounding), so a class of 10 in
+    100 samples gives 2 of a 20-sample test split. Both splits come out in a
+    random order (fixed by ``seed``): Keras's ``validation_split`` takes the last
+    samples of the training split, which must not be one class.
+
+    Args:
+        name: the data set, for messages.
+        where: the file, for messages.
+        x: features, one row per sample.
+        y: int labels.
+        test_split: fraction held out, 0 < test_split < 1.
+        seed: the permutation's seed; the same seed gives the same split.
+
+    Returns:
+        ``(x_train, y_train, x_test, y_test)``.
+    """
     n = len(x)
     if n < 2:
         plural = "s" if n != 1 else ""
         raise fail(name, where, f"has {n} sample{plural}; at least 2 are needed to hold out a test split.")
     n_test = min(max(int(round(n * test_split)), 1), n - 1)
     order = np.random.default_rng(seed).permutation(n)
-    test, train = order[:n_test], order[n_test:]
+    classes, counts = np.unique(y, return_counts=True)
+    quota = counts * (n_test / n)
+    take = np.floor(quota).astype(np.int64)
+    short_by = n_test - int(take.sum())
+    if short_by > 0:
+        # Largest remainders first; ties go to the larger class, then the lower class number.
+        rank = np.lexsort((classes, -counts, -(quota - take)))
+        take[rank[:short_by]] += 1
+    is_test = np.zeros(n, dtype=bool)
+    y_in_order = y[order]
+    for c, k in zip(classes, take):
+        if k:
+            is_test[order[np.flatnonzero(y_in_order == c)[:k]]] = True
+    test = order[is_test[order]]
+    train = order[~is_test[order]]
     return x[train], y[train], x[test], y[test]
 
 
@@ -131,6 +164,9 @@ def preprocess(name: str, raw: Raw, spec: "DataSpec") -> Dataset:
     if spec.flatten:
         x_train = x_train.reshape(len(x_train), -1)
         x_test = x_test.reshape(len(x_test), -1)
+    elif x_train.ndim == 3:
+        x_train = x_train[..., np.newaxis]
+        x_test = x_test[..., np.newaxis]
     # astype copies, so the in-place arithmetic below never touches the source arrays.
     x_train = x_train.astype(np.float32)
     x_test = x_test.astype(np.float32)
