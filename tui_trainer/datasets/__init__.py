@@ -2,7 +2,8 @@
 
 ``load_dataset(spec)`` turns a :class:`~tui_trainer.spec.DataSpec` into a
 :class:`Dataset` of float32 features and int64 labels, whatever the source
-(see :data:`SOURCES`): ``digits``, ``mnist``, ``fashion_mnist``, ``npz``, ``csv``.
+(see :data:`SOURCES`): ``digits``, ``mnist``, ``fashion_mnist``, ``npz``, ``csv``,
+``image_folder``.
 
 Every failure is a :class:`DataError` whose ``str()`` is one line naming the
 data set, the absolute path it looked at and, when the data is missing, what to

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional
 
-from . import csv, digits, fashion_mnist, mnist, npz
+from . import csv, digits, fashion_mnist, image_folder, mnist, npz
 from .base import DataSource
 
-_MODULES = (digits, mnist, fashion_mnist, npz, csv)
+_MODULES = (digits, mnist, fashion_mnist, npz, csv, image_folder)
 
 SOURCES: dict[str, DataSource] = {m.SOURCE.name: m.SOURCE for m in _MODULES}
 """Every data source by its ``data.dataset`` name, in the order the builder lists them."""
