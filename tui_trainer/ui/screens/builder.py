@@ -31,6 +31,7 @@ from textual.widgets.option_list import Option
 from ... import presets
 from ...datasets import SOURCES, known_input_shape, source_names
 from ...spec import (
+    COLOR_MODES,
     OPTIMIZERS,
     DataSpec,
     DenseLayer,
@@ -48,7 +49,7 @@ PROBE_DELAY_S = 0.4  # wait for the user to stop typing a path before reading th
 
 class FormField(NamedTuple):
     path: str  # field path in the preset, as SpecError names it: "training.epochs"
-    kind: str  # select, text, int, float, switch
+    kind: str  # select, text, int, float, switch, size ([height, width] typed as "28x28" or "28, 28")
     options: tuple[str, ...] = ()
 
     @property
@@ -63,7 +64,12 @@ class FormField(NamedTuple):
 SECTIONS: dict[str, tuple[FormField, ...]] = {
     "Data": (
         FormField("data.dataset", "select", source_names()),
+        # Shown only for the data sets whose source reads them (DataSource.options).
         FormField("data.path", "text"),
+        FormField("data.flatten", "switch"),
+        FormField("data.image_size", "size"),
+        FormField("data.color_mode", "select", COLOR_MODES),
+        FormField("data.label_column", "text"),
         FormField("data.validation_split", "float"),
     ),
     "Training": (
@@ -105,6 +111,23 @@ def _description(path: str) -> str:
     for part in parents:
         model = model.model_fields[part].annotation  # type: ignore[assignment]
     return model.model_fields[last].description or ""
+
+
+def _size(text: str) -> Any:
+    """``[28, 28]`` from "28x28" or "28, 28"; ``None`` when empty; else the text, for pydantic to name."""
+    parts = [p for p in re.split(r"[\sx×,]+", text.strip().strip("[]()")) if p]
+    if not parts:
+        return None
+    return [int(p) for p in parts] if all(p.isdigit() for p in parts) else text.strip()
+
+
+def _data_field_shown(path: str, dataset: Any) -> bool:
+    """Whether the data form shows a field for a data set: the ones its source reads."""
+    option = path.removeprefix("data.")
+    if not path.startswith("data.") or option in ("dataset", "validation_split"):
+        return True
+    source = SOURCES.get(dataset)
+    return source is not None and option in source.options
 
 
 def _number(text: str, kind: str) -> Any:
@@ -303,7 +326,7 @@ class BuilderScreen(Screen):
                 for section, fields in SECTIONS.items():
                     yield Static(section, classes="section", id=f"section-{section.lower()}")
                     for field in fields:
-                        with Horizontal(classes="form-row"):
+                        with Horizontal(classes="form-row", id="r" + field.id[1:]):
                             yield Label(field.label)
                             yield self._make_widget(field, _get(self._base, field.path))
                         yield Static("", classes="field-error", id="e" + field.id[1:])
@@ -333,6 +356,8 @@ class BuilderScreen(Screen):
             return ""
         if isinstance(value, float):
             return f"{value:g}" if abs(value) >= 1e-4 or value == 0 else repr(value)
+        if isinstance(value, (list, tuple)):
+            return "x".join(str(v) for v in value)  # image_size: 28x28
         return str(value)
 
     def _set_widget(self, field: FormField, value: Any) -> None:
@@ -353,6 +378,8 @@ class BuilderScreen(Screen):
         assert isinstance(widget, Input)
         if field.kind == "text":
             return widget.value.strip() or None
+        if field.kind == "size":
+            return _size(widget.value)
         return _number(widget.value, field.kind)
 
     _refresh_pending = False
@@ -409,6 +436,7 @@ class BuilderScreen(Screen):
         """Validate, then redraw everything that depends on the preset."""
         self._validate()
         with self.app.batch_update():
+            self._show_data_fields()
             self._show_errors()
             self._show_model()
             self._show_header()
@@ -417,6 +445,13 @@ class BuilderScreen(Screen):
         if current != self._posted:
             self._posted = current
             self.post_message(self.Changed(self, current))
+
+    def _show_data_fields(self) -> None:
+        dataset = self._widget_value(FIELDS["data.dataset"])
+        for field in SECTIONS["Data"]:
+            # an invalid field stays in sight even where this data set ignores it, so it can be fixed
+            shown = _data_field_shown(field.path, dataset) or field.path in self.errors
+            self.query_one("#r" + field.id[1:]).display = shown
 
     def _show_errors(self) -> None:
         for section, fields in SECTIONS.items():
