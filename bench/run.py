@@ -151,7 +151,7 @@ def median_ratio(pairs: list[tuple[float, float]]) -> float:
 
 
 def training_figures(quick: bool, tmp: Path) -> None:
-    from tui_trainer.data import load_dataset
+    from tui_trainer.datasets import load_dataset
     from tui_trainer.spec import Preset
 
     n = 20_000 if quick else 60_000

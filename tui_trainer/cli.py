@@ -187,7 +187,7 @@ def train(
     """
     from . import presets
     from .console import ConsolePrinter
-    from .data import DataError
+    from .datasets import DataError
     from .runlog import PRESET
     from .spec import SpecError, load_preset_file
 

@@ -4,8 +4,9 @@
 ``warn``; the CLI prints them. It names the Python, TensorFlow and Keras
 versions, the devices TensorFlow sees, whether TensorFlow is built with CUDA,
 and, when an NVIDIA driver is present but TensorFlow sees no GPU, the likely
-reason and the fix. Then where data sets are cached and which built-in ones are
-available offline, the runs folder, and TF_CONFIG for multi-worker runs.
+reason and the fix. Then where data sets are cached and, for every data source of
+the registry, whether it can be had offline; the runs folder; TF_CONFIG for
+multi-worker runs.
 """
 
 from __future__ import annotations
@@ -124,30 +125,16 @@ def _tensorflow_checks(driver_present: bool) -> list[Check]:
 
 
 def _data_checks() -> list[Check]:
-    from . import data
+    """The Keras cache, then one row per data source of the registry: can it be had offline?"""
+    from .datasets import SOURCES
+    from .datasets.download import keras_cache_dir
 
-    cache = data._keras_cache_dir()
+    cache = keras_cache_dir()
     rows = [Check("Data cache", f"{cache} ({'exists' if cache.is_dir() else 'not created yet'}; "
                                 "set KERAS_HOME to move it)")]
-    if importlib.util.find_spec("sklearn") is not None:
-        rows.append(Check("digits", "available offline (ships with scikit-learn)"))
-    else:
-        rows.append(Check("digits", "scikit-learn is missing: pip install scikit-learn", WARN))
-    mnist = cache / "mnist.npz"
-    if mnist.is_file():
-        rows.append(Check("mnist", f"available offline (cached: {mnist})"))
-    else:
-        rows.append(Check("mnist", f"not cached ({mnist} missing): a first run downloads it; offline, pass "
-                                   "--data-path to an mnist.npz or a folder of the four IDX files", WARN))
-    debian = Path(data.DEBIAN_FASHION_MNIST)
-    fashion_cache = cache / "fashion-mnist"
-    if data._has_idx_files(debian):
-        rows.append(Check("fashion_mnist", f"available offline (Debian package: {debian})"))
-    elif data._has_idx_files(fashion_cache):
-        rows.append(Check("fashion_mnist", f"available offline (cached: {fashion_cache})"))
-    else:
-        rows.append(Check("fashion_mnist", f"not available offline (not in {debian} or {fashion_cache}): "
-                                           "apt-get install dataset-fashion-mnist, or pass --data-path", WARN))
+    for source in SOURCES.values():
+        found = source.offline()
+        rows.append(Check(source.name, found.text, OK if found.ok else WARN))
     return rows
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
-from .data import DataError, Dataset, load_dataset
+from .datasets import DataError, Dataset, load_dataset
 from .distribute import WorkerRole, cpu_text, describe_placement, gpu_text, grouped, make_strategy, worker_role
 from .events import EarlyStoppingResult, Event, RunFailed, RunFinished, RunStarted
 from .runlog import STDERR, MODEL, RunLogWriter, default_runs_dir, new_run_dir, now_iso

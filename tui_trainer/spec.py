@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, Union, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -23,13 +23,18 @@ import tomli_w
 # The allowed values, written once: the models validate against these types, and the
 # tuples (for the builder's pickers) are read from them.
 Activation = Literal["relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "linear"]
-DatasetName = Literal["digits", "mnist", "fashion_mnist", "npz", "csv"]
+# The names of tui_trainer.datasets.SOURCES, written out so that pydantic lists them in its
+# messages and type checkers see them; a test checks that the two agree.
+DatasetName = Literal["digits", "mnist", "fashion_mnist", "npz", "csv", "image_folder"]
+ColorMode = Literal["grayscale", "rgb"]
 Optimizer = Literal["adam", "sgd", "rmsprop", "adamw", "nadam", "adagrad"]
 Metric = Literal["accuracy", "sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy"]
 
 ACTIVATIONS: tuple[str, ...] = get_args(Activation)
 DATASETS: tuple[str, ...] = get_args(DatasetName)
 OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
+COLOR_MODES: tuple[str, ...] = get_args(ColorMode)
+MAX_IMAGE_SIDE = 4096  # pixels; a larger side is a typo, and memory would not hold many such images
 
 
 class SpecError(ValueError):
@@ -78,24 +83,64 @@ class DataSpec(_Model):
     """Which data set to train on and how to preprocess it."""
 
     dataset: DatasetName = Field(
-        "digits", description="digits (offline, scikit-learn), mnist, fashion_mnist, or a file: npz, csv."
+        "digits",
+        description="digits (offline, scikit-learn), mnist, fashion_mnist, or your own data: npz, csv, "
+        "image_folder (a folder of class subfolders of images).",
     )
     path: Optional[str] = Field(
         None,
         description="Local file or folder: an mnist.npz-style file (x_train, y_train, x_test, y_test), "
-        "a folder of the four IDX .gz files, or the npz/csv file of your own data.",
+        "a folder of the four IDX .gz files, the npz/csv file of your own data, or for image_folder a folder "
+        "with one subfolder of .png/.jpg images per class.",
     )
-    flatten: bool = Field(True, description="Reshape each 2-D image to a vector (the lesson's reshape).")
+    flatten: bool = Field(
+        True,
+        description="Reshape each image to a vector (the lesson's reshape). false: images keep their "
+        "(height, width, channels) shape, as convolution layers need; grayscale gets 1 channel.",
+    )
     scale: bool = Field(True, description="Min-max scale the inputs to 0..1 (from the training split's range).")
     validation_split: float = Field(0.1, ge=0, lt=1, description="Fraction of the training data held out for val_loss.")
     test_split: float = Field(
-        0.2, gt=0, lt=1, description="Fraction held out as the test split, for data sets without their own."
+        0.2,
+        gt=0,
+        lt=1,
+        description="Fraction held out as the test split, for data sets without their own; every class in "
+        "proportion (stratified), the same samples on every run.",
     )
-    label_column: str = Field("label", min_length=1, description="csv only: the name of the label column.")
+    label_column: str = Field(
+        "label",
+        min_length=1,
+        description="csv only: the name of the label column; class numbers 0..n-1 or class names (sorted).",
+    )
+    image_size: Optional[tuple[int, int]] = Field(
+        None,
+        description="image_folder only: [height, width] every image is resized to (bilinear). Unset: the "
+        "images are used as they are and must all have one size.",
+    )
+    color_mode: ColorMode = Field(
+        "rgb", description="image_folder only: rgb (3 channels) or grayscale (1 channel); images are converted."
+    )
+
+    @field_validator("image_size", mode="before")
+    @classmethod
+    def _height_width(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        sides = list(value) if isinstance(value, (list, tuple)) else None
+        if sides is None or len(sides) != 2 or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_IMAGE_SIDE for v in sides
+        ):
+            got = f" (got {value!r})" if isinstance(value, (list, tuple)) else ""  # else the message adds it
+            raise ValueError(
+                f"data.image_size must be [height, width], two whole numbers from 1 to {MAX_IMAGE_SIDE}{got}"
+            )
+        return tuple(sides)
 
     @model_validator(mode="after")
     def _path_needed(self) -> "DataSpec":
-        if self.dataset in ("npz", "csv") and not self.path:
+        from .datasets import get_source  # the registry imports nothing heavy
+
+        if get_source(self.dataset).needs_path and not self.path:
             raise ValueError(f"data.path is required when data.dataset is '{self.dataset}'")
         return self
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from tui_trainer import presets
-from tui_trainer.data import load_dataset
+from tui_trainer.datasets import load_dataset
 from tui_trainer.engine import train
 from tui_trainer.events import EpochEnded
 

@@ -1,4 +1,4 @@
-"""Tests for tui_trainer.data: every source from small files in tmp_path, never the network."""
+"""Tests for tui_trainer.datasets: every source from small files in tmp_path, never the network."""
 
 from __future__ import annotations
 
@@ -15,12 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tui_trainer import data
-from tui_trainer.data import DataError, Dataset, clear_cache, load_dataset
+from tui_trainer.datasets import DataError, Dataset, clear_cache, download, fashion_mnist, load_dataset
 from tui_trainer.spec import DataSpec
 
 REAL_FASHION = Path("/usr/share/datasets/fashion-mnist")
-REAL_KERAS_LOAD = data._keras_load  # kept before the autouse fixture swaps it out
+REAL_KERAS_LOAD = download.keras_load  # kept before the autouse fixture swaps it out
 
 
 @pytest.fixture(autouse=True)
@@ -31,8 +30,8 @@ def _isolated(monkeypatch, tmp_path):
     def no_keras(name):
         raise AssertionError(f"test tried to load {name!r} through keras.datasets")
 
-    monkeypatch.setattr(data, "_keras_load", no_keras)
-    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", str(tmp_path / "no-debian-folder"))
+    monkeypatch.setattr(download, "keras_load", no_keras)
+    monkeypatch.setattr(fashion_mnist, "DEBIAN_FASHION_MNIST", str(tmp_path / "no-debian-folder"))
     yield
     clear_cache()
 
@@ -135,7 +134,7 @@ def test_digits_split_is_deterministic_and_independent_of_cache():
 
 def test_digits_unflattened_unscaled():
     ds = load_dataset(DataSpec(dataset="digits", flatten=False, scale=False))
-    assert ds.input_shape == (8, 8) and ds.x_train.shape[1:] == (8, 8)
+    assert ds.input_shape == (8, 8, 1) and ds.x_train.shape[1:] == (8, 8, 1)  # grayscale gets its channel axis
     assert ds.scale_range is None and ds.x_train.max() == 16.0
 
 
@@ -183,7 +182,7 @@ def test_mnist_from_npz_flattened_and_scaled(tmp_path):
 def test_mnist_from_npz_unflattened(tmp_path):
     path = write_mnist_npz(tmp_path / "mnist.npz")
     ds = load_dataset(DataSpec(dataset="mnist", path=str(path), flatten=False))
-    assert ds.x_train.shape == (50, 28, 28) and ds.input_shape == (28, 28)
+    assert ds.x_train.shape == (50, 28, 28, 1) and ds.input_shape == (28, 28, 1)
 
 
 def test_mnist_npz_with_flat_rows_and_tilde_path(tmp_path, monkeypatch):
@@ -197,7 +196,7 @@ def test_mnist_npz_with_flat_rows_and_tilde_path(tmp_path, monkeypatch):
         y_test=y_test,
     )
     ds = load_dataset(DataSpec(dataset="mnist", path="~/flat.npz", flatten=False))
-    assert ds.x_train.shape == (50, 28, 28)
+    assert ds.x_train.shape == (50, 28, 28, 1)
     assert ds.source == str(tmp_path / "flat.npz")
     assert ds.y_train.dtype == np.int64
 
@@ -217,14 +216,14 @@ def test_idx_folder(tmp_path, name, gz):
 
 def test_fashion_mnist_found_in_debian_folder(tmp_path, monkeypatch):
     folder = write_idx_folder(tmp_path / "debian-fashion")
-    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", str(folder))
+    monkeypatch.setattr(fashion_mnist, "DEBIAN_FASHION_MNIST", str(folder))
     ds = load_dataset(DataSpec(dataset="fashion_mnist"))
     assert ds.source == str(folder)
     assert ds.x_train.shape == (50, 784)
 
 
 def test_mnist_without_path_does_not_use_debian_fashion_folder(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", str(write_idx_folder(tmp_path / "debian-fashion")))
+    monkeypatch.setattr(fashion_mnist, "DEBIAN_FASHION_MNIST", str(write_idx_folder(tmp_path / "debian-fashion")))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     calls = []
 
@@ -232,7 +231,7 @@ def test_mnist_without_path_does_not_use_debian_fashion_folder(tmp_path, monkeyp
         calls.append(name)
         raise OSError("network is unreachable")
 
-    monkeypatch.setattr(data, "_keras_load", fake_keras)
+    monkeypatch.setattr(download, "keras_load", fake_keras)
     with pytest.raises(DataError):
         load_dataset(DataSpec(dataset="mnist"))
     assert calls == ["mnist"]
@@ -241,7 +240,7 @@ def test_mnist_without_path_does_not_use_debian_fashion_folder(tmp_path, monkeyp
 def test_keras_result_is_validated_and_preprocessed(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
     x_train, y_train, x_test, y_test = mnist_arrays()
-    monkeypatch.setattr(data, "_keras_load", lambda name: ((x_train, y_train), (x_test, y_test)))
+    monkeypatch.setattr(download, "keras_load", lambda name: ((x_train, y_train), (x_test, y_test)))
     ds = load_dataset(DataSpec(dataset="mnist"))
     assert ds.source.startswith("keras cache ") and str(tmp_path / "kh" / "datasets") in ds.source
     assert ds.x_train.shape == (50, 784) and ds.x_train.max() == 1.0
@@ -254,7 +253,7 @@ def test_offline_without_cache_says_what_to_do(tmp_path, monkeypatch, name):
     def offline(_name):
         raise OSError("[Errno -3] Temporary failure in name resolution")
 
-    monkeypatch.setattr(data, "_keras_load", offline)
+    monkeypatch.setattr(download, "keras_load", offline)
     with pytest.raises(DataError) as info:
         load_dataset(DataSpec(dataset=name))
     msg = assert_one_line(
@@ -262,7 +261,7 @@ def test_offline_without_cache_says_what_to_do(tmp_path, monkeypatch, name):
     )
     assert "no cached copy" in msg
     if name == "fashion_mnist":
-        assert "apt-get install dataset-fashion-mnist" in msg and data.DEBIAN_FASHION_MNIST in msg
+        assert "apt-get install dataset-fashion-mnist" in msg and fashion_mnist.DEBIAN_FASHION_MNIST in msg
 
 
 def test_keras_seam_sets_quiet_tf_defaults_and_restores_timeout(monkeypatch):
@@ -281,7 +280,7 @@ def test_keras_seam_sets_quiet_tf_defaults_and_restores_timeout(monkeypatch):
     before = socket.getdefaulttimeout()
     with pytest.raises(OSError):
         REAL_KERAS_LOAD("mnist")
-    assert seen["timeout"] == data.DOWNLOAD_TIMEOUT_S
+    assert seen["timeout"] == download.DOWNLOAD_TIMEOUT_S
     assert socket.getdefaulttimeout() == before
     assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "2" and os.environ["TF_ENABLE_ONEDNN_OPTS"] == "0"
 
@@ -299,12 +298,16 @@ def test_npz_with_x_y_splits_test(tmp_path):
     assert ds.x_train.shape == (30, 6) and ds.input_shape == (6,)
     assert ds.num_classes == 4
     assert ds.x_train.min() == 0.0 and ds.x_train.max() == pytest.approx(1.0)
-    # the split is the same fixed permutation for every run
-    order = np.random.default_rng(0).permutation(40)
-    np.testing.assert_array_equal(ds.y_test, y[order[:10]])
+    # stratified: 10 of each class, so the test split has 10 / 4 = 2.5 of each, rounded to 2 or 3
+    assert sorted(np.bincount(ds.y_test)) == [2, 2, 3, 3]
+    # the same split for every run
+    clear_cache()
+    again = load_dataset(DataSpec(dataset="npz", path=str(tmp_path / "xy.npz"), test_split=0.25))
+    np.testing.assert_array_equal(again.y_test, ds.y_test)
+    np.testing.assert_array_equal(again.x_train, ds.x_train)
 
     unflat = load_dataset(DataSpec(dataset="npz", path=str(tmp_path / "xy.npz"), flatten=False))
-    assert unflat.input_shape == (3, 2)
+    assert unflat.input_shape == (3, 2, 1)  # 2-D samples are grayscale images: they get a channel axis
 
 
 def test_npz_with_train_test_keys_counts_classes_over_both(tmp_path):
@@ -523,7 +526,7 @@ def test_failed_load_is_not_cached(tmp_path):
 
 def test_module_imports_no_ui_and_no_tensorflow():
     code = (
-        "import sys, tui_trainer.data; "
+        "import sys, tui_trainer.data, tui_trainer.datasets.loading; "
         "bad = [m for m in ('textual', 'plotext', 'tensorflow', 'keras') if m in sys.modules]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
@@ -533,7 +536,7 @@ def test_module_imports_no_ui_and_no_tensorflow():
 
 @pytest.mark.skipif(not REAL_FASHION.is_dir(), reason=f"{REAL_FASHION} absent (apt-get install dataset-fashion-mnist)")
 def test_real_debian_fashion_mnist(monkeypatch):
-    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", str(REAL_FASHION))
+    monkeypatch.setattr(fashion_mnist, "DEBIAN_FASHION_MNIST", str(REAL_FASHION))
     ds = load_dataset(DataSpec(dataset="fashion_mnist"))
     assert ds.source == str(REAL_FASHION)
     assert ds.x_train.shape == (60000, 784) and ds.x_test.shape == (10000, 784)

@@ -313,7 +313,7 @@ def test_doctor_runs_and_is_honest_about_this_machine(tmp_path):
 
 
 def test_doctor_data_rows_follow_what_is_on_disk(tmp_path, monkeypatch):
-    from tui_trainer import data
+    from tui_trainer.datasets import fashion_mnist
 
     rows = {r.check: r for r in doctor.run_checks(tmp_path / "runs", tensorflow=False)}
     assert rows["digits"].status == "ok"
@@ -321,7 +321,7 @@ def test_doctor_data_rows_follow_what_is_on_disk(tmp_path, monkeypatch):
     cache = Path(os.environ["KERAS_HOME"]) / "datasets"
     cache.mkdir(parents=True)
     (cache / "mnist.npz").write_bytes(b"x")
-    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", str(tmp_path / "no-debian"))
+    monkeypatch.setattr(fashion_mnist, "DEBIAN_FASHION_MNIST", str(tmp_path / "no-debian"))
     rows = {r.check: r for r in doctor.run_checks(tmp_path / "runs", tensorflow=False)}
     assert rows["mnist"].status == "ok" and str(cache / "mnist.npz") in rows["mnist"].value
     fashion = rows["fashion_mnist"]

@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from tui_trainer.data import DataError, Dataset, load_dataset
+from tui_trainer.datasets import DataError, Dataset, load_dataset
 from tui_trainer.engine import train
 from tui_trainer.events import BatchLosses, EpochEnded, RunFinished, RunStarted
 from tui_trainer.runlog import load_run

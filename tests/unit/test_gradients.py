@@ -17,7 +17,7 @@ import pytest
 
 from tui_trainer import presets
 from tui_trainer.console import ConsolePrinter
-from tui_trainer.data import load_dataset
+from tui_trainer.datasets import load_dataset
 from tui_trainer.engine import train
 from tui_trainer.events import EpochEnded, GradientNorms, from_dict, grad_ratio, to_dict
 from tui_trainer.runlog import MODEL, load_run

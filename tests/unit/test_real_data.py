@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tui_trainer import data as data_module
 from tui_trainer import presets
+from tui_trainer.datasets import fashion_mnist
 from tui_trainer.engine import train
 
 pytestmark = pytest.mark.skipif(
-    not Path(data_module.DEBIAN_FASHION_MNIST).is_dir(),
+    not Path(fashion_mnist.DEBIAN_FASHION_MNIST).is_dir(),
     reason="Debian's dataset-fashion-mnist is not installed (apt-get install -y dataset-fashion-mnist)",
 )
 

@@ -79,7 +79,7 @@ BAD = [
      "choose one of accuracy, loss, val_accuracy, val_loss"),
     ('name = "x"\n[data]\ndataset = "csv"\n[[layers]]\ntype = "dense"\nunits = 4', "data", "data.path is required"),
     ('name = "x"\n[data]\ndataset = "imagenet"\n[[layers]]\ntype = "dense"\nunits = 4', "data.dataset",
-     "'digits', 'mnist', 'fashion_mnist', 'npz' or 'csv'"),
+     "'digits', 'mnist', 'fashion_mnist', 'npz', 'csv' or 'image_folder'"),
     ('name = "x"\nlayers = []', "layers", "at least 1"),
     ('[[layers]]\ntype = "dense"\nunits = 4', "name", "Field required"),
     ('name = "x"\n[[layers]\n', "", "not valid TOML"),

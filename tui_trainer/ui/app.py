@@ -162,7 +162,7 @@ class TrainerApp(MonitorApp):
         self.refresh_bindings()
         if event.state == WorkerState.ERROR:
             error = event.worker.error
-            from ..data import DataError
+            from ..datasets import DataError
             from ..spec import SpecError
 
             text = str(error) if isinstance(error, (DataError, SpecError)) else f"{type(error).__name__}: {error}"

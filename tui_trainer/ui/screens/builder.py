@@ -29,8 +29,9 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Opt
 from textual.widgets.option_list import Option
 
 from ... import presets
+from ...datasets import SOURCES, known_input_shape, source_names
 from ...spec import (
-    DATASETS,
+    COLOR_MODES,
     OPTIMIZERS,
     DataSpec,
     DenseLayer,
@@ -43,20 +44,12 @@ from ...spec import (
 )
 from ..widgets.layers import LayerTable, describe_layer
 
-# Data sets whose input width is known without loading them: (features, what they are).
-KNOWN_INPUTS: dict[str, tuple[int, str, str]] = {
-    "digits": (64, "8x8", "digits"),
-    "mnist": (784, "28x28", "mnist images"),
-    "fashion_mnist": (784, "28x28", "fashion_mnist images"),
-}
-KNOWN_CLASSES = {"digits": 10, "mnist": 10, "fashion_mnist": 10}
-FILE_DATASETS = ("npz", "csv")
 PROBE_DELAY_S = 0.4  # wait for the user to stop typing a path before reading the file
 
 
 class FormField(NamedTuple):
     path: str  # field path in the preset, as SpecError names it: "training.epochs"
-    kind: str  # select, text, int, float, switch
+    kind: str  # select, text, int, float, switch, size ([height, width] typed as "28x28" or "28, 28")
     options: tuple[str, ...] = ()
 
     @property
@@ -70,8 +63,13 @@ class FormField(NamedTuple):
 
 SECTIONS: dict[str, tuple[FormField, ...]] = {
     "Data": (
-        FormField("data.dataset", "select", DATASETS),
+        FormField("data.dataset", "select", source_names()),
+        # Shown only for the data sets whose source reads them (DataSource.options).
         FormField("data.path", "text"),
+        FormField("data.flatten", "switch"),
+        FormField("data.image_size", "size"),
+        FormField("data.color_mode", "select", COLOR_MODES),
+        FormField("data.label_column", "text"),
         FormField("data.validation_split", "float"),
     ),
     "Training": (
@@ -115,6 +113,23 @@ def _description(path: str) -> str:
     return model.model_fields[last].description or ""
 
 
+def _size(text: str) -> Any:
+    """``[28, 28]`` from "28x28" or "28, 28"; ``None`` when empty; else the text, for pydantic to name."""
+    parts = [p for p in re.split(r"[\sx×,]+", text.strip().strip("[]()")) if p]
+    if not parts:
+        return None
+    return [int(p) for p in parts] if all(p.isdigit() for p in parts) else text.strip()
+
+
+def _data_field_shown(path: str, dataset: Any) -> bool:
+    """Whether the data form shows a field for a data set: the ones its source reads."""
+    option = path.removeprefix("data.")
+    if not path.startswith("data.") or option in ("dataset", "validation_split"):
+        return True
+    source = SOURCES.get(dataset)
+    return source is not None and option in source.options
+
+
 def _number(text: str, kind: str) -> Any:
     """The number typed, or the text itself so that pydantic names what is wrong with it."""
     text = text.strip()
@@ -124,6 +139,11 @@ def _number(text: str, kind: str) -> Any:
         except ValueError:
             pass
     return text
+
+
+def _frozen(value: Any) -> Any:
+    """A form value as part of a dict key (``image_size`` is a list)."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 def monitor_options(metrics: list[str], current: str) -> list[str]:
@@ -227,12 +247,14 @@ class BuilderScreen(Screen):
         """The user pressed the Train button with a valid preset."""
 
     class _InputProbed(Message):
-        """A data file was read in the worker: its input width, or why it can't be read."""
+        """A data file was read in the worker: its input shape, or why it can't be read."""
 
-        def __init__(self, key: tuple, dim: Optional[int], classes: Optional[int], error: Optional[str]) -> None:
+        def __init__(
+            self, key: tuple, shape: Optional[tuple[int, ...]], classes: Optional[int], error: Optional[str]
+        ) -> None:
             super().__init__()
             self.key = key
-            self.dim = dim
+            self.shape = shape
             self.classes = classes
             self.error = error
 
@@ -245,7 +267,8 @@ class BuilderScreen(Screen):
         self.errors: dict[str, str] = {}
         """Invalid fields: field path (``training.epochs``, ``layers``) -> one-line message."""
         self._posted: Any = object()  # the last preset posted in Changed
-        self._probes: dict[tuple, tuple[Optional[int], Optional[int], Optional[str]]] = {}
+        # probe key -> (input shape, number of classes, error) of the user's file
+        self._probes: dict[tuple, tuple[Optional[tuple[int, ...]], Optional[int], Optional[str]]] = {}
         self._probe_timer: Optional[Timer] = None
 
     # -- public API -------------------------------------------------------------------------------
@@ -303,7 +326,7 @@ class BuilderScreen(Screen):
                 for section, fields in SECTIONS.items():
                     yield Static(section, classes="section", id=f"section-{section.lower()}")
                     for field in fields:
-                        with Horizontal(classes="form-row"):
+                        with Horizontal(classes="form-row", id="r" + field.id[1:]):
                             yield Label(field.label)
                             yield self._make_widget(field, _get(self._base, field.path))
                         yield Static("", classes="field-error", id="e" + field.id[1:])
@@ -333,6 +356,8 @@ class BuilderScreen(Screen):
             return ""
         if isinstance(value, float):
             return f"{value:g}" if abs(value) >= 1e-4 or value == 0 else repr(value)
+        if isinstance(value, (list, tuple)):
+            return "x".join(str(v) for v in value)  # image_size: 28x28
         return str(value)
 
     def _set_widget(self, field: FormField, value: Any) -> None:
@@ -353,6 +378,8 @@ class BuilderScreen(Screen):
         assert isinstance(widget, Input)
         if field.kind == "text":
             return widget.value.strip() or None
+        if field.kind == "size":
+            return _size(widget.value)
         return _number(widget.value, field.kind)
 
     _refresh_pending = False
@@ -409,6 +436,7 @@ class BuilderScreen(Screen):
         """Validate, then redraw everything that depends on the preset."""
         self._validate()
         with self.app.batch_update():
+            self._show_data_fields()
             self._show_errors()
             self._show_model()
             self._show_header()
@@ -417,6 +445,13 @@ class BuilderScreen(Screen):
         if current != self._posted:
             self._posted = current
             self.post_message(self.Changed(self, current))
+
+    def _show_data_fields(self) -> None:
+        dataset = self._widget_value(FIELDS["data.dataset"])
+        for field in SECTIONS["Data"]:
+            # an invalid field stays in sight even where this data set ignores it, so it can be fixed
+            shown = _data_field_shown(field.path, dataset) or field.path in self.errors
+            self.query_one("#r" + field.id[1:]).display = shown
 
     def _show_errors(self) -> None:
         for section, fields in SECTIONS.items():
@@ -460,28 +495,31 @@ class BuilderScreen(Screen):
 
     # -- input width ------------------------------------------------------------------------------
 
-    def _dataset(self) -> str:
-        raw = self._raw()
-        return raw["data"]["dataset"]
-
     def _probe_key(self) -> Optional[tuple]:
+        """What a probe of the user's file depends on; ``None`` when the registry knows the shape."""
         data = self._raw()["data"]
-        if data["dataset"] not in FILE_DATASETS or not data.get("path"):
+        source = SOURCES.get(data["dataset"])
+        if source is None or not data.get("path") or known_input_shape(data) is not None:
             return None
-        return (data["dataset"], data["path"], data.get("label_column"), data.get("flatten"))
+        return (source.name, data["path"], *(_frozen(data.get(o)) for o in source.options if o != "path"))
 
-    def _input_dim(self) -> Optional[int]:
-        dataset = self._dataset()
-        if dataset in KNOWN_INPUTS:
-            return KNOWN_INPUTS[dataset][0]
+    def _input_shape(self) -> Optional[tuple[int, ...]]:
+        """The model's input shape: from the registry when it knows it, else from reading the file."""
+        shape = known_input_shape(self._raw()["data"])
+        if shape is not None:
+            return shape
         key = self._probe_key()
         probed = self._probes.get(key) if key else None
         return probed[0] if probed else None
 
+    def _input_dim(self) -> Optional[int]:
+        shape = self._input_shape()
+        return math.prod(shape) if shape is not None else None
+
     def _num_classes(self) -> Optional[int]:
-        dataset = self._dataset()
-        if dataset in KNOWN_CLASSES:
-            return KNOWN_CLASSES[dataset]
+        source = SOURCES.get(self._raw()["data"]["dataset"])
+        if source is not None and source.class_names is not None:
+            return len(source.class_names)
         key = self._probe_key()
         probed = self._probes.get(key) if key else None
         return probed[1] if probed else None
@@ -490,10 +528,14 @@ class BuilderScreen(Screen):
         data = self._raw()["data"]
         dataset = data["dataset"]
         where = f" ({data['path']})" if data.get("path") else ""
-        if dataset in KNOWN_INPUTS:
-            dim, shape, what = KNOWN_INPUTS[dataset]
-            how = "flattened" if data.get("flatten", True) else "flattened by a Flatten layer"
-            input_ = f"input: {dim} features ({shape} {what}, {how})"
+        source = SOURCES.get(dataset)
+        sample = source.shape(data) if source is not None else None
+        if source is not None and sample is not None:
+            size = "x".join(str(d) for d in sample[:2])  # HxW; the channel count shows when kept whole
+            if data.get("flatten", True):
+                input_ = f"input: {math.prod(sample)} features ({size} {source.samples}, flattened)"
+            else:
+                input_ = f"input: {'x'.join(str(d) for d in sample)} {source.samples} (not flattened)"
         else:
             key = self._probe_key()
             probed = self._probes.get(key) if key else None
@@ -502,7 +544,9 @@ class BuilderScreen(Screen):
             elif probed[2]:
                 input_ = f"input: from file (can't read it: {probed[2]})"
             else:
-                input_ = f"input: {probed[0]} features (from the file)"
+                shape = probed[0]
+                input_ = (f"input: {shape[0]} features (from the file)" if len(shape) == 1
+                          else f"input: {'x'.join(str(d) for d in shape)} (from the file)")
         classes = self._num_classes()
         return f"data: {dataset}{where} · {input_}" + (f" · {classes} classes" if classes else "")
 
@@ -527,19 +571,18 @@ class BuilderScreen(Screen):
     @work(thread=True, exclusive=True, group="builder-probe", exit_on_error=False)
     def _probe(self, spec: DataSpec, key: tuple) -> None:
         # Deferred import: numpy and the readers are not needed for the first frame.
-        from ...data import load_dataset
+        from ...datasets import load_dataset
 
         try:
             dataset = load_dataset(spec)
         except Exception as exc:  # DataError, or anything a strange file raises: shown, never fatal
             self.post_message(self._InputProbed(key, None, None, str(exc)))
             return
-        dim = math.prod(dataset.input_shape)
-        self.post_message(self._InputProbed(key, dim, dataset.num_classes, None))
+        self.post_message(self._InputProbed(key, dataset.input_shape, dataset.num_classes, None))
 
     @on(_InputProbed)
     def _on_probed(self, message: _InputProbed) -> None:
-        self._probes[message.key] = (message.dim, message.classes, message.error)
+        self._probes[message.key] = (message.shape, message.classes, message.error)
         if message.key == self._probe_key():
             self._show_model()
             self._show_header()
