@@ -355,6 +355,7 @@ def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path,
             host=socket.gethostname(),
             pid=os.getpid(),
             notes=tuple(placement.notes),
+            class_names=tuple(str(c) for c in (getattr(data, "class_names", None) or ())),
         )
     )
     callbacks = [early, streaming] if early else [streaming]  # EarlyStopping first: streaming reads its state

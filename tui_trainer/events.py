@@ -50,6 +50,9 @@ class RunStarted:
     # "preset" (tui-trainer built the model) or "script" (a Monitor in the user's own fit: ``preset`` is
     # empty, the run folder holds source.json and script.py instead of preset.toml)
     origin: str = "preset"
+    # the classes' names, index = label: the data set's own (fashion_mnist's clothing names), a csv's
+    # string labels or an image folder's subfolders, as mapped to 0..n-1; empty when not known
+    class_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

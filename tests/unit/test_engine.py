@@ -50,6 +50,7 @@ def test_a_run_leaves_a_complete_readable_folder(tiny, tmp_path):
     started = run.started
     assert started.n_train + started.n_val == len(data.x_train) and started.n_test == len(data.x_test)
     assert started.params_total == 6 * 8 + 8 + 8 * 3 + 3 and started.device.startswith(("CPU", "GPU"))
+    assert started.class_names == ("0", "1", "2")  # the label mapping is kept with the run
 
 
 def test_reported_epochs_follow_the_val_loss_curve(blobs_csv, tmp_path):
