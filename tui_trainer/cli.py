@@ -180,6 +180,11 @@ def train(
         Optional[Path],
         typer.Option("--replay", help="Re-run exactly the preset and seed a recorded run used (a run folder)."),
     ] = None,
+    resume: Annotated[
+        Optional[Path],
+        typer.Option("--resume", help="Go on with a killed or cancelled run from its last finished epoch, "
+                                      "in its own folder (--epochs raises its total)."),
+    ] = None,
 ) -> None:
     """Train a preset headless: one line per epoch, then the early-stopping verdict.
 
@@ -191,8 +196,19 @@ def train(
     from .runlog import PRESET
     from .spec import SpecError, load_preset_file
 
+    plan = None
     try:
-        if replay is not None:
+        if resume is not None:
+            if preset is not None or replay is not None or seed is not None or data_path is not None:
+                raise _fail("--resume RUN goes on with the run's own preset and seed; give only --epochs with it")
+            from .resume import ResumeError, plan_resume
+
+            try:
+                plan = plan_resume(resume, epochs)
+            except ResumeError as exc:
+                raise _fail(str(exc)) from None
+            spec, path, epochs = plan.preset, resume / PRESET, None
+        elif replay is not None:
             if preset is not None:
                 raise _fail("give a preset or --replay RUN, not both")
             if not (replay / PRESET).is_file():
@@ -217,10 +233,12 @@ def train(
         typer.echo(role.silent_message())
     cancel = threading.Event()
     printer = ConsolePrinter(_SafeStdout())
+    if plan is not None:
+        printer.catch_up(plan.previous_events)
     try:
         with _Interrupts(cancel):
             result = run_training(spec, printer, cancel, runs_dir=runs_dir, source=str(path),
-                                  replay_of=replay.resolve().name if replay is not None else None)
+                                  replay_of=replay.resolve().name if replay is not None else None, resume=plan)
     except (SpecError, DataError) as exc:
         raise _fail(str(exc)) from None
     except KeyboardInterrupt:
