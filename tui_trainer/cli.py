@@ -7,6 +7,7 @@ so ``--help``, ``presets`` and ``--version`` answer at once.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -143,10 +144,13 @@ class _Interrupts:
     def __init__(self, cancel: threading.Event):
         self.cancel = cancel
         self.saved: dict[int, object] = {}
+        self._terminal: Optional[int] = None  # fd 2 as it is now: training points fd 2 at stderr.log
 
     def __enter__(self) -> "_Interrupts":
         if threading.current_thread() is not threading.main_thread():
             return self
+        with contextlib.suppress(OSError):
+            self._terminal = os.dup(2)
         self.saved[signal.SIGINT] = signal.signal(signal.SIGINT, self._on_signal)
         self.saved[signal.SIGTERM] = signal.signal(signal.SIGTERM, self._on_signal)
         if hasattr(signal, "SIGHUP"):
@@ -157,14 +161,17 @@ class _Interrupts:
         if self.cancel.is_set() and signum == signal.SIGINT:
             raise KeyboardInterrupt
         self.cancel.set()
-        try:
-            print("\nCancelling after the current batch (Ctrl-C again to abort)...", file=sys.stderr, flush=True)
-        except OSError:
-            pass
+        if self._terminal is not None:  # on the terminal, not into the run's stderr.log
+            with contextlib.suppress(OSError):
+                os.write(self._terminal, b"\nCancelling after the current batch (Ctrl-C again to abort)...\n")
 
     def __exit__(self, *exc) -> None:
         for signum, handler in self.saved.items():
             signal.signal(signum, handler)  # type: ignore[arg-type]
+        if self._terminal is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._terminal)
+            self._terminal = None
 
 
 @app.command()
