@@ -32,8 +32,14 @@ def open_app(preset: Optional[str], runs_dir: Optional[Path]) -> int:
 
     runs = runs_dir or default_runs_dir()
     with textual_owns_terminal(runs / "tui-trainer-stderr.log"):
-        TrainerApp(spec, path, runs).run()
-    return 0
+        app = TrainerApp(spec, path, runs)
+        try:
+            app.run()
+        finally:
+            app.finish_headless()  # SIGHUP: the run is trained and recorded without a screen
+    if app.hung_up:  # Textual's last writes to the vanished terminal failed; the run itself went on
+        return 0
+    return app.return_code or 0
 
 
 def main() -> None:
