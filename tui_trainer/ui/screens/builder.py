@@ -2,14 +2,15 @@
 
 Every edit re-validates the whole preset with pydantic; an invalid value is
 marked at its field and :meth:`BuilderScreen.current_preset` is ``None`` until it
-is fixed. Nothing here imports TensorFlow: parameter counts come from the spec,
-and the width of a user's npz/csv file is read in a thread worker.
+is fixed. Nothing here imports TensorFlow: output shapes and parameter counts
+come from the spec, and the shape of a user's npz/csv file is read in a thread
+worker; once the input shape is known, a layer that can't take its input is
+marked like any other invalid field.
 """
 
 from __future__ import annotations
 
 import copy
-import math
 import re
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
@@ -29,25 +30,25 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Opt
 from textual.widgets.option_list import Option
 
 from ... import presets
+from ...layers import Shape, input_adapter
 from ...spec import (
     DATASETS,
     OPTIMIZERS,
     DataSpec,
-    DenseLayer,
     Preset,
     SpecError,
-    _field_path,
-    _one_line,
+    check_shapes,
     parse_preset,
     save_preset_file,
+    validate,
 )
 from ..widgets.layers import LayerTable, describe_layer
 
-# Data sets whose input width is known without loading them: (features, what they are).
-KNOWN_INPUTS: dict[str, tuple[int, str, str]] = {
-    "digits": (64, "8x8", "digits"),
-    "mnist": (784, "28x28", "mnist images"),
-    "fashion_mnist": (784, "28x28", "fashion_mnist images"),
+# Data sets whose image shape is known without loading them: (height, width, what they are).
+KNOWN_INPUTS: dict[str, tuple[int, int, str]] = {
+    "digits": (8, 8, "digits"),
+    "mnist": (28, 28, "mnist images"),
+    "fashion_mnist": (28, 28, "fashion_mnist images"),
 }
 KNOWN_CLASSES = {"digits": 10, "mnist": 10, "fashion_mnist": 10}
 FILE_DATASETS = ("npz", "csv")
@@ -227,12 +228,12 @@ class BuilderScreen(Screen):
         """The user pressed the Train button with a valid preset."""
 
     class _InputProbed(Message):
-        """A data file was read in the worker: its input width, or why it can't be read."""
+        """A data file was read in the worker: its input shape, or why it can't be read."""
 
-        def __init__(self, key: tuple, dim: Optional[int], classes: Optional[int], error: Optional[str]) -> None:
+        def __init__(self, key: tuple, shape: Optional[Shape], classes: Optional[int], error: Optional[str]) -> None:
             super().__init__()
             self.key = key
-            self.dim = dim
+            self.shape = shape
             self.classes = classes
             self.error = error
 
@@ -245,7 +246,7 @@ class BuilderScreen(Screen):
         self.errors: dict[str, str] = {}
         """Invalid fields: field path (``training.epochs``, ``layers``) -> one-line message."""
         self._posted: Any = object()  # the last preset posted in Changed
-        self._probes: dict[tuple, tuple[Optional[int], Optional[int], Optional[str]]] = {}
+        self._probes: dict[tuple, tuple[Optional[Shape], Optional[int], Optional[str]]] = {}
         self._probe_timer: Optional[Timer] = None
 
     # -- public API -------------------------------------------------------------------------------
@@ -294,7 +295,7 @@ class BuilderScreen(Screen):
         yield Static(id="info")
         with Vertical(id="body"):
             with Vertical(id="model-pane"):
-                yield LayerTable(preset.layers, input_dim=self._input_dim())
+                yield LayerTable(preset.layers, input_shape=self._input_shape())
                 yield Static(id="layers-error")
                 yield Static(id="total")
                 yield Static(id="notes")
@@ -373,37 +374,32 @@ class BuilderScreen(Screen):
             ]
         return raw
 
-    def _target(self, path: str, message: str) -> str:
-        """The field an error belongs to; model-level errors name it in their message."""
+    @staticmethod
+    def _target(path: str) -> str:
+        """The widget an error belongs to: its form field, the layer table, or the preset as a whole."""
         if path in FIELDS:
             return path
         if path.startswith("layers"):
             return "layers"
-        mentioned = [(message.find(p), p) for p in FIELDS if p in message]
-        if mentioned:
-            return min(mentioned)[1]
-        if "layer" in message:
-            return "layers"
         return path or "preset"
 
     def _validate(self) -> None:
-        raw = self._raw()
+        preset, problems = validate(self._raw())
+        if preset is not None:
+            shape = self._input_shape()
+            if shape is not None:
+                try:
+                    check_shapes(preset, shape)
+                except SpecError as exc:
+                    problems = exc.errors
         errors: dict[str, str] = {}
-        try:
-            # parse_preset is Preset.model_validate with one-line messages; we want every error,
-            # each at its own field, so the same helpers are applied to all of them.
-            preset = Preset.model_validate(raw)
-        except ValidationError as exc:
-            preset = None
-            for err in exc.errors():
-                path = _field_path(tuple(err.get("loc", ())))
-                message = _one_line(err)
-                target = self._target(path, message)
-                if target == "layers" and path not in ("", "layers"):
-                    message = f"{path}: {message}"
-                errors.setdefault(target, message)
+        for problem in problems:
+            target = self._target(problem.field)
+            # a layer's error names its layer and field: "layers[3].kernel_size: ..."
+            message = problem.line() if target == "layers" and problem.field != "layers" else problem.message
+            errors.setdefault(target, message)
         self.errors = errors
-        self._preset = preset
+        self._preset = preset if not errors else None
 
     def _refresh(self) -> None:
         """Validate, then redraw everything that depends on the preset."""
@@ -470,10 +466,12 @@ class BuilderScreen(Screen):
             return None
         return (data["dataset"], data["path"], data.get("label_column"), data.get("flatten"))
 
-    def _input_dim(self) -> Optional[int]:
-        dataset = self._dataset()
-        if dataset in KNOWN_INPUTS:
-            return KNOWN_INPUTS[dataset][0]
+    def _input_shape(self) -> Optional[Shape]:
+        """What each sample looks like to the model, ``None`` until a file has been read."""
+        data = self._raw()["data"]
+        if data["dataset"] in KNOWN_INPUTS:
+            h, w, _ = KNOWN_INPUTS[data["dataset"]]
+            return (h * w,) if data.get("flatten", True) else (h, w)
         key = self._probe_key()
         probed = self._probes.get(key) if key else None
         return probed[0] if probed else None
@@ -491,9 +489,11 @@ class BuilderScreen(Screen):
         dataset = data["dataset"]
         where = f" ({data['path']})" if data.get("path") else ""
         if dataset in KNOWN_INPUTS:
-            dim, shape, what = KNOWN_INPUTS[dataset]
-            how = "flattened" if data.get("flatten", True) else "flattened by a Flatten layer"
-            input_ = f"input: {dim} features ({shape} {what}, {how})"
+            h, w, what = KNOWN_INPUTS[dataset]
+            if data.get("flatten", True):
+                input_ = f"input: {h * w} features ({h}x{w} {what}, flattened)"
+            else:
+                input_ = f"input: {h}x{w} ({what}{self._adapter_text((h, w))})"
         else:
             key = self._probe_key()
             probed = self._probes.get(key) if key else None
@@ -501,10 +501,16 @@ class BuilderScreen(Screen):
                 input_ = "input: from file" + (" (reading it...)" if key else "")
             elif probed[2]:
                 input_ = f"input: from file (can't read it: {probed[2]})"
+            elif len(probed[0]) == 1:
+                input_ = f"input: {probed[0][0]} features (from the file)"
             else:
-                input_ = f"input: {probed[0]} features (from the file)"
+                input_ = f"input: {'x'.join(map(str, probed[0]))} (from the file{self._adapter_text(probed[0])})"
         classes = self._num_classes()
         return f"data: {dataset}{where} · {input_}" + (f" · {classes} classes" if classes else "")
+
+    def _adapter_text(self, shape: Shape) -> str:
+        adapter = input_adapter(self.query_one(LayerTable).layer_specs, shape) if self.is_mounted else None
+        return {"flatten": ", flattened by a Flatten layer", "channels": ", a channel axis added"}.get(adapter or "", "")
 
     def _maybe_probe(self) -> None:
         key = self._probe_key()
@@ -534,23 +540,21 @@ class BuilderScreen(Screen):
         except Exception as exc:  # DataError, or anything a strange file raises: shown, never fatal
             self.post_message(self._InputProbed(key, None, None, str(exc)))
             return
-        dim = math.prod(dataset.input_shape)
-        self.post_message(self._InputProbed(key, dim, dataset.num_classes, None))
+        self.post_message(self._InputProbed(key, tuple(dataset.input_shape), dataset.num_classes, None))
 
     @on(_InputProbed)
     def _on_probed(self, message: _InputProbed) -> None:
-        self._probes[message.key] = (message.dim, message.classes, message.error)
+        self._probes[message.key] = (message.shape, message.classes, message.error)
         if message.key == self._probe_key():
-            self._show_model()
-            self._show_header()
+            self._refresh()  # the shapes may now show that a layer doesn't fit
 
     # -- model pane -------------------------------------------------------------------------------
 
     def _show_model(self) -> None:
         table = self.query_one(LayerTable)
-        table.input_dim = self._input_dim()
+        table.input_shape = self._input_shape()
         total = Text(table.total_text(), style="bold")
-        total.append("   enter/e edit · K/J move · o open", style="not bold dim")
+        total.append("   enter/e edit · n add layer · K/J move · o open", style="not bold dim")
         self.query_one("#total", Static).update(total)
         self._show_layer_help()
         notes = self._notes(table.layer_specs)
@@ -561,7 +565,7 @@ class BuilderScreen(Screen):
     def _notes(self, layers) -> str:
         """Hints that don't make the preset invalid but would surprise at training time."""
         out = layers[-1] if layers else None
-        if not isinstance(out, DenseLayer):
+        if out is None or not out.OUTPUT:
             return ""
         classes = self._num_classes()
         if classes and out.units < classes:
