@@ -15,13 +15,25 @@ from typing import Optional, Sequence
 
 from .activations import ACTIVATION_HELP, ACTIVATIONS, INITIALIZERS, ActivationHelp, activation_formula
 from .base import EditorField, LayerSpec, Shape, ShapeError, fmt_shape
+from .avg_pool2d import AvgPool2DLayer
+from .batch_norm import BatchNormLayer
+from .conv2d import Conv2DLayer
 from .dense import DenseLayer
 from .dropout import DropoutLayer
+from .flatten import FlattenLayer
+from .global_avg_pool2d import GlobalAvgPool2DLayer
+from .max_pool2d import MaxPool2DLayer
 
 # One line per kind: adding a kind = its module, this line, its tests.
 _KINDS_IN_ORDER: tuple[type[LayerSpec], ...] = (
     DenseLayer,
     DropoutLayer,
+    Conv2DLayer,
+    MaxPool2DLayer,
+    AvgPool2DLayer,
+    GlobalAvgPool2DLayer,
+    FlattenLayer,
+    BatchNormLayer,
 )
 
 KINDS: dict[str, type[LayerSpec]] = {cls.KIND: cls for cls in _KINDS_IN_ORDER}
@@ -154,6 +166,32 @@ def layer_rows(
     return rows, error
 
 
+def summary_lines(rows: Sequence[LayerRow]) -> list[str]:
+    """The model summary as text, one line per layer then the totals, like ``model.summary()``.
+
+    Columns: the layer's number, its Keras name (``conv2d_1``; ``flatten``/``channels``
+    for an input adapter), type, output shape and parameters.
+    """
+    names = {"flatten": "flatten", "reshape": "channels"}
+    table = [("#", "layer", "type", "output shape", "params")]
+    for row in rows:
+        name = f"{row.kind}_{row.number}" if row.number else names.get(row.kind, row.kind)
+        kind_text = row.kind if row.number else f"({row.kind} input)"
+        table.append((str(row.number or "-"), name, kind_text, row.shape_text,
+                      "?" if row.params is None else f"{row.params:,}"))
+    widths = [max(len(r[i]) for r in table) for i in range(5)]
+    out = [
+        "  ".join(cell.rjust(w) if i in (0, 4) else cell.ljust(w) for i, (cell, w) in enumerate(zip(r, widths))).rstrip()
+        for r in table
+    ]
+    known = [r for r in rows if r.params is not None]
+    if len(known) == len(rows):
+        total = sum(r.params or 0 for r in rows)
+        trainable = sum(r.trainable or 0 for r in rows)
+        out.append(f"Total params: {total:,} (trainable {trainable:,}, non-trainable {total - trainable:,})")
+    return out
+
+
 __all__ = [
     "ACTIVATIONS",
     "ACTIVATION_HELP",
@@ -161,8 +199,14 @@ __all__ = [
     "KINDS",
     "OUTPUT_KINDS",
     "ActivationHelp",
+    "AvgPool2DLayer",
+    "BatchNormLayer",
+    "Conv2DLayer",
     "DenseLayer",
     "DropoutLayer",
+    "FlattenLayer",
+    "GlobalAvgPool2DLayer",
+    "MaxPool2DLayer",
     "EditorField",
     "LayerRow",
     "LayerShapeError",
@@ -176,4 +220,5 @@ __all__ = [
     "input_adapter",
     "kind",
     "layer_rows",
+    "summary_lines",
 ]
