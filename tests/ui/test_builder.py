@@ -395,3 +395,77 @@ def test_the_builder_imports_no_tensorflow_and_no_charts():
     loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
     for heavy in ("tensorflow", "keras", "plotext", "textual_plotext"):
         assert heavy not in loaded, heavy
+
+
+# --- convolutional layers ----------------------------------------------------------------------
+
+
+def test_a_cnn_built_by_keys_with_the_shape_column_updating():
+    async def test(app, pilot):
+        table = app.screen.query_one(LayerTable)
+        await pilot.press("v")  # conv2d after the first dense layer...
+        await pilot.press("K")  # ...moved up to come first
+        assert [r[1] for r in rows(app)] == ["conv2d", "dense", "dense"]
+        assert rows(app)[0][4] == "32 3x3 relu"
+        # digits are flattened to 64 features: the conv layer can't take a vector, and says how to fix it
+        assert app.screen.current_preset() is None
+        assert rows(app)[0][2] == "✗ doesn't fit"
+        assert table.has_class("-invalid")
+        error = text(app, "#layers-error")
+        assert "layers[1]: conv2d needs an image" in error and "set data.flatten = false" in error
+
+        field(app, "data.flatten").value = False  # 8x8 images; a channel axis is added for the conv layer
+        await pilot.pause()
+        assert "input: 8x8 (digits, a channel axis added)" in text(app, "#info")
+        assert rows(app)[0][2:4] == ["(None, 6, 6, 32)", "320"]  # 3*3*1*32 + 32
+        assert "layers[2]: dense needs a vector but gets (None, 6, 6, 32)" in text(app, "#layers-error")
+
+        table.move_cursor(row=0)
+        await pilot.press("n")  # the kind picker lists every kind
+        picker = app.screen
+        options = picker.query_one(OptionList)
+        assert [options.get_option_at_index(i).id for i in range(options.option_count)][:4] == [
+            "dense", "dropout", "conv2d", "max_pool2d"]
+        for _ in range(options.option_count):
+            if options.highlighted is not None and options.get_option_at_index(options.highlighted).id == "flatten":
+                break
+            await pilot.press("down")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, BuilderScreen)
+        assert [r[1:4] for r in rows(app)] == [
+            ["conv2d", "(None, 6, 6, 32)", "320"],
+            ["flatten", "(None, 1152)", "0"],
+            ["dense", "(None, 128)", "147,584"],  # 1152*128 + 128
+            ["dense", "(None, 10)", "1,290"],
+        ]
+        preset = app.screen.current_preset()
+        assert preset is not None and preset.data.flatten is False
+        assert not app.screen.query_one("#layers-error").display
+
+        # the conv layer's editor has the kind's own fields; the shape column follows the edit
+        table.move_cursor(row=0)
+        await pilot.press("e")
+        editor = app.screen
+        assert isinstance(editor, LayerEditor)
+        for name in ("filters", "kernel_size", "strides", "padding", "activation", "initializer", "l1", "l2"):
+            assert editor.query_one(f"#{name}")
+        await type_into(pilot, editor.query_one("#filters", Input), "8")
+        await type_into(pilot, editor.query_one("#kernel_size", Input), "9")
+        await pilot.press("enter")
+        await pilot.pause()
+        # a 9x9 kernel is a valid conv2d, but not on 8x8 images: marked at the layer, with the fix
+        assert isinstance(app.screen, BuilderScreen)
+        assert rows(app)[0][2] == "✗ doesn't fit"
+        assert "layers[1].kernel_size: the 9x9 kernel is larger than its 8x8 input" in text(app, "#layers-error")
+        assert app.screen.current_preset() is None
+        await pilot.press("e")
+        await type_into(pilot, app.screen.query_one("#kernel_size", Input), "5")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, BuilderScreen)
+        assert rows(app)[0][2:5] == ["(None, 4, 4, 8)", "208", "8 5x5 relu"]  # 5*5*1*8 + 8
+        assert rows(app)[2][3] == "16,512"  # 128*128 + 128
+        assert text(app, "#total").startswith("Total: 18,010 parameters")
+
+    run(test)

@@ -73,6 +73,7 @@ SECTIONS: dict[str, tuple[FormField, ...]] = {
     "Data": (
         FormField("data.dataset", "select", DATASETS),
         FormField("data.path", "text"),
+        FormField("data.flatten", "switch"),  # off for conv layers: images keep their height and width
         FormField("data.validation_split", "float"),
     ),
     "Training": (
