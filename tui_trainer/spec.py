@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 import sys
-from pathlib import Path
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Optional, Sequence, Union, get_args
+from pathlib import Path
+from typing import Annotated, Any, Literal, Optional, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, Optional, Sequence, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict
 
 Shape = tuple[int, ...]
 """A per-sample shape, without the batch axis: ``(784,)`` or ``(28, 28, 1)``."""
@@ -199,12 +199,10 @@ def window_check(kind_field: str, what: str, window: tuple[int, int], input_shap
 
 __all__ = [
     "EditorField",
-    "Field",
     "IntOrPair",
     "LayerSpec",
     "Shape",
     "ShapeError",
-    "field_validator",
     "fmt_pair",
     "fmt_shape",
     "pair",
