@@ -219,15 +219,16 @@ def test_the_cnn_presets_match_keras_and_round_trip():
     from tui_trainer import presets
     from tui_trainer.model import build_model
 
-    for name in ("mnist-cnn", "fashion-cnn"):
+    cnn = ["conv2d", "max_pool2d", "conv2d", "max_pool2d", "flatten", "dropout", "dense"]
+    # mnist-cnn is Keras's mnist_convnet example (34,826 parameters); fashion-cnn adds a hidden dense layer
+    for name, kinds, total in (("mnist-cnn", cnn, 34_826), ("fashion-cnn", [*cnn, "dense"], 225_034)):
         p, path = presets.load(name)
         assert p.data.flatten is False and p.early_stopping.monitor == "val_loss"
-        assert [l.type for l in p.layers] == ["conv2d", "max_pool2d", "conv2d", "max_pool2d", "flatten", "dropout",
-                                             "dense"]
+        assert [l.type for l in p.layers] == kinds
         assert loads_preset(dumps_preset(p)) == p
         for shape in ((28, 28), (28, 28, 1)):  # today's data (H, W), and (H, W, C) once images keep a channel axis
             rows = output_shapes(p, shape)
             keras.backend.clear_session()
             model = build_model(p, shape, 10)
-            assert sum(r.params for r in rows) == model.count_params() == 34_826  # Keras's mnist_convnet example
+            assert sum(r.params for r in rows) == model.count_params() == total
             assert rows[-1].output_shape == tuple(model.layers[-1].output.shape[1:]) == (10,)
