@@ -21,7 +21,8 @@ def open_app(preset: Optional[str], runs_dir: Optional[Path]) -> int:
     try:
         spec, path = presets.load(preset)
     except SpecError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():  # a preset with several problems: one line each
+            print(f"error: {line}", file=sys.stderr)
         return 2
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         print("error: the app needs a terminal; use `tui-trainer train` for headless training", file=sys.stderr)
