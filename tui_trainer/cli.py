@@ -39,23 +39,30 @@ def complete_preset(incomplete: str) -> list[str]:
 
 
 def complete_run(ctx: typer.Context, incomplete: str) -> list[str]:
-    """Shell completion: run folders in the runs folder (``--runs-dir``, ``$TUI_TRAINER_RUNS`` or ./runs).
+    """Shell completion: runs in the runs folder (``--runs-dir``, ``$TUI_TRAINER_RUNS`` or ./runs).
 
-    What was typed matches either the folder's path (``runs/2026...``) or its bare run id.
+    A bare start (``2026``) completes to run ids, which every run argument accepts; a start with a
+    slash (``runs/2026``) completes to folder paths.
     """
     from .runlog import EVENTS, default_runs_dir
 
-    root = (ctx.params.get("runs_dir") if ctx is not None else None) or default_runs_dir()
+    root = Path((ctx.params.get("runs_dir") if ctx is not None else None) or default_runs_dir())
     try:
-        folders = sorted(p for p in Path(root).iterdir() if (p / EVENTS).is_file())
+        folders = sorted(p for p in root.iterdir() if (p / EVENTS).is_file())
     except OSError:
         return []
-    out = []
-    for p in folders:
-        shown = str(p)
-        if shown.startswith(incomplete) or p.name.startswith(incomplete):
-            out.append(shown)
-    return out
+    shown = [str(p) for p in folders] if "/" in incomplete else [p.name for p in folders]
+    return [s for s in shown if s.startswith(incomplete)]
+
+
+def _resolve_run(run: Path, runs_dir: Optional[Path] = None) -> Path:
+    """A run argument as given, or, when no such path exists, the run of that id in the runs folder."""
+    from .runlog import default_runs_dir
+
+    if run.exists() or len(run.parts) != 1:
+        return run
+    candidate = (runs_dir or default_runs_dir()) / run
+    return candidate if candidate.is_dir() else run
 
 
 RunsDirOption = Annotated[
@@ -308,6 +315,7 @@ def runs_list(runs_dir: RunsDirOption = None) -> None:
 def _load_run_or_fail(run: Path):
     from .runlog import RunLogError, load_run
 
+    run = _resolve_run(run)
     try:
         loaded = load_run(run)
     except RunLogError as exc:
@@ -331,7 +339,7 @@ def _needs_terminal() -> None:
 @app.command()
 def replay(
     run: Annotated[
-        Path, typer.Argument(help="A run folder, e.g. runs/20260101-120000-digits.", autocompletion=complete_run)
+        Path, typer.Argument(help="A run folder, e.g. runs/20260101-120000-digits, or its id.", autocompletion=complete_run)
     ],
     speed: Annotated[float, typer.Option(min=0, help="Epochs a second; 0 shows the whole run at once.")] = 0,
 ) -> None:
@@ -349,7 +357,7 @@ def replay(
 def watch(
     run: Annotated[
         Optional[Path],
-        typer.Argument(help="A run folder (default: the newest in the runs dir).", autocompletion=complete_run),
+        typer.Argument(help="A run folder or id (default: the newest in the runs dir).", autocompletion=complete_run),
     ] = None,
     runs_dir: RunsDirOption = None,
 ) -> None:
@@ -357,6 +365,8 @@ def watch(
     from .runlog import EVENTS
     from .runs import newest_run
 
+    if run is not None:
+        run = _resolve_run(run, runs_dir)
     if run is None:
         run = newest_run(runs_dir)
         if run is None:
@@ -374,7 +384,7 @@ def watch(
 @app.command()
 def compare(
     runs: Annotated[
-        list[Path], typer.Argument(help="Two or more run folders.", show_default=False, autocompletion=complete_run)
+        list[Path], typer.Argument(help="Two or more run folders or ids.", show_default=False, autocompletion=complete_run)
     ],
     metric: Annotated[str, typer.Option(help="What to overlay: val_loss, loss, accuracy, val_accuracy.")] = "val_loss",
     no_ui: Annotated[bool, typer.Option("--no-ui", help="Print the early-stopping facts side by side and exit.")] = False,
@@ -384,7 +394,7 @@ def compare(
     from .runlog import RunLogError
 
     try:
-        loaded = load_runs(runs)
+        loaded = load_runs([_resolve_run(r) for r in runs])
     except (RunLogError, ValueError) as exc:
         raise _fail(str(exc)) from None
     if no_ui:
@@ -434,7 +444,7 @@ def lesson(
 
 @app.command()
 def export(
-    run: Annotated[Path, typer.Argument(help="A run folder.", autocompletion=complete_run)],
+    run: Annotated[Path, typer.Argument(help="A run folder or id.", autocompletion=complete_run)],
     csv_path: Annotated[
         Optional[str], typer.Option("--csv", help="Write one row per epoch to this file ('-' for stdout).")
     ] = None,

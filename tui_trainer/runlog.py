@@ -141,7 +141,7 @@ class Summary:
             self.status, self.epochs_run = event.status, event.epochs_run
             self.test_metrics, self.wall_time_s = dict(event.test_metrics), event.wall_time_s
             self.reason = event.reason or self.reason
-            self.finished_at = datetime.now().isoformat(timespec="seconds")
+            self.finished_at = now_iso()
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -240,4 +240,6 @@ def load_run(run_dir: str | Path) -> LoadedRun:
 
 
 def now_iso() -> str:
-    return datetime.now().isoformat(timespec="seconds")
+    """Local time in ISO 8601 with its UTC offset, e.g. ``2026-01-01T12:00:00+01:00``: a run read on
+    another box (or after a daylight-saving change) still says when it happened."""
+    return datetime.now().astimezone().isoformat(timespec="seconds")
