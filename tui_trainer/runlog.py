@@ -15,10 +15,12 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Iterator, Optional
+from typing import IO, TYPE_CHECKING, Any, Iterator, Optional
 
 from .events import EarlyStoppingResult, EpochEnded, Event, RunFailed, RunFinished, RunStarted, from_dict, to_dict
-from .spec import Preset, dumps_preset
+
+if TYPE_CHECKING:  # spec pulls in pydantic (0.1-0.3 s): readers of run folders (runs list, replay) don't need it
+    from .spec import Preset
 
 EVENTS = "events.jsonl"
 SUMMARY = "summary.json"
@@ -61,6 +63,8 @@ class RunLogWriter:
     """Records one run. Call it with each event (it is a sink); ``close()`` writes the summary."""
 
     def __init__(self, run_dir: Path, preset: Preset):
+        from .spec import dumps_preset
+
         self.dir = Path(run_dir)
         (self.dir / PRESET).write_text(dumps_preset(preset), encoding="utf-8")
         self._fh: Optional[IO[str]] = open(self.dir / EVENTS, "a", encoding="utf-8")
