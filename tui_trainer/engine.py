@@ -24,6 +24,7 @@ from .distribute import WorkerRole, cpu_text, describe_placement, gpu_text, grou
 from .events import EarlyStoppingResult, Event, RunFailed, RunFinished, RunStarted
 from .runlog import STDERR, MODEL, RunLogWriter, Summary, default_runs_dir, new_run_dir, now_iso
 from .spec import Preset, SpecError, param_counts
+from .telemetry import Sampler, serialized
 
 Sink = Callable[[Event], None]
 
@@ -211,7 +212,7 @@ def train(
         if isinstance(event, EarlyStoppingResult):
             es_result = event
 
-    emit = _compose(log, sink, capture)
+    emit = serialized(_compose(log, sink, capture))  # the telemetry thread emits too
     try:
         with native_stderr_to(run_dir / STDERR):
             status, reason, test_metrics, epochs_run = _fit(preset, data, emit, cancel, run_dir, replay_of)
@@ -362,16 +363,20 @@ def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path,
         )
     )
     callbacks = [early, streaming] if early else [streaming]  # EarlyStopping first: streaming reads its state
-    model.fit(
-        data.x_train,
-        data.y_train,
-        batch_size=bs,
-        epochs=preset.training.epochs,
-        validation_split=vs,
-        callbacks=callbacks,
-        verbose=0,
-        shuffle=True,
-    )
+    sampler = Sampler(emit).start()  # GPU / CPU use, sampled in its own thread
+    try:
+        model.fit(
+            data.x_train,
+            data.y_train,
+            batch_size=bs,
+            epochs=preset.training.epochs,
+            validation_split=vs,
+            callbacks=callbacks,
+            verbose=0,
+            shuffle=True,
+        )
+    finally:
+        sampler.stop(tf)  # the last sample carries TensorFlow's peak GPU memory
     epochs_run = streaming.epochs_run
     if streaming.failure:
         emit(RunFailed(error=streaming.failure, epoch=epochs_run or None))

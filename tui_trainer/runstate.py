@@ -21,6 +21,7 @@ from .events import (
     RunFailed,
     RunFinished,
     RunStarted,
+    Telemetry,
     grad_ratio,
 )
 from .verdict import verdict
@@ -42,6 +43,7 @@ class RunState:
     failure: Optional[RunFailed] = None
     finished: Optional[RunFinished] = None
     grad_initial: Optional[GradientNorms] = None  # diagnostics.gradient_norms: the before-training measurement
+    telemetry: Optional[Telemetry] = None  # the latest sample of GPU / CPU use
     live: bool = True  # False for a replay: the clock is the log's own, not the wall's
     last_tick: float = field(default_factory=time.monotonic)  # when the last epoch (or the start) arrived
     version: int = 0  # bumped on every change; views redraw when it moves
@@ -54,7 +56,7 @@ class RunState:
     def apply(self, event: Event) -> None:
         """Fold one event into the state."""
         self.version += 1
-        if not isinstance(event, BatchLosses):
+        if not isinstance(event, (BatchLosses, Telemetry)):  # telemetry changes no chart
             self.epoch_version += 1
         if isinstance(event, BatchLosses):
             self.batch_losses.extend(event.losses)
@@ -77,6 +79,8 @@ class RunState:
             self.finished = event
         elif isinstance(event, GradientNorms):
             self.grad_initial = event
+        elif isinstance(event, Telemetry):
+            self.telemetry = event
 
     # -- derived values ---------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from textual.widgets import Footer, Header
 from ...runstate import RunState
 from ..widgets.charts import BatchChart, EpochChart, MetricChart
 from ..widgets.gradients import GradientsPanel
-from ..widgets.status import EarlyStopBanner, ErrorPanel, ProgressLine, Line
+from ..widgets.status import EarlyStopBanner, ErrorPanel, Line, ProgressLine, TelemetryLine
 
 
 class MonitorScreen(Screen):
@@ -31,6 +31,7 @@ class MonitorScreen(Screen):
         with Vertical(id="monitor-body"):
             yield Line("", id="run-title")
             yield ProgressLine(id="progress")
+            yield TelemetryLine(id="telemetry")
             yield EarlyStopBanner(id="banner")
             yield ErrorPanel(id="error")
             with Horizontal(id="charts"):
@@ -87,6 +88,7 @@ class MonitorScreen(Screen):
                 title += f"  ·  {self.note}"
             self.query_one("#run-title", Line).show(title)
             self.query_one(ProgressLine).update_from(state)
+            self.query_one(TelemetryLine).update_from(state)
             self.query_one(EarlyStopBanner).update_from(state)
             error = self.error or (_failure_help(state.failure.error) if state.failure else None)
             panel = self.query_one(ErrorPanel)

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ...runstate import RunState
+from ...telemetry import describe
 
 
 def _clock(seconds: float | None) -> str:
@@ -64,6 +65,22 @@ class ProgressLine(Line):
             line.append(f"  ~{_clock(state.eta_s())} left", style="dim")
         line.append(f"  {s.device}", style="cyan")
         self.show(line)
+
+
+class TelemetryLine(Line):
+    """GPU utilization and memory per GPU (else this process's CPU and RAM), from the latest sample.
+
+    Hidden until a run has telemetry, so runs recorded before it existed look as they did.
+    """
+
+    DEFAULT_CSS = "TelemetryLine { height: 1; display: none; color: $text-muted; }"
+    FIXED_HEIGHT = True
+
+    def update_from(self, state: RunState) -> None:
+        text = describe(state.telemetry)
+        self.show(text)
+        if self.display != bool(text):
+            self.display = bool(text)
 
 
 class EarlyStopBanner(Line):
