@@ -56,13 +56,9 @@ def complete_run(ctx: typer.Context, incomplete: str) -> list[str]:
 
 
 def _resolve_run(run: Path, runs_dir: Optional[Path] = None) -> Path:
-    """A run argument as given, or, when no such path exists, the run of that id in the runs folder."""
-    from .runlog import default_runs_dir
+    from .launch import resolve_run
 
-    if run.exists() or len(run.parts) != 1:
-        return run
-    candidate = (runs_dir or default_runs_dir()) / run
-    return candidate if candidate.is_dir() else run
+    return resolve_run(run, runs_dir)
 
 
 RunsDirOption = Annotated[
@@ -344,13 +340,11 @@ def replay(
     speed: Annotated[float, typer.Option(min=0, help="Epochs a second; 0 shows the whole run at once.")] = 0,
 ) -> None:
     """Replay a recorded run in the monitor screen (keys: space pause, n step, r restart)."""
-    loaded = _load_run_or_fail(run)
-    if not loaded.events:
-        raise _fail(f"{run}: the run has no events yet; to follow it while it runs, use `tui-trainer watch {run}`")
-    _needs_terminal()
-    from .ui.viewer import ReplayApp
+    from .launch import open_replay  # the plain `replay RUN` is answered there without typer
 
-    ReplayApp(loaded.dir, loaded.events, speed, loaded.warnings).run()
+    code = open_replay(run, speed)
+    if code:
+        raise typer.Exit(code=code)
 
 
 @app.command()

@@ -60,7 +60,7 @@ class RunState:
             self.epoch_version += 1
         if isinstance(event, BatchLosses):
             self.batch_losses.extend(event.losses)
-            self.batch_epochs.extend([event.epoch] * len(event.losses))
+            self.batch_epochs.extend(array("i", (event.epoch,)) * len(event.losses))
             self.current_epoch, self.current_step = event.epoch, event.last_step
         elif isinstance(event, EpochEnded):
             self.epochs.append(event)
