@@ -488,9 +488,10 @@ class BatchChart(_Chart):
     last_series: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
     """The decimated ``(x, loss)`` the latest replot drew (x in fractional epochs when known)."""
 
-    # Batches arrive about ten times a second; two redraws a second look just as live and leave
-    # the training thread (which shares the GIL with the UI) the difference.
-    MIN_INTERVAL_S = 0.5
+    # Batches arrive about ten times a second; one redraw a second still looks live and leaves the
+    # training thread (which shares the GIL with the UI) the difference: a redraw (plotext build and
+    # Rich's ANSI decoding) costs 10-20 ms, and at two a second it was half the UI's CPU while training.
+    MIN_INTERVAL_S = 1.0
     _last_draw = 0.0
 
     def _version(self, state: RunState) -> int:
