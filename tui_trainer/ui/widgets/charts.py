@@ -105,7 +105,7 @@ class _Chart(PlotextPlot):
 
     While a live run trains, a chart redraws at most every ``MIN_INTERVAL_S``, and no more often
     than keeps its drawing (plotext's build and Rich's ANSI decoding: 10-30 ms at 120x36 on a
-    shared 2-core machine) under ``CPU_BUDGET`` of one core: the UI shares the GIL with the
+    shared 2-core machine) under ``CPU_BUDGET`` (1 %) of one core: the UI shares the GIL with the
     training thread, so every millisecond drawn is one training may wait for. Finished runs and
     replays draw at once.
     """
@@ -113,7 +113,7 @@ class _Chart(PlotextPlot):
     TITLE = ""
     WAITING = "waiting for the first epoch"
     MIN_INTERVAL_S = 0.0
-    CPU_BUDGET = 0.02  # of one core, per chart, while a live run trains
+    CPU_BUDGET = 0.01  # of one core, per chart, while a live run trains (three charts: 3 %)
     _last_draw = 0.0
     _replot_s = 0.0  # what the last replot() took
     _render_s = 0.0  # what the last render() (plotext build + ANSI decoding) took
