@@ -8,20 +8,23 @@ writer or a file still being written leaves behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import tempfile
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Iterator, Optional
+from typing import IO, Any, Callable, Iterator, Optional
 
-from .events import Event, RunFinished, RunStarted, from_dict, to_dict
+from .atomic import error_text, write_error_message, write_text_atomic
+from .events import STATUSES, EpochEnded, Event, RunFinished, RunStarted, _json_safe, check_fields, from_dict, to_dict
 from .runstate import RunState, Summary
 from .spec import Preset, dumps_preset
 
-__all__ = ["RunLogWriter", "Summary", "LoadedRun", "RunLogError", "load_run", "iter_events", "parse_line",
+__all__ = ["RunLogWriter", "RunDirError", "check_runs_dir", "empty_run_message", "Summary", "LoadedRun", "RunLogError", "load_run", "iter_events", "parse_line",
            "write_summary", "new_run_dir", "default_runs_dir", "now_iso"]
 
 EVENTS = "events.jsonl"
@@ -47,6 +50,29 @@ def slug(name: str) -> str:
     """A preset name made safe as one path component: no separators, no dots in front."""
     s = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.")
     return s[:40].strip("-.") or "run"
+
+
+class RunDirError(ValueError):
+    """The runs folder can't take a new run (read-only, full, a file in its place); ``str()`` is one line."""
+
+
+def check_runs_dir(runs_dir: Path) -> None:
+    """Make sure a run folder can be written in ``runs_dir`` (making it if need be), before any training.
+
+    Raises:
+        RunDirError: naming the folder, what is wrong, and how to choose another.
+    """
+    runs_dir = Path(runs_dir).expanduser()
+    hint = "choose another with --runs-dir or $TUI_TRAINER_RUNS"
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".tui-trainer-probe-", dir=runs_dir)
+        os.close(fd)
+        os.unlink(probe)
+    except (FileExistsError, NotADirectoryError):
+        raise RunDirError(f"{runs_dir}: not a folder (a file is in the way); {hint}") from None
+    except OSError as exc:
+        raise RunDirError(f"{runs_dir}: can't write run folders there ({error_text(exc)}); {hint}") from None
 
 
 def new_run_dir(runs_dir: Path, preset_name: str, now: Optional[datetime] = None) -> Path:
@@ -77,23 +103,56 @@ class RunLogWriter:
             script (a Monitor), whose folder holds source.json instead.
     """
 
-    def __init__(self, run_dir: Path, preset: Optional[Preset] = None):
+    def __init__(self, run_dir: Path, preset: Optional[Preset] = None,
+                 on_error: Optional[Callable[[str], None]] = None):
         self.dir = Path(run_dir)
         if preset is not None:
-            (self.dir / PRESET).write_text(dumps_preset(preset), encoding="utf-8")
+            write_text_atomic(self.dir / PRESET, dumps_preset(preset))
         self._fh: Optional[IO[str]] = open(self.dir / EVENTS, "a", encoding="utf-8")
         self.state = RunState(live=False)
         # what the summary says if the run fails before its RunStarted event (a model that won't build)
         self._fallback = Summary(preset=preset.name, seed=preset.seed, epochs_planned=preset.training.epochs) \
             if preset is not None else Summary()
+        # A write that failed (a full disk): the one line saying so; the log stops there, the run goes on
+        # being folded in ``state``, and ``on_error`` (the engine's stop) is told once.
+        self.error: Optional[str] = None
+        self.on_error = on_error
+        self.complete_epochs = 0  # the last epoch whose line made it to the file
+        self._closed = False
 
     def __call__(self, event: Event) -> None:
-        if self._fh is None:
-            return
-        # One line per event; flush so `watch` and a kill both see every finished line.
-        self._fh.write(json.dumps(to_dict(event), separators=(",", ":")) + "\n")
-        self._fh.flush()
+        if self._fh is not None:
+            # One line per event; flush so `watch` and a kill both see every finished line.
+            try:
+                self._fh.write(json.dumps(to_dict(event), separators=(",", ":")) + "\n")
+                self._fh.flush()
+            except OSError as exc:
+                self._failed(exc, self.dir / EVENTS)
+            else:
+                if isinstance(event, EpochEnded):
+                    self.complete_epochs = event.epoch
         self.state.apply(event)
+
+    def _failed(self, exc: OSError, path: Path) -> None:
+        """Stop writing after a failed write, keep the first failure's line, and tell ``on_error``."""
+        if self._fh is not None:
+            fh, self._fh = self._fh, None
+            with contextlib.suppress(OSError):
+                fh.close()
+        self.record_failure(exc, path)
+
+    def record_failure(self, exc: OSError, path: Path) -> None:
+        """Note that writing ``path`` (this run's log, summary or model) failed; the first failure is kept.
+
+        ``error`` becomes one line: ``no space left on device writing …/events.jsonl; the run log is
+        complete up to epoch N``.
+        """
+        if self.error is None:
+            n = self.complete_epochs
+            held = f"complete up to epoch {n}" if n else "without a finished epoch"
+            self.error = f"{write_error_message(exc, path)}; the run log is {held}"
+            if self.on_error is not None:
+                self.on_error(self.error)
 
     @property
     def summary(self) -> Summary:
@@ -104,18 +163,30 @@ class RunLogWriter:
         return summary
 
     def close(self) -> None:
-        """Close the events file and write summary.json atomically."""
-        if self._fh is None:
+        """Close the events file and write summary.json atomically.
+
+        A failed write is kept in ``error`` rather than raised: summary.json is then the previous
+        one or none, never a part of one.
+        """
+        if self._closed:
             return
-        self._fh.close()
-        self._fh = None
-        write_summary(self.dir, self.summary)
+        self._closed = True
+        if self._fh is not None:
+            fh, self._fh = self._fh, None
+            try:
+                fh.close()
+            except OSError as exc:
+                self._failed(exc, self.dir / EVENTS)
+        try:
+            write_summary(self.dir, self.summary)
+        except OSError as exc:
+            self._failed(exc, self.dir / SUMMARY)
 
 
 def write_summary(run_dir: Path, summary: Summary) -> None:
-    tmp = Path(run_dir) / (SUMMARY + ".tmp")
-    tmp.write_text(json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, Path(run_dir) / SUMMARY)
+    """Write summary.json atomically, as strict JSON (a NaN or infinite number is written as null)."""
+    text = json.dumps(_json_safe(summary.to_dict()), indent=2, allow_nan=False) + "\n"
+    write_text_atomic(Path(run_dir) / SUMMARY, text)
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -238,9 +309,31 @@ def load_run(run_dir: str | Path) -> LoadedRun:
     if (d / SUMMARY).is_file():
         try:
             summary = json.loads((d / SUMMARY).read_text(encoding="utf-8"))
+            _check_summary(summary)
         except (OSError, ValueError) as exc:
-            problems.append(f"{d / SUMMARY}: unreadable ({exc})")
+            problems.append(f"{d / SUMMARY}: ignored, rebuilt from the events ({exc})")
+            summary = None
     return LoadedRun(d, events, summary, problems)
+
+
+def _check_summary(data: Any) -> None:
+    """Raise ValueError unless ``data`` reads as summary.json: an object with a known status, fields typed."""
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    if data.get("status") not in (*STATUSES, "running"):
+        raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+    check_fields(Summary, data, "summary")
+
+
+# What every command says of a run folder whose log holds no run_started event (0 bytes, or only a
+# cut line): its process died before training began, or is starting right now.
+EMPTY = "empty"
+
+
+def empty_run_message(run_dir: str | Path) -> str:
+    """The one line ``export``, ``compare`` and ``replay`` give for an empty run (``runs list`` says ``empty``)."""
+    return (f"{run_dir}: empty: the run never started ({EVENTS} holds no run_started event; "
+            f"if it is starting right now, follow it with `tui-trainer watch {run_dir}`)")
 
 
 def now_iso() -> str:
