@@ -7,6 +7,7 @@ so ``--help``, ``presets`` and ``--version`` answer at once.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -16,6 +17,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
+from .text import printable
 
 app = typer.Typer(
     name="tui-trainer",
@@ -37,9 +39,17 @@ PresetArgument = Annotated[
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    """Print one line to stderr and return the Exit to raise."""
-    typer.echo(f"error: {message}", err=True)
+    """Print one line to stderr and return the Exit to raise.
+
+    The message often echoes a file's content or a name a user chose: control characters and
+    escape sequences are taken out first (:func:`~tui_trainer.text.printable`).
+    """
+    typer.echo(f"error: {printable(message)}", err=True)
     return typer.Exit(code=code)
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"warning: {printable(message)}", err=True)
 
 
 def _version(value: bool) -> None:
@@ -80,18 +90,21 @@ def ui(
 def presets_list() -> None:
     """List the built-in and user presets with their descriptions."""
     from . import presets
-    from .spec import SpecError, load_preset_file
+    from .spec import SpecError
 
     entries = presets.available()
-    width = max((len(e.name) for e in entries), default=4)
+    width = max((len(printable(e.name)) for e in entries), default=4)
     for e in entries:
         try:
-            desc = load_preset_file(e.path).description
+            desc = presets.load_file(e.path).description
         except SpecError as exc:
             desc = f"(invalid: {exc})"
         first = desc.split(". ")[0].rstrip(".") if desc else ""
+        first = first if len(first) <= 200 else first[:199] + "…"
         tag = "" if e.origin == "built-in" else " [user]"
-        typer.echo(f"{e.name:<{width}}  {first}{tag}")
+        if e.shadows is not None:
+            tag = f" [user; replaces the built-in {e.shadows}]"
+        typer.echo(f"{printable(e.name):<{width}}  {printable(first)}{tag}")
     typer.echo(f"\nUser presets folder: {presets.user_dir()}")
 
 
@@ -106,8 +119,11 @@ def presets_show(preset: Annotated[str, typer.Argument(help="Preset name or path
         presets.load(preset)
     except SpecError as exc:
         raise _fail(str(exc)) from None
-    typer.echo(f"# {path}")
-    typer.echo(path.read_text(encoding="utf-8").rstrip())
+    shadowed = presets.shadowed(path)
+    typer.echo(f"# {printable(path)}")
+    if shadowed is not None:
+        typer.echo(f"# (your preset; it replaces the built-in one in {printable(shadowed)})")
+    typer.echo(printable(path.read_text(encoding="utf-8").rstrip(), newlines=True))
 
 
 @presets_app.command("validate")
@@ -115,17 +131,18 @@ def presets_validate(
     files: Annotated[list[Path], typer.Argument(help="Preset files to check.", show_default=False)],
 ) -> None:
     """Check preset files; exit 2 at the first invalid one."""
-    from .spec import SpecError, load_preset_file
+    from . import presets
+    from .spec import SpecError
 
     bad = 0
     for f in files:
         try:
-            p = load_preset_file(f)
+            p = presets.load_file(f)
         except SpecError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            typer.echo(f"error: {printable(exc)}", err=True)
             bad += 1
         else:
-            typer.echo(f"{f}: ok ({p.name}, {len(p.layers)} layers)")
+            typer.echo(f"{printable(f)}: ok ({printable(p.name)}, {len(p.layers)} layers)")
     if bad:
         raise typer.Exit(code=2)
 
@@ -140,9 +157,12 @@ class _Interrupts:
     nohup still finishes and closes its log.
     """
 
-    def __init__(self, cancel: threading.Event):
+    def __init__(self, cancel: threading.Event, *, abort_until_training: bool = False):
         self.cancel = cancel
         self.saved: dict[int, object] = {}
+        # train: until the first batch nothing checks ``cancel`` (data loading, TensorFlow's import,
+        # building the model), so a signal then interrupts at once instead of waiting for training
+        self.abort_now = abort_until_training
 
     def __enter__(self) -> "_Interrupts":
         if threading.current_thread() is not threading.main_thread():
@@ -153,7 +173,14 @@ class _Interrupts:
             self.saved[signal.SIGHUP] = signal.signal(signal.SIGHUP, signal.SIG_IGN)
         return self
 
+    def training_started(self) -> None:
+        """From now on the training callback checks ``cancel`` after every batch."""
+        self.abort_now = False
+
     def _on_signal(self, signum, frame) -> None:
+        if self.abort_now:
+            self.cancel.set()
+            raise KeyboardInterrupt
         if self.cancel.is_set() and signum == signal.SIGINT:
             raise KeyboardInterrupt
         self.cancel.set()
@@ -187,24 +214,23 @@ def train(
     """
     from . import presets
     from .console import ConsolePrinter
-    from .datasets import DataError
-    from .runlog import PRESET
-    from .spec import SpecError, load_preset_file
+    from .datasets import DataError, get_source
+    from .events import RunStarted
+    from .runlog import PRESET, RunDirError
+    from .spec import SpecError
 
+    cancel = threading.Event()
+    interrupts = _Interrupts(cancel, abort_until_training=True)
     try:
-        if replay is not None:
-            if preset is not None:
-                raise _fail("give a preset or --replay RUN, not both")
-            if not (replay / PRESET).is_file():
-                raise _fail(_not_replayable(replay))
-            path = replay / PRESET
-            spec = load_preset_file(path)
-        else:
-            spec, path = presets.load(preset)
-        if epochs is not None or seed is not None or data_path is not None:
-            spec = spec.with_overrides(epochs=epochs, seed=seed, data_path=data_path)
+        with interrupts:  # a Ctrl-C or SIGTERM from here on ends the command at once, with exit 130
+            spec, path = _train_preset(preset, replay, epochs, seed, data_path)
     except SpecError as exc:
         raise _fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise _cancelled_before_training() from None
+    if data_path is not None and "path" not in get_source(spec.data.dataset).options:
+        _warn(f"--data-path {data_path} is ignored: the data set '{spec.data.dataset}' takes no path "
+              f"(it applies to {', '.join(_path_datasets())})")
 
     from .distribute import worker_role
     from .engine import train as run_training
@@ -215,15 +241,22 @@ def train(
         raise _fail(str(exc)) from None
     if role is not None and not role.is_chief:
         typer.echo(role.silent_message())
-    cancel = threading.Event()
     printer = ConsolePrinter(_SafeStdout())
+
+    def sink(event) -> None:
+        if isinstance(event, RunStarted):  # fit begins: from now on the callback stops after a batch
+            interrupts.training_started()
+        printer(event)
+
     try:
-        with _Interrupts(cancel):
-            result = run_training(spec, printer, cancel, runs_dir=runs_dir, source=str(path),
+        with interrupts:
+            result = run_training(spec, sink, cancel, runs_dir=runs_dir, source=str(path),
                                   replay_of=replay.resolve().name if replay is not None else None)
-    except (SpecError, DataError) as exc:
+    except (SpecError, DataError, RunDirError) as exc:
         raise _fail(str(exc)) from None
     except KeyboardInterrupt:
+        if interrupts.abort_now:
+            raise _cancelled_before_training() from None
         typer.echo("Aborted; the run log was closed as cancelled.", err=True)
         raise typer.Exit(code=130) from None
     if result.silent_worker:
@@ -234,6 +267,36 @@ def train(
         raise typer.Exit(code=1)
     if result.status == "cancelled":
         raise typer.Exit(code=130)
+
+
+def _train_preset(preset, replay, epochs, seed, data_path):
+    """The preset ``train`` runs and its file: by name or path, or a recorded run's, with the overrides."""
+    from . import presets
+    from .runlog import PRESET
+
+    if replay is not None:
+        if preset is not None:
+            raise _fail("give a preset or --replay RUN, not both")
+        if not (replay / PRESET).is_file():
+            raise _fail(_not_replayable(replay))
+        path = replay / PRESET
+        spec = presets.load_file(path)
+    else:
+        spec, path = presets.load(preset)
+    if epochs is not None or seed is not None or data_path is not None:
+        spec = spec.with_overrides(epochs=epochs, seed=seed, data_path=data_path)
+    return spec, path
+
+
+def _path_datasets() -> list[str]:
+    from .datasets import SOURCES
+
+    return [name for name, source in SOURCES.items() if "path" in source.options]
+
+
+def _cancelled_before_training() -> typer.Exit:
+    typer.echo("Cancelled before training began.", err=True)
+    return typer.Exit(code=130)
 
 
 def _not_replayable(run_dir: Path) -> str:
@@ -356,8 +419,8 @@ def runs_list(runs_dir: RunsDirOption = None) -> None:
         return
     header = ("id", "preset", "status", "epochs", "stop", "best", "best value", "test acc")
     rows = [
-        (i.id, i.preset, i.status, str(i.epochs), _fmt(i.stopped_epoch), _fmt(i.best_epoch),
-         _fmt(i.best_value, ".4g"), _fmt(i.test_accuracy, ".4f"))
+        (printable(i.id), printable(i.preset), printable(i.status), str(i.epochs), _fmt(i.stopped_epoch),
+         _fmt(i.best_epoch), _fmt(i.best_value, ".4g"), _fmt(i.test_accuracy, ".4f"))
         for i in infos
     ]
     widths = [max(len(r[c]) for r in rows + [header]) for c in range(len(header))]
@@ -366,14 +429,19 @@ def runs_list(runs_dir: RunsDirOption = None) -> None:
 
 
 def _load_run_or_fail(run: Path):
-    from .runlog import RunLogError, load_run
+    """A run folder read back, its warnings printed; one line and exit 2 when it is not a run or is empty."""
+    from .runlog import RunLogError, empty_run_message, load_run
 
     try:
         loaded = load_run(run)
     except RunLogError as exc:
         raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"{run}: can't read it ({exc.strerror or exc})") from None
     for problem in loaded.warnings:
-        typer.echo(f"warning: {problem}", err=True)
+        _warn(problem)
+    if loaded.started is None and loaded.summary is None:
+        raise _fail(empty_run_message(run))
     return loaded
 
 
@@ -393,8 +461,8 @@ def replay(
 ) -> None:
     """Replay a recorded run in the monitor screen (keys: space pause, n step, r restart)."""
     loaded = _load_run_or_fail(run)
-    if not loaded.events:
-        raise _fail(f"{run}: the run has no events yet; to follow it while it runs, use `tui-trainer watch {run}`")
+    if not loaded.events:  # summary.json without a log
+        raise _fail(f"{run}: the run has no events to replay ({loaded.dir / 'events.jsonl'} is empty)")
     _needs_terminal()
     from .ui.viewer import ReplayApp
 
@@ -438,8 +506,11 @@ def compare(
         loaded = load_runs(runs)
     except (RunLogError, ValueError) as exc:
         raise _fail(str(exc)) from None
+    for run in loaded:
+        for problem in run.run.warnings:
+            _warn(problem)
     if no_ui:
-        typer.echo(format_table(facts_table(loaded)))
+        typer.echo(printable(format_table(facts_table(loaded)), newlines=True))
         return
     _needs_terminal()
     from .ui.compare_app import CompareApp
@@ -492,9 +563,8 @@ def export(
     summary: Annotated[bool, typer.Option("--json", help="Print the run's summary as JSON to stdout.")] = False,
 ) -> None:
     """Export a run's per-epoch metrics as CSV, or its summary as JSON. With no option: CSV to stdout."""
-    import json
-
-    from .export import epochs_csv, summary_dict
+    from .atomic import error_text, write_text_atomic
+    from .export import epochs_csv, summary_json
 
     loaded = _load_run_or_fail(run)
     if csv_path is None and not summary:
@@ -504,13 +574,33 @@ def export(
         if csv_path == "-":
             typer.echo(text, nl=False)
         else:
+            target = Path(csv_path).expanduser()
+            if _inside(target, loaded.dir):
+                raise _fail(f"{csv_path}: inside the run folder {loaded.dir}; export writes outside a run, "
+                            "never over its own files (choose another path)")
+            if target.is_dir():
+                raise _fail(f"{csv_path}: is a folder; give a file name for the CSV")
             try:
-                Path(csv_path).expanduser().write_text(text, encoding="utf-8")
+                write_text_atomic(target, text)
             except OSError as exc:
-                raise _fail(f"{csv_path}: can't write it ({exc.strerror})") from None
-            typer.echo(f"Wrote {text.count(chr(10)) - 1} epochs to {csv_path}", err=summary)
+                raise _fail(f"{csv_path}: can't write it ({error_text(exc)})") from None
+            typer.echo(f"Wrote {text.count(chr(10)) - 1} epochs to {printable(csv_path)}", err=summary)
     if summary:
-        typer.echo(json.dumps(summary_dict(loaded), indent=2))
+        typer.echo(summary_json(loaded))
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` (resolved, links followed) is ``folder`` or lies inside it."""
+    try:
+        target, root = path.resolve(), folder.resolve()
+    except (OSError, RuntimeError):
+        return False
+    if target == root or root in target.parents:
+        return True
+    try:  # another name for one of its files (a hard link)
+        return target.exists() and any(os.path.samefile(target, f) for f in root.iterdir())
+    except OSError:
+        return False
 
 
 @app.command()

@@ -192,15 +192,21 @@ _TUPLE_FIELDS = {  # Optional[tuple[...]] counts too: JSON hands every tuple bac
 }
 
 
-def _json_safe(value: Any) -> Any:
-    # JSON has no NaN or inf: they become null, so any JSON reader can load the log.
+def json_safe(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by None (null), in dicts, lists and tuples.
+
+    JSON has no NaN or inf: written as null, any JSON reader can load the log, summary.json and exports.
+    """
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
+
+
+_json_safe = json_safe
 
 
 def to_dict(event: Event) -> dict[str, Any]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import Any
 
-from .events import EpochEnded
+from .events import EpochEnded, json_safe
 from .runlog import LoadedRun
 
 
@@ -37,3 +38,9 @@ def summary_dict(run: LoadedRun) -> dict[str, Any]:
     if data["status"] == "running":
         data["status"] = "unfinished"  # no summary.json: still running, or killed
     return data
+
+
+def summary_json(run: LoadedRun) -> str:
+    """:func:`summary_dict` as strict JSON: a NaN or infinite number (from a hand-edited summary.json)
+    is written as null, never as the ``NaN`` token JSON readers refuse."""
+    return json.dumps(json_safe(summary_dict(run)), indent=2, allow_nan=False)

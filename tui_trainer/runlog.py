@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import IO, Any, Callable, Iterator, Optional
 
 from .atomic import error_text, write_error_message, write_text_atomic
-from .events import STATUSES, EpochEnded, Event, RunFinished, RunStarted, _json_safe, check_fields, from_dict, to_dict
+from .events import (STATUSES, EpochEnded, Event, RunFinished, RunStarted, check_fields, from_dict, json_safe,
+                     to_dict)
 from .runstate import RunState, Summary
 from .spec import Preset, dumps_preset
 
@@ -185,7 +186,7 @@ class RunLogWriter:
 
 def write_summary(run_dir: Path, summary: Summary) -> None:
     """Write summary.json atomically, as strict JSON (a NaN or infinite number is written as null)."""
-    text = json.dumps(_json_safe(summary.to_dict()), indent=2, allow_nan=False) + "\n"
+    text = json.dumps(json_safe(summary.to_dict()), indent=2, allow_nan=False) + "\n"
     write_text_atomic(Path(run_dir) / SUMMARY, text)
 
 

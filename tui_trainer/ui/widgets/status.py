@@ -88,7 +88,7 @@ class EarlyStopBanner(Line):
             self.show("Early stopping is off: every epoch will run.")
             return
         last = state.epochs[-1] if state.epochs else None
-        if last is None or last.best_epoch is None:
+        if last is None or last.best_epoch is None or last.best_value is None:  # (a NaN is never best)
             self.show(f"Early stopping watches {state.started.monitor} (patience {state.started.patience}).")
             return
         value = f"{last.best_value:.4g}" if last.best_value is not None else "n/a"
