@@ -383,10 +383,11 @@ def dumps_preset(preset: Preset) -> str:
 
 def save_preset_file(preset: Preset, path: str | Path) -> Path:
     """Write a preset as TOML (defaults omitted)."""
+    from .atomic import write_text_atomic  # a full disk leaves the previous file, not half of a new one
+
     p = Path(path).expanduser()
     p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(dumps_preset(preset), encoding="utf-8")
-    return p
+    return write_text_atomic(p, dumps_preset(preset))
 
 
 def param_counts(preset: Preset, input_dim: int) -> list[int]:
