@@ -263,6 +263,8 @@ def train(
         why = f": {result.summary.reason}" if result.summary.reason else ""
         typer.echo(f"{result.silent_worker}: {result.status.replace('_', ' ')} after {result.summary.epochs_run} "
                    f"epochs{why}")
+    if result.late_error:
+        raise _fail(result.late_error, code=1)
     if result.status == "failed":
         raise typer.Exit(code=1)
     if result.status == "cancelled":

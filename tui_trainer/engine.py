@@ -80,6 +80,9 @@ class RunResult:
     # multi-worker runs: "worker 1 of 2" on a worker that trained silently (its run_dir, a temporary
     # folder for Keras's model save, is deleted); None on the chief and in every other run.
     silent_worker: Optional[str] = None
+    # a write that failed after the run's last event was sent (summary.json on a full disk): the one line
+    # the caller still has to show, since the verdict already went out saying how training ended
+    late_error: Optional[str] = None
 
 
 def check_compatible(preset: Preset, data: Dataset, source: Optional[str] = None) -> None:
@@ -233,10 +236,11 @@ def train(
         log.close()
     state = log.state
     summary = log.summary
-    if log.error is not None and state.status != "failed":  # summary.json itself could not be written
-        summary.status, summary.reason = "failed", log.error
+    late = log.error if log.error is not None and state.status != "failed" else None
+    if late:  # summary.json itself could not be written
+        summary.status, summary.reason = "failed", late
     return RunResult(run_dir, summary.status, summary, state.early_stopping,
-                     dict(state.finished.test_metrics) if state.finished else {})
+                     dict(state.finished.test_metrics) if state.finished else {}, late_error=late)
 
 
 class _Stop:
