@@ -26,7 +26,7 @@ class RunStarted:
     run_dir: str
     preset_name: str
     preset: dict[str, Any]
-    seed: int
+    seed: Optional[int]  # None: a Monitor in the user's own script, which seeds (or not) as it likes
     device: str
     dataset: str
     data_source: str
