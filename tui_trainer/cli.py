@@ -310,7 +310,7 @@ def _not_replayable(run_dir: Path) -> str:
     if (run_dir / SOURCE).is_file():
         try:
             script = json.loads((run_dir / SOURCE).read_text(encoding="utf-8")).get("script")
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, RecursionError):
             script = None
         copy = run_dir / SCRIPT
         target = script or (str(copy) if copy.is_file() else "your script")

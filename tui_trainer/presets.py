@@ -101,4 +101,7 @@ def load_file(path: str | Path) -> Preset:
     problem = file_problem(Path(path).expanduser(), max_bytes=MAX_PRESET_BYTES, what="a preset (.toml) file")
     if problem:
         raise SpecError(problem, source=str(path))
-    return load_preset_file(path)
+    try:
+        return load_preset_file(path)
+    except RecursionError:  # arrays nested a hundred thousand deep
+        raise SpecError("not valid TOML: nested too deeply", source=str(path)) from None

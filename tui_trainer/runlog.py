@@ -248,7 +248,9 @@ def parse_line(raw: bytes, lineno: int, path: Path, problems: Optional[list[str]
         return None
     try:
         return from_dict(json.loads(raw))
-    except (ValueError, TypeError, AttributeError) as exc:
+    except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+        if isinstance(exc, RecursionError):
+            exc = ValueError("nested too deeply")  # a hostile line: `[[[[...` a hundred thousand deep
         msg = f"{path}: line {lineno} skipped: {exc}"
         if problems is not None:
             problems.append(msg)
@@ -311,7 +313,7 @@ def load_run(run_dir: str | Path) -> LoadedRun:
         try:
             summary = json.loads((d / SUMMARY).read_text(encoding="utf-8"))
             _check_summary(summary)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             problems.append(f"{d / SUMMARY}: ignored, rebuilt from the events ({exc})")
             summary = None
     return LoadedRun(d, events, summary, problems)

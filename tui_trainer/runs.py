@@ -124,7 +124,11 @@ def find_runs(runs_dir: Optional[Path] = None) -> list[RunInfo]:
     if not root.is_dir():
         return []
     infos = []
-    for d in sorted(p for p in root.iterdir() if p.is_dir()):
+    try:
+        folders = sorted(p for p in root.iterdir() if p.is_dir())
+    except OSError:  # not readable: nothing to list
+        return []
+    for d in folders:
         try:
             infos.append(run_info(d))
         except (RunLogError, OSError, json.JSONDecodeError):

@@ -372,3 +372,19 @@ def test_reading_a_run_writes_nothing(tmp_path, monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_run(a)
+
+
+def test_deeply_nested_files_are_refused_in_one_line(tmp_path):
+    deep = "[" * 100_000 + "]" * 100_000
+    runs = tmp_path / "runs"
+    run = make_run(runs, "completed", "20260101-000000-digits")
+    _with_bad_line(run, deep)
+    (run / "summary.json").write_text(deep)
+    r = runner.invoke(app, ["runs", "list", "--runs-dir", str(runs)])
+    assert r.exit_code == 0 and "completed" in r.output
+    r = runner.invoke(app, ["export", str(run)])
+    assert r.exit_code == 0 and "line 4 skipped: nested too deeply" in r.output
+    preset = tmp_path / "deep.toml"
+    preset.write_text(f"name = {deep}\n")
+    r = runner.invoke(app, ["presets", "validate", str(preset)])
+    assert r.exit_code == 2 and r.output == f"error: {preset}: not valid TOML: nested too deeply\n"
