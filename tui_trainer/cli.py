@@ -7,7 +7,6 @@ so ``--help``, ``presets`` and ``--version`` answer at once.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import sys
 import threading
@@ -214,23 +213,27 @@ def train(
     """
     from . import presets
     from .console import ConsolePrinter
-    from .datasets import DataError, get_source
+    from .datasets import DataError
     from .events import RunStarted
-    from .runlog import PRESET, RunDirError
+    from .runlog import PRESET, RunDirError, not_replayable
     from .spec import SpecError
 
+    if replay is not None and preset is not None:
+        raise _fail("give a preset or --replay RUN, not both")
+    if replay is not None and not (replay / PRESET).is_file():
+        raise _fail(not_replayable(replay))
     cancel = threading.Event()
     interrupts = _Interrupts(cancel, abort_until_training=True)
     try:
         with interrupts:  # a Ctrl-C or SIGTERM from here on ends the command at once, with exit 130
-            spec, path = _train_preset(preset, replay, epochs, seed, data_path)
+            spec, path, warnings = presets.load_for_training(
+                replay / PRESET if replay is not None else preset, epochs=epochs, seed=seed, data_path=data_path)
     except SpecError as exc:
         raise _fail(str(exc)) from None
     except KeyboardInterrupt:
         raise _cancelled_before_training() from None
-    if data_path is not None and "path" not in get_source(spec.data.dataset).options:
-        _warn(f"--data-path {data_path} is ignored: the data set '{spec.data.dataset}' takes no path "
-              f"(it applies to {', '.join(_path_datasets())})")
+    for warning in warnings:
+        _warn(warning)
 
     from .distribute import worker_role
     from .engine import train as run_training
@@ -271,51 +274,9 @@ def train(
         raise typer.Exit(code=130)
 
 
-def _train_preset(preset, replay, epochs, seed, data_path):
-    """The preset ``train`` runs and its file: by name or path, or a recorded run's, with the overrides."""
-    from . import presets
-    from .runlog import PRESET
-
-    if replay is not None:
-        if preset is not None:
-            raise _fail("give a preset or --replay RUN, not both")
-        if not (replay / PRESET).is_file():
-            raise _fail(_not_replayable(replay))
-        path = replay / PRESET
-        spec = presets.load_file(path)
-    else:
-        spec, path = presets.load(preset)
-    if epochs is not None or seed is not None or data_path is not None:
-        spec = spec.with_overrides(epochs=epochs, seed=seed, data_path=data_path)
-    return spec, path
-
-
-def _path_datasets() -> list[str]:
-    from .datasets import SOURCES
-
-    return [name for name, source in SOURCES.items() if "path" in source.options]
-
-
 def _cancelled_before_training() -> typer.Exit:
     typer.echo("Cancelled before training began.", err=True)
     return typer.Exit(code=130)
-
-
-def _not_replayable(run_dir: Path) -> str:
-    """Why a folder can't be re-run with ``train --replay``, and what would re-run it."""
-    import json
-
-    from .runlog import PRESET, SCRIPT, SOURCE
-
-    if (run_dir / SOURCE).is_file():
-        try:
-            script = json.loads((run_dir / SOURCE).read_text(encoding="utf-8")).get("script")
-        except (OSError, ValueError, AttributeError, RecursionError):
-            script = None
-        copy = run_dir / SCRIPT
-        target = script or (str(copy) if copy.is_file() else "your script")
-        return f"{run_dir}: recorded from a script, not a preset; re-run it with `tui-trainer run {target}`"
-    return f"{run_dir}: not a run folder (no {PRESET})"
 
 
 # --- run: the user's own script ----------------------------------------------------------------
@@ -566,7 +527,7 @@ def export(
 ) -> None:
     """Export a run's per-epoch metrics as CSV, or its summary as JSON. With no option: CSV to stdout."""
     from .atomic import error_text, write_text_atomic
-    from .export import epochs_csv, summary_json
+    from .export import epochs_csv, inside, summary_json
 
     loaded = _load_run_or_fail(run)
     if csv_path is None and not summary:
@@ -577,7 +538,7 @@ def export(
             typer.echo(text, nl=False)
         else:
             target = Path(csv_path).expanduser()
-            if _inside(target, loaded.dir):
+            if inside(target, loaded.dir):
                 raise _fail(f"{csv_path}: inside the run folder {loaded.dir}; export writes outside a run, "
                             "never over its own files (choose another path)")
             if target.is_dir():
@@ -589,20 +550,6 @@ def export(
             typer.echo(f"Wrote {text.count(chr(10)) - 1} epochs to {printable(csv_path)}", err=summary)
     if summary:
         typer.echo(summary_json(loaded))
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    """Whether ``path`` (resolved, links followed) is ``folder`` or lies inside it."""
-    try:
-        target, root = path.resolve(), folder.resolve()
-    except (OSError, RuntimeError):
-        return False
-    if target == root or root in target.parents:
-        return True
-    try:  # another name for one of its files (a hard link)
-        return target.exists() and any(os.path.samefile(target, f) for f in root.iterdir())
-    except OSError:
-        return False
 
 
 @app.command()

@@ -105,3 +105,31 @@ def load_file(path: str | Path) -> Preset:
         return load_preset_file(path)
     except RecursionError:  # arrays nested a hundred thousand deep
         raise SpecError("not valid TOML: nested too deeply", source=str(path)) from None
+
+
+def load_for_training(
+    ref: str | Path | None, *, epochs: int | None = None, seed: int | None = None, data_path: str | None = None
+) -> tuple[Preset, Path, list[str]]:
+    """The preset ``train`` runs: by name or path (a run's preset.toml for ``--replay``), with the overrides.
+
+    Returns:
+        ``(preset, its file, warnings)``; a warning says when ``data_path`` does not apply to the
+        preset's data set (digits takes no path).
+
+    Raises:
+        SpecError: the preset can't be found, read or validated.
+    """
+    from .datasets import SOURCES, get_source
+
+    if isinstance(ref, Path):
+        spec, path = load_file(ref), ref
+    else:
+        spec, path = load(ref)
+    if epochs is not None or seed is not None or data_path is not None:
+        spec = spec.with_overrides(epochs=epochs, seed=seed, data_path=data_path)
+    warnings = []
+    if data_path is not None and "path" not in get_source(spec.data.dataset).options:
+        takes = ", ".join(name for name, source in SOURCES.items() if "path" in source.options)
+        warnings.append(f"--data-path {data_path} is ignored: the data set '{spec.data.dataset}' takes no path "
+                        f"(it applies to {takes})")
+    return spec, path, warnings

@@ -341,3 +341,16 @@ def empty_run_message(run_dir: str | Path) -> str:
 
 def now_iso() -> str:
     return datetime.now().isoformat(timespec="seconds")
+
+
+def not_replayable(run_dir: Path) -> str:
+    """Why a folder can't be re-run with ``train --replay``, and what would re-run it."""
+    if (run_dir / SOURCE).is_file():
+        try:
+            script = json.loads((run_dir / SOURCE).read_text(encoding="utf-8")).get("script")
+        except (OSError, ValueError, AttributeError, RecursionError):
+            script = None
+        copy = run_dir / SCRIPT
+        target = script or (str(copy) if copy.is_file() else "your script")
+        return f"{run_dir}: recorded from a script, not a preset; re-run it with `tui-trainer run {target}`"
+    return f"{run_dir}: not a run folder (no {PRESET})"
