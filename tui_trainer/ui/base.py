@@ -13,6 +13,7 @@ from textual import on
 from textual.app import App
 
 from ..events import Event, RunStarted
+from ..text import printable
 from .messages import TrainingEvent
 
 if TYPE_CHECKING:
@@ -50,6 +51,13 @@ class MonitorApp(App):
 
     def on_mount(self) -> None:
         self.set_interval(REDRAW_INTERVAL_S, self._redraw)
+
+    def notify(self, message: str, *, title: str = "", severity="information", timeout=None,
+               markup: bool = True) -> None:
+        """A toast, always as plain text: messages echo file contents and names (a preset named
+        ``[/x]`` would be a markup error; an escape sequence would reach the terminal)."""
+        super().notify(printable(message, newlines=True), title=printable(title), severity=severity,
+                       timeout=timeout, markup=False)
 
     def new_run(self) -> int:
         """Forget the shown run; returns the token that events of the next run must carry."""

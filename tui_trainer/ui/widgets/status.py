@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ...runstate import RunState
+from ...text import printable
 
 
 def _clock(seconds: float | None) -> str:
@@ -34,6 +35,8 @@ class Line(Static):
     _shown: object = None
 
     def show(self, content) -> None:
+        if isinstance(content, str):  # plain text: names and reasons come from files ("[/x]" is no markup)
+            content = Text(printable(content, newlines=True))
         key = content.plain if isinstance(content, Text) else content
         if key != self._shown:
             self._shown = key
