@@ -255,12 +255,20 @@ def _type_error(annotation: str, value: Any) -> Optional[str]:
         if not isinstance(value, (list, tuple)):
             return "a list"
         inner = t[6:-1].removesuffix(",...")
+        if inner == "float" and _all_finite_numbers(value):  # batch losses: nearly every line of a long log
+            return None
         bad = next((v for v in value if _type_error(inner, v)), _OK)
         return None if bad is _OK else f"a list whose items are each {_type_error(inner, bad)}"
     return None  # a type this checker does not know: accepted as it is
 
 
 _OK = object()
+_NUMBER_TYPES = {float, int}
+
+
+def _all_finite_numbers(values) -> bool:
+    # The fast path, looping in C: a million batch losses take milliseconds, not a second.
+    return {type(v) for v in values} <= _NUMBER_TYPES and all(map(math.isfinite, values))
 
 
 def check_fields(cls: type, data: dict[str, Any], what: str) -> None:
