@@ -9,6 +9,7 @@ writer or a file still being written leaves behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -58,20 +59,30 @@ class RunDirError(ValueError):
 
 
 def check_runs_dir(runs_dir: Path) -> None:
-    """Make sure a run folder can be written in ``runs_dir`` (making it if need be), before any training.
+    """Make sure a run folder can be written in ``runs_dir``, before any training; nothing is created.
+
+    An existing folder is tried with a file made and removed at once; a missing one by its
+    nearest existing parent (writable, on a file system mounted read-write).
 
     Raises:
         RunDirError: naming the folder, what is wrong, and how to choose another.
     """
     runs_dir = Path(runs_dir).expanduser()
     hint = "choose another with --runs-dir or $TUI_TRAINER_RUNS"
+    base = runs_dir
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir():
+        raise RunDirError(f"{runs_dir}: not a folder (a file is in the way); {hint}")
     try:
-        runs_dir.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".tui-trainer-probe-", dir=runs_dir)
-        os.close(fd)
-        os.unlink(probe)
-    except (FileExistsError, NotADirectoryError):
-        raise RunDirError(f"{runs_dir}: not a folder (a file is in the way); {hint}") from None
+        if base == runs_dir:
+            fd, probe = tempfile.mkstemp(prefix=".tui-trainer-probe-", dir=runs_dir)
+            os.close(fd)
+            os.unlink(probe)
+        elif os.statvfs(base).f_flag & os.ST_RDONLY:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+        elif not os.access(base, os.W_OK | os.X_OK):
+            raise OSError(errno.EACCES, os.strerror(errno.EACCES))
     except OSError as exc:
         raise RunDirError(f"{runs_dir}: can't write run folders there ({error_text(exc)}); {hint}") from None
 

@@ -165,10 +165,21 @@ def test_unwritable_runs_dir_fails_before_training(tmp_path, tiny_preset_file, m
 
     monkeypatch.setattr(runlog.tempfile, "mkstemp", read_only)
     runs = tmp_path / "runs"
+    runs.mkdir()
     r = runner.invoke(app, ["train", str(tiny_preset_file), "--runs-dir", str(runs)])
     assert r.exit_code == 2
     assert r.output == (f"error: {runs}: can't write run folders there (read-only file system); choose another "
                         f"with --runs-dir or $TUI_TRAINER_RUNS\n")
+    assert list(runs.iterdir()) == []
+
+    class ReadOnlyMount:  # a runs folder still to be made, on a file system mounted read-only
+        f_flag = os.ST_RDONLY
+
+    monkeypatch.setattr(runlog.os, "statvfs", lambda path: ReadOnlyMount())
+    missing = tmp_path / "new" / "runs"
+    r = runner.invoke(app, ["train", str(tiny_preset_file), "--runs-dir", str(missing)])
+    assert r.exit_code == 2 and "can't write run folders there (read-only file system)" in r.output
+    assert not (tmp_path / "new").exists()
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder anyway")
