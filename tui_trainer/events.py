@@ -263,6 +263,8 @@ def _type_error(annotation: str, value: Any) -> Optional[str]:
 
 
 _OK = object()
+_INT_LIMIT = 2**31
+_BIG_INTS = {"params_total", "n_train", "n_val", "n_test", "pid"}  # counts that may pass 2**31
 _NUMBER_TYPES = {float, int}
 
 
@@ -278,9 +280,13 @@ def check_fields(cls: type, data: dict[str, Any], what: str) -> None:
     """
     for f in dataclasses.fields(cls):
         if f.name in data:
-            why = _type_error(str(f.type), data[f.name])
+            value = data[f.name]
+            why = _type_error(str(f.type), value)
+            if not why and isinstance(value, int) and not -_INT_LIMIT <= value < _INT_LIMIT and (
+                    f.name not in _BIG_INTS):  # epochs and steps are kept in C ints (RunState's arrays)
+                why = f"a whole number of magnitude below {_INT_LIMIT:,}"
             if why:
-                raise ValueError(f"bad {what}: {f.name} must be {why}, not {_shown(data[f.name])}")
+                raise ValueError(f"bad {what}: {f.name} must be {why}, not {_shown(value)}")
 
 
 def _shown(value: Any) -> str:

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import IO, Any, Callable, Iterator, Optional
 
 from .atomic import error_text, write_error_message, write_text_atomic
-from .events import (STATUSES, EpochEnded, Event, RunFinished, RunStarted, check_fields, from_dict, json_safe,
-                     to_dict)
+from .events import (STATUSES, BatchLosses, EpochEnded, Event, GradientNorms, RunFinished, RunStarted, check_fields,
+                     from_dict, json_safe, to_dict)
 from .runstate import RunState, Summary
 from .spec import Preset, dumps_preset
 
@@ -247,9 +247,10 @@ def iter_events(path: Path, problems: Optional[list[str]] = None) -> Iterator[Ev
         data = fh.read()
     lines = data.split(b"\n")
     lines.pop()  # after the last newline: empty, or a line still being written (or cut by a kill)
+    bounds = EventBounds()
     for i, raw in enumerate(lines, start=1):
         event = parse_line(raw, i, path, problems)
-        if event is not None:
+        if event is not None and bounds.admit(event, i, path, problems):
             yield event
 
 
@@ -262,12 +263,45 @@ def parse_line(raw: bytes, lineno: int, path: Path, problems: Optional[list[str]
     except (ValueError, TypeError, AttributeError, RecursionError) as exc:
         if isinstance(exc, RecursionError):
             exc = ValueError("nested too deeply")  # a hostile line: `[[[[...` a hundred thousand deep
-        msg = f"{path}: line {lineno} skipped: {exc}"
-        if problems is not None:
-            problems.append(msg)
-        else:
-            warnings.warn(msg, stacklevel=3)
+        _report(f"{path}: line {lineno} skipped: {exc}", problems)
         return None
+
+
+def _report(msg: str, problems: Optional[list[str]]) -> None:
+    if problems is not None:
+        problems.append(msg)
+    else:
+        warnings.warn(msg, stacklevel=4)
+
+
+class EventBounds:
+    """What no real run writes, though each line is well typed: an epoch past the run's planned
+    epochs (or below 1), a jump ahead of the next epoch, a batch step past an epoch's steps. Charts
+    size themselves by these (an epoch of 123456789 after epoch 5 made plotext draw a line of
+    millions of points). Epochs may go back (a resumed run repeats the epoch it was killed in)."""
+
+    def __init__(self) -> None:
+        self.epochs = 0  # planned, from run_started; 0: not known
+        self.last = 0  # the last epoch that ended
+
+    def admit(self, event: Event, lineno: int, path: Path, problems: Optional[list[str]] = None) -> bool:
+        """True to keep ``event``; False (with a note naming the line) to skip it."""
+        why = None
+        if isinstance(event, RunStarted):
+            self.epochs = event.epochs
+        elif isinstance(event, (EpochEnded, BatchLosses)) and event.epoch < 1:
+            why = f"epoch {event.epoch} (epochs count from 1)"
+        elif isinstance(event, (EpochEnded, BatchLosses, GradientNorms)) and 0 < self.epochs < event.epoch:
+            why = f"epoch {event.epoch} is past the run's {self.epochs} epochs"
+        elif isinstance(event, (EpochEnded, BatchLosses, GradientNorms)) and event.epoch > self.last + 1:
+            why = f"epoch {event.epoch} comes after epoch {self.last}"
+        elif isinstance(event, BatchLosses) and (event.first_step < 1 or 0 < event.steps_per_epoch < event.last_step):
+            why = f"steps {event.first_step}..{event.last_step} are outside the epoch's {event.steps_per_epoch} steps"
+        if why:
+            _report(f"{path}: line {lineno} skipped: {why}", problems)
+        elif isinstance(event, EpochEnded):
+            self.last = event.epoch
+        return why is None
 
 
 class LogTail:
@@ -284,6 +318,7 @@ class LogTail:
         self.lineno = 0
         self.problems: list[str] = []
         self._pending = b""
+        self._bounds = EventBounds()
 
     def read(self) -> list[Event]:
         """The events completed since the last call (none yet if the file does not exist)."""
@@ -300,7 +335,7 @@ class LogTail:
         for raw in lines:
             self.lineno += 1
             event = parse_line(raw, self.lineno, self.path, self.problems)
-            if event is not None:
+            if event is not None and self._bounds.admit(event, self.lineno, self.path, self.problems):
                 events.append(event)
         return events
 
