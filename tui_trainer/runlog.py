@@ -282,7 +282,7 @@ class EventBounds:
 
     def __init__(self) -> None:
         self.epochs = 0  # planned, from run_started; 0: not known
-        self.last = 0  # the last epoch that ended
+        self.last = 0  # the epoch of the last epoch or batch line kept
 
     def admit(self, event: Event, lineno: int, path: Path, problems: Optional[list[str]] = None) -> bool:
         """True to keep ``event``; False (with a note naming the line) to skip it."""
@@ -299,8 +299,8 @@ class EventBounds:
             why = f"steps {event.first_step}..{event.last_step} are outside the epoch's {event.steps_per_epoch} steps"
         if why:
             _report(f"{path}: line {lineno} skipped: {why}", problems)
-        elif isinstance(event, EpochEnded):
-            self.last = event.epoch
+        elif isinstance(event, (EpochEnded, BatchLosses)):
+            self.last = event.epoch  # one broken line must not hide the epochs after it
         return why is None
 
 

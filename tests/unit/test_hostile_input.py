@@ -388,3 +388,22 @@ def test_deeply_nested_files_are_refused_in_one_line(tmp_path):
     preset.write_text(f"name = {deep}\n")
     r = runner.invoke(app, ["presets", "validate", str(preset)])
     assert r.exit_code == 2 and r.output == f"error: {preset}: not valid TOML: nested too deeply\n"
+
+
+def test_epochs_no_run_writes_are_skipped_and_the_rest_still_reads(tmp_path):
+    run = make_run(tmp_path / "runs", "early_stopped", "20260101-000000-digits", summary=False)
+    lines = (run / "events.jsonl").read_text().splitlines()
+    n = next(i for i, line in enumerate(lines) if '"event":"epoch","epoch":6,' in line)
+    lines[n] = lines[n].replace('"epoch":6,', '"epoch":123456789,')  # replay drew millions of points for it
+    lines.insert(n + 1, lines[n].replace('"epoch":123456789,', '"epoch":0,'))
+    (run / "events.jsonl").write_text("\n".join(lines) + "\n")
+    loaded = load_run(run)
+    assert loaded.warnings == [f"{run / 'events.jsonl'}: line {n + 1} skipped: epoch 123456789 is past the run's 50 epochs",
+                               f"{run / 'events.jsonl'}: line {n + 2} skipped: epoch 0 (epochs count from 1)"]
+    epochs = [e.epoch for e in loaded.events if isinstance(e, EpochEnded)]
+    assert epochs == [e for e in range(1, 34) if e != 6]  # one broken line hides nothing after it
+    r = runner.invoke(app, ["export", str(run)])
+    assert r.exit_code == 0 and "epoch 123456789 is past the run's 50 epochs" in r.output
+    lines[n] = lines[n].replace('"epoch":123456789,', '"epoch":40,')  # within the 50 planned, but a jump
+    (run / "events.jsonl").write_text("\n".join(lines) + "\n")
+    assert load_run(run).warnings[0].endswith(f"line {n + 1} skipped: epoch 40 comes after epoch 6")
