@@ -240,8 +240,8 @@ def _type_error(annotation: str, value: Any) -> Optional[str]:
     if t == "int":
         return None if isinstance(value, int) and not isinstance(value, bool) else "a whole number"
     if t == "float":
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        return None if ok else "a finite number"
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) <= FLOAT_LIMIT
+        return None if ok else "a finite number (of magnitude at most 1e39)"
     if t == "str":
         return None if isinstance(value, str) else "a string"
     if t.startswith("dict["):
@@ -263,6 +263,9 @@ def _type_error(annotation: str, value: Any) -> Optional[str]:
 
 
 _OK = object()
+# Keras logs float32 values (at most 3.4e38); a number far beyond that was not written by a run, and
+# plotext's axis arithmetic overflows on 1e308. NaN and inf fail ``abs(v) <= FLOAT_LIMIT`` too.
+FLOAT_LIMIT = 1e39
 _INT_LIMIT = 2**31
 _BIG_INTS = {"params_total", "n_train", "n_val", "n_test", "pid"}  # counts that may pass 2**31
 _NUMBER_TYPES = {float, int}
@@ -270,7 +273,7 @@ _NUMBER_TYPES = {float, int}
 
 def _all_finite_numbers(values) -> bool:
     # The fast path, looping in C: a million batch losses take milliseconds, not a second.
-    return {type(v) for v in values} <= _NUMBER_TYPES and all(map(math.isfinite, values))
+    return {type(v) for v in values} <= _NUMBER_TYPES and max(map(abs, values), default=0) <= FLOAT_LIMIT
 
 
 def check_fields(cls: type, data: dict[str, Any], what: str) -> None:

@@ -274,9 +274,14 @@ def _report(msg: str, problems: Optional[list[str]]) -> None:
         warnings.warn(msg, stacklevel=4)
 
 
+# How far ahead of the last epoch seen a line may jump: more than one, since a broken line can take a
+# whole epoch's lines with it; far less than the million-epoch jumps that stall the charts.
+MAX_EPOCH_GAP = 1000
+
+
 class EventBounds:
     """What no real run writes, though each line is well typed: an epoch past the run's planned
-    epochs (or below 1), a jump ahead of the next epoch, a batch step past an epoch's steps. Charts
+    epochs (or below 1), a jump far ahead of the last epoch, a batch step past an epoch's steps. Charts
     size themselves by these (an epoch of 123456789 after epoch 5 made plotext draw a line of
     millions of points). Epochs may go back (a resumed run repeats the epoch it was killed in)."""
 
@@ -293,7 +298,7 @@ class EventBounds:
             why = f"epoch {event.epoch} (epochs count from 1)"
         elif isinstance(event, (EpochEnded, BatchLosses, GradientNorms)) and 0 < self.epochs < event.epoch:
             why = f"epoch {event.epoch} is past the run's {self.epochs} epochs"
-        elif isinstance(event, (EpochEnded, BatchLosses, GradientNorms)) and event.epoch > self.last + 1:
+        elif isinstance(event, (EpochEnded, BatchLosses, GradientNorms)) and event.epoch > self.last + MAX_EPOCH_GAP:
             why = f"epoch {event.epoch} comes after epoch {self.last}"
         elif isinstance(event, BatchLosses) and (event.first_step < 1 or 0 < event.steps_per_epoch < event.last_step):
             why = f"steps {event.first_step}..{event.last_step} are outside the epoch's {event.steps_per_epoch} steps"

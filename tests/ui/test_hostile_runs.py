@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 from tui_trainer import presets
 from tui_trainer.ui.app import TrainerApp
@@ -54,5 +55,30 @@ def test_runs_screen_lists_and_opens_runs_with_malformed_lines(tmp_path):
             await pilot.pause(0.3)
             assert app.screen.id == "monitor"
             assert str(app.screen.query_one("#run-title").render()).startswith("[/y] [bold]  ·  ")
+
+    asyncio.run(main())
+
+
+def test_replay_draws_a_log_whose_last_epochs_are_broken(tmp_path):
+    """The early-stopping facts name epochs 28 and 33; the epoch lines after 10 were broken (skipped)."""
+    from tui_trainer.runlog import load_run
+    from tui_trainer.ui.viewer import ReplayApp
+
+    run = tmp_path / "run"
+    run.mkdir()
+    lines = (RECORDINGS / "early_stopped.jsonl").read_text().splitlines()
+    broken = [re.sub(r'"epoch":(\d+)', r'"epoch":"\1"', line, count=1) if '"event":"epoch"' in line and i > 25
+              else line for i, line in enumerate(lines)]
+    (run / "events.jsonl").write_text("\n".join(broken) + "\n")
+    loaded = load_run(run)
+    assert loaded.warnings and all("epoch must be a whole number" in w for w in loaded.warnings)
+
+    async def main():
+        app = ReplayApp(loaded.dir, loaded.events, 0, loaded.warnings)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause(0.3)
+            await pilot.press("z")
+            await pilot.pause(0.2)
+            assert str(app.screen.query_one(EarlyStopBanner).render()).startswith("Early stopping at epoch 33")
 
     asyncio.run(main())

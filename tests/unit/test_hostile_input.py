@@ -404,6 +404,9 @@ def test_epochs_no_run_writes_are_skipped_and_the_rest_still_reads(tmp_path):
     assert epochs == [e for e in range(1, 34) if e != 6]  # one broken line hides nothing after it
     r = runner.invoke(app, ["export", str(run)])
     assert r.exit_code == 0 and "epoch 123456789 is past the run's 50 epochs" in r.output
-    lines[n] = lines[n].replace('"epoch":123456789,', '"epoch":40,')  # within the 50 planned, but a jump
+    first = json.loads(lines[0])
+    first["epochs"] = 10**8
+    lines[0] = json.dumps(first)
+    lines[n] = lines[n].replace('"epoch":123456789,', '"epoch":1000007,')  # within the planned, but a jump
     (run / "events.jsonl").write_text("\n".join(lines) + "\n")
-    assert load_run(run).warnings[0].endswith(f"line {n + 1} skipped: epoch 40 comes after epoch 6")
+    assert load_run(run).warnings[0].endswith(f"line {n + 1} skipped: epoch 1000007 comes after epoch 6")
