@@ -17,6 +17,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
+from .text import printable
 
 HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 
@@ -76,11 +77,17 @@ PresetArgument = Annotated[
 def _fail(message: str, code: int = 2) -> typer.Exit:
     """Print the message to stderr, ``error: `` before each of its lines, and return the Exit to raise.
 
-    One line, except for a preset with several problems: one line each (SpecError).
+    One line, except for a preset with several problems: one line each (SpecError). The message often
+    echoes a file's content or a name a user chose: control characters and escape sequences are taken
+    out first (:func:`~tui_trainer.text.printable`).
     """
     for line in str(message).splitlines() or [""]:
-        typer.echo(f"error: {line}", err=True)
+        typer.echo(f"error: {printable(line)}", err=True)
     return typer.Exit(code=code)
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"warning: {printable(message)}", err=True)
 
 
 def _version(value: bool) -> None:
@@ -121,18 +128,21 @@ def ui(
 def presets_list() -> None:
     """List the built-in and user presets with their descriptions."""
     from . import presets
-    from .spec import SpecError, load_preset_file
+    from .spec import SpecError
 
     entries = presets.available()
-    width = max((len(e.name) for e in entries), default=4)
+    width = max((len(printable(e.name)) for e in entries), default=4)
     for e in entries:
         try:
-            desc = load_preset_file(e.path).description
+            desc = presets.load_file(e.path).description
         except SpecError as exc:
             desc = f"(invalid: {exc})"
         first = desc.split(". ")[0].rstrip(".") if desc else ""
+        first = first if len(first) <= 200 else first[:199] + "…"
         tag = "" if e.origin == "built-in" else " [user]"
-        typer.echo(f"{e.name:<{width}}  {first}{tag}")
+        if e.shadows is not None:
+            tag = f" [user; replaces the built-in {e.shadows}]"
+        typer.echo(f"{printable(e.name):<{width}}  {printable(first)}{tag}")
     typer.echo(f"\nUser presets folder: {presets.user_dir()}")
 
 
@@ -149,8 +159,11 @@ def presets_show(
         presets.load(preset)
     except SpecError as exc:
         raise _fail(str(exc)) from None
-    typer.echo(f"# {path}")
-    typer.echo(path.read_text(encoding="utf-8").rstrip())
+    shadowed = presets.shadowed(path)
+    typer.echo(f"# {printable(path)}")
+    if shadowed is not None:
+        typer.echo(f"# (your preset; it replaces the built-in one in {printable(shadowed)})")
+    typer.echo(printable(path.read_text(encoding="utf-8").rstrip(), newlines=True))
 
 
 @presets_app.command("validate")
@@ -158,18 +171,19 @@ def presets_validate(
     files: Annotated[list[Path], typer.Argument(help="Preset files to check.", show_default=False)],
 ) -> None:
     """Check preset files, printing every problem; exit 2 if any is invalid."""
-    from .spec import SpecError, load_preset_file
+    from . import presets
+    from .spec import SpecError
 
     bad = 0
     for f in files:
         try:
-            p = load_preset_file(f)
+            p = presets.load_file(f)
         except SpecError as exc:
             for line in str(exc).splitlines():  # every problem of the file, one line each
-                typer.echo(f"error: {line}", err=True)
+                typer.echo(f"error: {printable(line)}", err=True)
             bad += 1
         else:
-            typer.echo(f"{f}: ok ({p.name}, {len(p.layers)} layers)")
+            typer.echo(f"{printable(f)}: ok ({printable(p.name)}, {len(p.layers)} layers)")
     if bad:
         raise typer.Exit(code=2)
 
@@ -184,10 +198,13 @@ class _Interrupts:
     nohup still finishes and closes its log.
     """
 
-    def __init__(self, cancel: threading.Event):
+    def __init__(self, cancel: threading.Event, *, abort_until_training: bool = False):
         self.cancel = cancel
         self.saved: dict[int, object] = {}
         self._terminal: Optional[int] = None  # fd 2 as it is now: training points fd 2 at stderr.log
+        # train: until the first batch nothing checks ``cancel`` (data loading, TensorFlow's import,
+        # building the model), so a signal then interrupts at once instead of waiting for training
+        self.abort_now = abort_until_training
 
     def __enter__(self) -> "_Interrupts":
         if threading.current_thread() is not threading.main_thread():
@@ -200,7 +217,14 @@ class _Interrupts:
             self.saved[signal.SIGHUP] = signal.signal(signal.SIGHUP, signal.SIG_IGN)
         return self
 
+    def training_started(self) -> None:
+        """From now on the training callback checks ``cancel`` after every batch."""
+        self.abort_now = False
+
     def _on_signal(self, signum, frame) -> None:
+        if self.abort_now:
+            self.cancel.set()
+            raise KeyboardInterrupt
         if self.cancel.is_set() and signum == signal.SIGINT:
             raise KeyboardInterrupt
         self.cancel.set()
@@ -243,34 +267,38 @@ def train(
     from . import presets
     from .console import ConsolePrinter
     from .datasets import DataError
-    from .runlog import PRESET
-    from .spec import SpecError, load_preset_file
+    from .events import RunResumed, RunStarted
+    from .runlog import PRESET, RunDirError, not_replayable
+    from .spec import SpecError
 
+    if replay is not None and preset is not None:
+        raise _fail("give a preset or --replay RUN, not both")
+    if resume is not None and (preset is not None or replay is not None or seed is not None or data_path is not None):
+        raise _fail("--resume RUN goes on with the run's own preset and seed; give only --epochs with it")
+    if replay is not None and not (replay / PRESET).is_file():
+        raise _fail(not_replayable(replay))
+    cancel = threading.Event()
+    interrupts = _Interrupts(cancel, abort_until_training=True)
     plan = None
     try:
-        if resume is not None:
-            if preset is not None or replay is not None or seed is not None or data_path is not None:
-                raise _fail("--resume RUN goes on with the run's own preset and seed; give only --epochs with it")
-            from .resume import ResumeError, plan_resume
+        with interrupts:  # a Ctrl-C or SIGTERM from here on ends the command at once, with exit 130
+            if resume is not None:
+                from .resume import ResumeError, plan_resume
 
-            try:
-                plan = plan_resume(resume, epochs)
-            except ResumeError as exc:
-                raise _fail(str(exc)) from None
-            spec, path, epochs = plan.preset, resume / PRESET, None
-        elif replay is not None:
-            if preset is not None:
-                raise _fail("give a preset or --replay RUN, not both")
-            if not (replay / PRESET).is_file():
-                raise _fail(_not_replayable(replay))
-            path = replay / PRESET
-            spec = load_preset_file(path)
-        else:
-            spec, path = presets.load(preset)
-        if epochs is not None or seed is not None or data_path is not None:
-            spec = spec.with_overrides(epochs=epochs, seed=seed, data_path=data_path)
+                try:
+                    plan = plan_resume(resume, epochs)
+                except ResumeError as exc:
+                    raise _fail(str(exc)) from None
+                spec, path, warnings = plan.preset, resume / PRESET, []
+            else:
+                spec, path, warnings = presets.load_for_training(
+                    replay / PRESET if replay is not None else preset, epochs=epochs, seed=seed, data_path=data_path)
     except SpecError as exc:
         raise _fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise _cancelled_before_training() from None
+    for warning in warnings:
+        _warn(warning)
 
     from .distribute import worker_role
     from .engine import train as run_training
@@ -281,44 +309,41 @@ def train(
         raise _fail(str(exc)) from None
     if role is not None and not role.is_chief:
         typer.echo(role.silent_message())
-    cancel = threading.Event()
     printer = ConsolePrinter(_SafeStdout())
     if plan is not None:
         printer.catch_up(plan.previous_events)
+
+    def sink(event) -> None:
+        if isinstance(event, (RunStarted, RunResumed)):  # fit begins: from now on the callback stops after a batch
+            interrupts.training_started()
+        printer(event)
+
     try:
-        with _Interrupts(cancel):
-            result = run_training(spec, printer, cancel, runs_dir=runs_dir, source=str(path),
+        with interrupts:
+            result = run_training(spec, sink, cancel, runs_dir=runs_dir, source=str(path),
                                   replay_of=replay.resolve().name if replay is not None else None, resume=plan)
-    except (SpecError, DataError) as exc:
+    except (SpecError, DataError, RunDirError) as exc:
         raise _fail(str(exc)) from None
     except KeyboardInterrupt:
+        if interrupts.abort_now:
+            raise _cancelled_before_training() from None
         typer.echo("Aborted; the run log was closed as cancelled.", err=True)
         raise typer.Exit(code=130) from None
     if result.silent_worker:
         why = f": {result.summary.reason}" if result.summary.reason else ""
         typer.echo(f"{result.silent_worker}: {result.status.replace('_', ' ')} after {result.summary.epochs_run} "
                    f"epochs{why}")
+    if result.late_error:
+        raise _fail(result.late_error, code=1)
     if result.status == "failed":
         raise typer.Exit(code=1)
     if result.status == "cancelled":
         raise typer.Exit(code=130)
 
 
-def _not_replayable(run_dir: Path) -> str:
-    """Why a folder can't be re-run with ``train --replay``, and what would re-run it."""
-    import json
-
-    from .runlog import PRESET, SCRIPT, SOURCE
-
-    if (run_dir / SOURCE).is_file():
-        try:
-            script = json.loads((run_dir / SOURCE).read_text(encoding="utf-8")).get("script")
-        except (OSError, ValueError, AttributeError):
-            script = None
-        copy = run_dir / SCRIPT
-        target = script or (str(copy) if copy.is_file() else "your script")
-        return f"{run_dir}: recorded from a script, not a preset; re-run it with `tui-trainer run {target}`"
-    return f"{run_dir}: not a run folder (no {PRESET})"
+def _cancelled_before_training() -> typer.Exit:
+    typer.echo("Cancelled before training began.", err=True)
+    return typer.Exit(code=130)
 
 
 # --- run: the user's own script ----------------------------------------------------------------
@@ -453,8 +478,8 @@ def runs_list(runs_dir: RunsDirOption = None) -> None:
         return
     header = ("id", "preset", "status", "epochs", "stop", "best", "best value", "test acc")
     rows = [
-        (i.id, i.preset, i.status, str(i.epochs), _fmt(i.stopped_epoch), _fmt(i.best_epoch),
-         _fmt(i.best_value, ".4g"), _fmt(i.test_accuracy, ".4f"))
+        (printable(i.id), printable(i.preset), printable(i.status), str(i.epochs), _fmt(i.stopped_epoch),
+         _fmt(i.best_epoch), _fmt(i.best_value, ".4g"), _fmt(i.test_accuracy, ".4f"))
         for i in infos
     ]
     widths = [max(len(r[c]) for r in rows + [header]) for c in range(len(header))]
@@ -463,15 +488,20 @@ def runs_list(runs_dir: RunsDirOption = None) -> None:
 
 
 def _load_run_or_fail(run: Path):
-    from .runlog import RunLogError, load_run
+    """A run folder read back, its warnings printed; one line and exit 2 when it is not a run or is empty."""
+    from .runlog import RunLogError, empty_run_message, load_run
 
     run = _resolve_run(run)
     try:
         loaded = load_run(run)
     except RunLogError as exc:
         raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"{run}: can't read it ({exc.strerror or exc})") from None
     for problem in loaded.warnings:
-        typer.echo(f"warning: {problem}", err=True)
+        _warn(problem)
+    if loaded.started is None and loaded.summary is None:
+        raise _fail(empty_run_message(run))
     return loaded
 
 
@@ -545,8 +575,11 @@ def compare(
         loaded = load_runs([_resolve_run(r) for r in runs])
     except (RunLogError, ValueError) as exc:
         raise _fail(str(exc)) from None
+    for run in loaded:
+        for problem in run.run.warnings:
+            _warn(problem)
     if no_ui:
-        typer.echo(format_table(facts_table(loaded)))
+        typer.echo(printable(format_table(facts_table(loaded)), newlines=True))
         return
     _needs_terminal()
     from .ui.compare_app import CompareApp
@@ -599,9 +632,8 @@ def export(
     summary: Annotated[bool, typer.Option("--json", help="Print the run's summary as JSON to stdout.")] = False,
 ) -> None:
     """Export a run's per-epoch metrics as CSV, or its summary as JSON. With no option: CSV to stdout."""
-    import json
-
-    from .export import epochs_csv, summary_dict
+    from .atomic import error_text, write_text_atomic
+    from .export import epochs_csv, inside, summary_json
 
     loaded = _load_run_or_fail(run)
     if csv_path is None and not summary:
@@ -611,13 +643,19 @@ def export(
         if csv_path == "-":
             typer.echo(text, nl=False)
         else:
+            target = Path(csv_path).expanduser()
+            if inside(target, loaded.dir):
+                raise _fail(f"{csv_path}: inside the run folder {loaded.dir}; export writes outside a run, "
+                            "never over its own files (choose another path)")
+            if target.is_dir():
+                raise _fail(f"{csv_path}: is a folder; give a file name for the CSV")
             try:
-                Path(csv_path).expanduser().write_text(text, encoding="utf-8")
+                write_text_atomic(target, text)
             except OSError as exc:
-                raise _fail(f"{csv_path}: can't write it ({exc.strerror})") from None
-            typer.echo(f"Wrote {text.count(chr(10)) - 1} epochs to {csv_path}", err=summary)
+                raise _fail(f"{csv_path}: can't write it ({error_text(exc)})") from None
+            typer.echo(f"Wrote {text.count(chr(10)) - 1} epochs to {printable(csv_path)}", err=summary)
     if summary:
-        typer.echo(json.dumps(summary_dict(loaded), indent=2))
+        typer.echo(summary_json(loaded))
 
 
 @app.command()

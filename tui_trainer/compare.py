@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
 
-from .runlog import EVENTS, LoadedRun, RunLogError, default_runs_dir, load_run
+from .runlog import EVENTS, LoadedRun, RunLogError, default_runs_dir, empty_run_message, load_run
 from .runs import fold, liveness
 from .runstate import RunState
 
@@ -101,7 +101,7 @@ def load_runs(paths: Sequence[str | Path], runs_dir: Optional[Path] = None) -> l
             raise RunLogError(f"{given}: can't read it ({exc.strerror or exc})") from None
         state = fold(loaded)
         if state.started is None:
-            raise RunLogError(f"{given}: not a run yet (its {EVENTS} has no run_started event)")
+            raise RunLogError(empty_run_message(given))
         run_id = loaded.dir.name
         n = seen.get(run_id, 0) + 1
         seen[run_id] = n
@@ -116,7 +116,9 @@ def hidden_activations(preset: dict[str, Any]) -> str:
     Hidden means every Dense layer but the last (the output layer); Dropout has no activation.
     Consecutive equal activations are counted rather than repeated.
     """
-    layers = [layer for layer in (preset.get("layers") or []) if layer.get("type", "dense") == "dense"]
+    given = preset.get("layers") if isinstance(preset, dict) else None
+    given = given if isinstance(given, (list, tuple)) else []  # a hand-edited log: anything may be here
+    layers = [layer for layer in given if isinstance(layer, dict) and layer.get("type", "dense") == "dense"]
     hidden = [str(layer.get("activation", "relu")) for layer in layers[:-1]]
     if not hidden:
         return "none"

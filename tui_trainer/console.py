@@ -71,7 +71,7 @@ class ConsolePrinter:
             total = self.started.epochs if self.started else "?"
             width = len(str(total))
             mark = ""
-            if event.best_epoch == event.epoch:
+            if event.best_epoch == event.epoch and event.best_value is not None:  # a NaN is never best
                 mark = "  *best"
             elif event.wait:
                 patience = self.started.patience if self.started else None

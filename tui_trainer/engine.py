@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Callable, Iterator, Optional
 
 from .datasets import DataError, Dataset, load_dataset
 from .distribute import WorkerRole, cpu_text, describe_placement, gpu_text, grouped, make_strategy, worker_role
+from .atomic import is_disk_error, replacing, write_error_message
 from .events import EarlyStoppingResult, Event, RunFailed, RunFinished, RunStarted
-from .runlog import STDERR, MODEL, RunLogWriter, default_runs_dir, new_run_dir, now_iso
+from .runlog import STDERR, MODEL, RunDirError, RunLogWriter, check_runs_dir, default_runs_dir, new_run_dir, now_iso
 from .runstate import RunState, Summary
 from .spec import Preset, SpecError, check_shapes, param_counts
 from .telemetry import Sampler, serialized
@@ -31,7 +32,8 @@ Sink = Callable[[Event], None]
 if TYPE_CHECKING:
     from .resume import ResumePlan
 
-__all__ = ["train", "RunResult", "DataError", "SpecError", "check_compatible", "quiet_tensorflow_env"]
+__all__ = ["train", "RunResult", "DataError", "SpecError", "RunDirError", "check_compatible", "check_size",
+           "quiet_tensorflow_env"]
 
 
 def quiet_tensorflow_env() -> None:
@@ -56,8 +58,11 @@ def native_stderr_to(path: Path) -> Iterator[None]:
         yield
         return
     try:
-        with open(path, "ab") as fh:
-            os.dup2(fh.fileno(), 2)
+        try:
+            with open(path, "ab") as fh:
+                os.dup2(fh.fileno(), 2)
+        except OSError:  # a full or read-only disk: the native lines go where they went
+            pass
         yield
     finally:
         with contextlib.suppress(OSError, ValueError):
@@ -78,6 +83,9 @@ class RunResult:
     # multi-worker runs: "worker 1 of 2" on a worker that trained silently (its run_dir, a temporary
     # folder for Keras's model save, is deleted); None on the chief and in every other run.
     silent_worker: Optional[str] = None
+    # a write that failed after the run's last event was sent (summary.json on a full disk): the one line
+    # the caller still has to show, since the verdict already went out saying how training ended
+    late_error: Optional[str] = None
 
 
 def check_compatible(preset: Preset, data: Dataset, source: Optional[str] = None) -> None:
@@ -201,9 +209,13 @@ def train(
             mixed precision is asked for without a GPU (nothing is recorded).
     """
     t_start = time.perf_counter()
+    role = worker_role(preset, source=source)
+    runs_root = Path(runs_dir or default_runs_dir()).expanduser()
+    if role is None or role.is_chief:
+        check_runs_dir(runs_root)  # before the data loads: a read-only folder is said at once
     data = data if data is not None else load_dataset(preset.data)
     check_compatible(preset, data, source)
-    role = worker_role(preset, source=source)
+    check_size(preset, data, source)
     check_mixed_precision(preset, source)
 
     quiet_tensorflow_env()
@@ -213,23 +225,107 @@ def train(
         run_dir = resume.run_dir
         log = RunLogWriter(run_dir, preset, previous=resume.previous_events)  # one continuous log
     else:
-        run_dir = new_run_dir(runs_dir or default_runs_dir(), preset.name)
-        log = RunLogWriter(run_dir, preset)
+        run_dir, log = _open_run(runs_root, preset)
+    stop = _Stop(cancel)
+    log.on_error = stop.set_write_failed  # a full disk stops training after the batch that hit it
     emit = serialized(_compose(log, sink))  # the telemetry thread emits too
     try:
         with native_stderr_to(run_dir / STDERR):
-            status, reason, test_metrics, epochs_run = _fit(preset, data, emit, cancel, run_dir, replay_of, resume)
+            status, reason, test_metrics, epochs_run = _fit(preset, data, emit, stop, run_dir, replay_of, resume)
     except BaseException as exc:  # record, then let Ctrl-C and the like propagate
-        _finish_after_error(emit, log.state, exc, t_start)
+        if is_disk_error(exc):  # model.keras could not be written
+            log.record_failure(exc, run_dir / MODEL)
+        _finish_after_error(emit, log.state, exc, t_start, reason=log.error)
         log.close()
         if not isinstance(exc, Exception):
             raise
     else:
+        if log.error is not None:  # the run log could not be written: the run ends failed, saying why
+            emit(RunFailed(error=log.error, epoch=epochs_run or None))
+            status, reason = "failed", log.error
         emit(finished(status, epochs_run, test_metrics, t_start, reason))
         log.close()
     state = log.state
-    return RunResult(run_dir, state.status, log.summary, state.early_stopping,
-                     dict(state.finished.test_metrics) if state.finished else {})
+    summary = log.summary
+    late = log.error if log.error is not None and state.status != "failed" else None
+    if late:  # summary.json itself could not be written
+        summary.status, summary.reason = "failed", late
+    return RunResult(run_dir, summary.status, summary, state.early_stopping,
+                     dict(state.finished.test_metrics) if state.finished else {}, late_error=late)
+
+
+class _Stop:
+    """The callback's cancel: set when the caller cancels or when the run log can't be written."""
+
+    def __init__(self, cancel: Optional[threading.Event]):
+        self.cancel = cancel
+        self.write_failed = threading.Event()
+
+    def set_write_failed(self, message: str = "") -> None:
+        self.write_failed.set()
+
+    def is_set(self) -> bool:
+        return self.write_failed.is_set() or (self.cancel is not None and self.cancel.is_set())
+
+
+def _open_run(runs_root: Path, preset: Preset) -> tuple[Path, RunLogWriter]:
+    """A new run folder with its preset.toml and open log.
+
+    Raises:
+        RunDirError: the folder or its first files can't be written (no run folder is left behind).
+    """
+    try:
+        run_dir = new_run_dir(runs_root, preset.name)
+    except OSError as exc:
+        raise RunDirError(f"can't make a run folder: {write_error_message(exc, runs_root)}") from None
+    try:
+        return run_dir, RunLogWriter(run_dir, preset)
+    except OSError as exc:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        where = getattr(exc, "filename", None) or run_dir
+        raise RunDirError(f"{write_error_message(exc, where)}; nothing was trained") from None
+
+
+# Bytes per parameter while training: the float32 weights and their gradient, the optimizer's
+# slots (Adam keeps two moments), and the copy EarlyStopping keeps for restore_best_weights.
+_OPTIMIZER_SLOTS = {"adam": 2, "adamw": 2, "nadam": 2, "rmsprop": 1, "adagrad": 1, "sgd": 0}
+
+
+def machine_memory() -> Optional[int]:
+    """This machine's total memory in bytes (None where it can't be told)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_size(preset: Preset, data: Dataset, source: Optional[str] = None) -> None:
+    """Refuse a model whose weights and optimizer state can't fit in this machine's memory.
+
+    Checked from the spec alone, before any run folder exists or TensorFlow builds anything: a
+    model too large is otherwise killed by the OOM killer with no message.
+
+    Raises:
+        SpecError: saying how much memory the model needs and how much the machine has.
+    """
+    total = machine_memory()
+    if not total:
+        return
+    params = sum(param_counts(preset, tuple(data.input_shape)))
+    copies = 2 + _OPTIMIZER_SLOTS.get(preset.training.optimizer, 2) + int(
+        preset.early_stopping.enabled and preset.early_stopping.restore_best_weights)
+    need = params * 4 * copies
+    if need > 0.9 * total:
+        raise SpecError(
+            f"the model has {params:,} parameters: about {_gb(need)} of weights and optimizer state; "
+            f"this machine has {_gb(total)} of memory (make the layers smaller)",
+            source=source,
+            field="layers",
+        )
+
+
+def _gb(n: float) -> str:
+    return f"{n / 1e9:.0f} GB" if n >= 10e9 else f"{n / 1e9:.1f} GB"
 
 
 def finished(status: str, epochs_run: int, test_metrics: dict, t_start: float, reason: str = "") -> RunFinished:
@@ -238,10 +334,16 @@ def finished(status: str, epochs_run: int, test_metrics: dict, t_start: float, r
                        wall_time_s=time.perf_counter() - t_start, reason=reason, finished_at=now_iso())
 
 
-def _finish_after_error(emit: Sink, state: RunState, exc: BaseException, t_start: float) -> None:
-    """Close a run that an exception ended: failed, or cancelled when it was an interrupt (Ctrl-C)."""
+def _finish_after_error(emit: Sink, state: RunState, exc: BaseException, t_start: float,
+                        reason: Optional[str] = None) -> None:
+    """Close a run that an exception ended: failed, or cancelled when it was an interrupt (Ctrl-C).
+
+    ``reason``: what the run failed of, when known better than the exception says (a full disk).
+    """
     interrupted = not isinstance(exc, Exception)
-    reason = "interrupted" if interrupted else f"{type(exc).__name__}: {_first_line(exc)}"
+    if interrupted:
+        reason = "interrupted"
+    reason = reason or f"{type(exc).__name__}: {_first_line(exc)}"
     if not interrupted:
         emit(RunFailed(error=reason, epoch=state.epochs_run or None))
     emit(finished("cancelled" if interrupted else "failed", state.epochs_run, {}, t_start, reason))
@@ -409,5 +511,6 @@ def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path,
     if status != "failed":
         results = model.evaluate(data.x_test, data.y_test, batch_size=max(bs, 256), verbose=0, return_dict=True)
         test_metrics = {k: float(v) for k, v in results.items()}
-    model.save(run_dir / MODEL)
+    with replacing(run_dir / MODEL) as tmp:  # a full disk leaves no half-written model.keras
+        model.save(tmp)
     return status, reason, test_metrics, epochs_run

@@ -9,6 +9,7 @@ Keras's 0-based counters once.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Optional, Union
@@ -25,7 +26,7 @@ class RunStarted:
     run_dir: str
     preset_name: str
     preset: dict[str, Any]
-    seed: int
+    seed: Optional[int]  # None: a Monitor in the user's own script, which seeds (or not) as it likes
     device: str
     dataset: str
     data_source: str
@@ -226,15 +227,21 @@ _TUPLE_FIELDS = {  # Optional[tuple[...]] counts too: JSON hands every tuple bac
 }
 
 
-def _json_safe(value: Any) -> Any:
-    # JSON has no NaN or inf: they become null, so any JSON reader can load the log.
+def json_safe(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by None (null), in dicts, lists and tuples.
+
+    JSON has no NaN or inf: written as null, any JSON reader can load the log, summary.json and exports.
+    """
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
+
+
+_json_safe = json_safe
 
 
 def to_dict(event: Event) -> dict[str, Any]:
@@ -250,21 +257,103 @@ def to_dict(event: Event) -> dict[str, Any]:
     return _json_safe(data)
 
 
+def _type_error(annotation: str, value: Any) -> Optional[str]:
+    """Why ``value`` (as JSON gave it) does not fit the field type written as ``annotation``; None if it does.
+
+    The annotations are the strings of this module's dataclass fields (``Optional[int]``,
+    ``dict[str, float]``, ``tuple[Optional[float], ...]``...). Numbers must be finite: JSON has
+    no NaN, so a ``NaN`` token in a log was not written by tui-trainer. A NaN metric is written as
+    null, so the values of a ``dict[str, float]`` may be null.
+    """
+    t = annotation.replace(" ", "")
+    if t.startswith("Optional[") and t.endswith("]"):
+        return None if value is None else _type_error(t[9:-1], value)
+    if t == "Any":
+        return None
+    if t == "bool":
+        return None if isinstance(value, bool) else "a true/false value"
+    if t == "int":
+        return None if isinstance(value, int) and not isinstance(value, bool) else "a whole number"
+    if t == "float":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) <= FLOAT_LIMIT
+        return None if ok else "a finite number (of magnitude at most 1e39)"
+    if t == "str":
+        return None if isinstance(value, str) else "a string"
+    if t.startswith("dict["):
+        if not isinstance(value, dict):
+            return "an object"
+        inner = t[5:-1].split(",", 1)[1]
+        inner = "Optional[float]" if inner == "float" else inner
+        bad = next((k for k, v in value.items() if _type_error(inner, v)), None)
+        return None if bad is None else f"an object whose values are each {_type_error(inner, value[bad])}"
+    if t.startswith("tuple["):
+        if not isinstance(value, (list, tuple)):
+            return "a list"
+        inner = t[6:-1].removesuffix(",...")
+        if inner == "float" and _all_finite_numbers(value):  # batch losses: nearly every line of a long log
+            return None
+        bad = next((v for v in value if _type_error(inner, v)), _OK)
+        return None if bad is _OK else f"a list whose items are each {_type_error(inner, bad)}"
+    return None  # a type this checker does not know: accepted as it is
+
+
+_OK = object()
+# Keras logs float32 values (at most 3.4e38); a number far beyond that was not written by a run, and
+# plotext's axis arithmetic overflows on 1e308. NaN and inf fail ``abs(v) <= FLOAT_LIMIT`` too.
+FLOAT_LIMIT = 1e39
+_INT_LIMIT = 2**31
+_BIG_INTS = {"params_total", "n_train", "n_val", "n_test", "pid"}  # counts that may pass 2**31
+_NUMBER_TYPES = {float, int}
+
+
+def _all_finite_numbers(values) -> bool:
+    # The fast path, looping in C: a million batch losses take milliseconds, not a second.
+    return {type(v) for v in values} <= _NUMBER_TYPES and max(map(abs, values), default=0) <= FLOAT_LIMIT
+
+
+def check_fields(cls: type, data: dict[str, Any], what: str) -> None:
+    """Raise ValueError naming the first field of ``data`` whose JSON value does not fit ``cls``'s type.
+
+    Fields ``data`` lacks are left to the dataclass (it knows which have defaults); unknown keys are ignored.
+    """
+    for f in dataclasses.fields(cls):
+        if f.name in data:
+            value = data[f.name]
+            why = _type_error(str(f.type), value)
+            if not why and isinstance(value, int) and not -_INT_LIMIT <= value < _INT_LIMIT and (
+                    f.name not in _BIG_INTS):  # epochs and steps are kept in C ints (RunState's arrays)
+                why = f"a whole number of magnitude below {_INT_LIMIT:,}"
+            if why:
+                raise ValueError(f"bad {what}: {f.name} must be {why}, not {_shown(value)}")
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, allow_nan=True) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 def from_dict(data: dict[str, Any]) -> Event:
-    """Rebuild an event from ``to_dict``'s output.
+    """Rebuild an event from ``to_dict``'s output, checking the type of every field.
 
     Raises:
-        ValueError: unknown kind or missing fields.
+        ValueError: not an object, unknown kind, missing fields, or a field of the wrong type
+            (a string where a number belongs, a NaN, a list where an object belongs).
     """
+    if not isinstance(data, dict):
+        raise ValueError(f"not an event object: {_shown(data)}")
     kind = data.get("event")
-    cls = EVENT_TYPES.get(kind)  # type: ignore[arg-type]
+    cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
-        raise ValueError(f"unknown event kind {kind!r}")
+        raise ValueError(f"unknown event kind {_shown(kind)}")
     kwargs = {k: v for k, v in data.items() if k != "event"}
     for name in _TUPLE_FIELDS[cls]:
         if isinstance(kwargs.get(name), list):
             kwargs[name] = tuple(tuple(v) if isinstance(v, list) else v for v in kwargs[name])
     names = {f.name for f in dataclasses.fields(cls)}
+    check_fields(cls, kwargs, f"{kind} event")
+    if cls is RunFinished and kwargs.get("status") not in STATUSES:
+        raise ValueError(f"bad {kind} event: status must be one of {', '.join(STATUSES)}, "
+                         f"not {_shown(kwargs.get('status'))}")
     try:
         return cls(**{k: v for k, v in kwargs.items() if k in names})
     except TypeError as exc:

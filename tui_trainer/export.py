@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
+from pathlib import Path
 from typing import Any
 
-from .events import EpochEnded
+from .events import EpochEnded, json_safe
 from .runlog import LoadedRun
 
 
@@ -37,3 +40,23 @@ def summary_dict(run: LoadedRun) -> dict[str, Any]:
     if data["status"] == "running":
         data["status"] = "unfinished"  # no summary.json: still running, or killed
     return data
+
+
+def summary_json(run: LoadedRun) -> str:
+    """:func:`summary_dict` as strict JSON: a NaN or infinite number (from a hand-edited summary.json)
+    is written as null, never as the ``NaN`` token JSON readers refuse."""
+    return json.dumps(json_safe(summary_dict(run)), indent=2, allow_nan=False)
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` (resolved, links followed) is ``folder`` or lies inside it."""
+    try:
+        target, root = path.resolve(), folder.resolve()
+    except (OSError, RuntimeError):
+        return False
+    if target == root or root in target.parents:
+        return True
+    try:  # another name for one of its files (a hard link)
+        return target.exists() and any(os.path.samefile(target, f) for f in root.iterdir())
+    except OSError:
+        return False

@@ -91,19 +91,22 @@ def resolve_run(run: Path, runs_dir: Optional[Path] = None) -> Path:
 
 def open_replay(run: Path, speed: float) -> int:
     """Replay a recorded run in the monitor screen; returns the exit code (2 for bad input, one line on stderr)."""
-    from .runlog import RunLogError, load_run
+    from .runlog import RunLogError, empty_run_message, load_run
+    from .text import printable
 
     run = resolve_run(run)
     try:
         loaded = load_run(run, compact=True)  # batch losses as arrays: a 1e6-batch run stays small
     except RunLogError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc)}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {printable(run)}: can't read it ({exc.strerror or exc})", file=sys.stderr)
         return 2
     for problem in loaded.warnings:
-        print(f"warning: {problem}", file=sys.stderr)
-    if not loaded.events:
-        print(f"error: {run}: the run has no events yet; to follow it while it runs, use `tui-trainer watch {run}`",
-              file=sys.stderr)
+        print(f"warning: {printable(problem)}", file=sys.stderr)
+    if loaded.started is None:  # as export and compare say it
+        print(f"error: {printable(empty_run_message(run))}", file=sys.stderr)
         return 2
     if not has_terminal():
         print("error: this command draws in a terminal; for text use `tui-trainer export` or `runs list`",

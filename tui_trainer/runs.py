@@ -7,6 +7,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
@@ -31,6 +32,30 @@ def process_alive(pid: Optional[int]) -> bool:
     return True
 
 
+def process_start_time(pid: int) -> Optional[float]:
+    """When process ``pid`` started (Unix time), from /proc; None where /proc can't tell."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22, starttime, in clock ticks since boot
+        with open("/proc/stat") as fh:
+            boot = next(int(line.split()[1]) for line in fh if line.startswith("btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def pid_reused(pid: int, started_at: str) -> bool:
+    """Whether ``pid`` now belongs to a process that started after the run did: the run's own died,
+    and the system gave its id to another (a dead run must not look "running" forever)."""
+    began = process_start_time(pid)
+    try:
+        run_began = datetime.fromisoformat(started_at).timestamp()
+    except (TypeError, ValueError, OverflowError, OSError):
+        return False
+    # the writer's process starts before its run_started event, which is written to the second
+    return began is not None and began > run_began + 2
+
+
 def liveness(state: RunState, run_dir: Path) -> str:
     """``finished``, ``running``, ``gone`` (the writer died without finishing) or ``stalled``.
 
@@ -40,7 +65,7 @@ def liveness(state: RunState, run_dir: Path) -> str:
         return "finished"
     s = state.started
     if s is not None and s.host == socket.gethostname() and s.pid:
-        return "running" if process_alive(s.pid) else "gone"
+        return "running" if process_alive(s.pid) and not pid_reused(s.pid, s.started_at) else "gone"
     try:
         age = time.time() - (run_dir / EVENTS).stat().st_mtime
     except OSError:
@@ -119,8 +144,11 @@ def find_runs(runs_dir: Optional[Path] = None) -> list[RunInfo]:
     if not root.is_dir():
         return []
     infos = []
-    with os.scandir(root) as entries:
-        folders = sorted(Path(e.path) for e in entries if e.is_dir())
+    try:
+        with os.scandir(root) as entries:
+            folders = sorted(Path(e.path) for e in entries if e.is_dir())
+    except OSError:  # not readable: nothing to list
+        return []
     for d in folders:
         try:
             infos.append(run_info(d))

@@ -218,12 +218,18 @@ class RunState:
 
     @property
     def best_epoch(self) -> Optional[int]:
-        """The best epoch: the final verdict's if known, else early stopping's running best."""
+        """The best epoch: the final verdict's if known, else early stopping's running best.
+
+        None when the epoch Keras holds as best has a NaN (or infinite) value: Keras 3 takes the
+        first watched value as its reference whatever it is, and nothing compares better than NaN,
+        but a NaN epoch is never called best here. (The value is recorded as None in that case.)
+        """
         if self.early_stopping is not None:
-            return self.early_stopping.best_epoch
+            es = self.early_stopping
+            return es.best_epoch if es.best_value is not None else None
         for e in reversed(self.epochs):
             if e.best_epoch is not None:
-                return e.best_epoch
+                return e.best_epoch if e.best_value is not None else None
         return None
 
     @property

@@ -7,6 +7,7 @@ presets and the UI edits them without paying for those imports.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,8 @@ Metric = Literal["accuracy", "sparse_categorical_accuracy", "sparse_top_k_catego
 DATASETS: tuple[str, ...] = get_args(DatasetName)
 OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
 COLOR_MODES: tuple[str, ...] = get_args(ColorMode)
+MAX_DESCRIPTION = 10_000  # characters; a description is copied into every run's log
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]*")
 MAX_IMAGE_SIDE = 4096  # pixels; a larger side is a typo, and memory would not hold many such images
 
 MAX_ERRORS_SHOWN = 10
@@ -241,8 +244,24 @@ class DiagnosticsSpec(_Model):
 class Preset(_Model):
     """A complete, runnable description of one training run."""
 
-    name: str = Field(min_length=1, max_length=100, description="Short name, used in run folder names.")
-    description: str = Field("", description="What this preset teaches.")
+    name: str = Field(
+        min_length=1,
+        max_length=100,
+        description="Short name, used in run folder names and as the Keras model's name: ASCII letters, "
+        "digits, spaces, '_', '.' and '-', starting with a letter or digit.",
+    )
+    description: str = Field("", max_length=MAX_DESCRIPTION, description="What this preset teaches.")
+
+    @field_validator("name")
+    @classmethod
+    def _usable_name(cls, value: str) -> str:
+        # The engine names the Keras model after the preset (model._model_name maps every character but
+        # [A-Za-z0-9_] to '_'), and TensorFlow's root scope names must start with [A-Za-z0-9.]: a name that
+        # starts otherwise, or holds non-ASCII or control characters, validated and then failed inside Keras.
+        if not _NAME_RE.fullmatch(value):
+            raise ValueError("name must be ASCII letters, digits, spaces, '_', '.' or '-', starting with a letter "
+                             "or digit")
+        return value
     seed: int = Field(42, ge=0, le=2**31 - 1, description="Seed for weights, shuffling and dropout.")
     data: DataSpec = Field(default_factory=DataSpec)
     layers: list[Layer] = Field(min_length=1, description="Layers from input to output; the last is the output layer.")
@@ -336,7 +355,8 @@ def _one_line(err: dict[str, Any]) -> str:
     if "input" in err and err.get("type") not in ("missing", "union_tag_not_found") and not isinstance(
         err["input"], (dict, list)
     ):
-        msg += f" (got {err['input']!r})"
+        got = repr(err["input"])
+        msg += f" (got {got if len(got) <= 80 else got[:79] + '…'})"  # a 50 MB description is not echoed
     elif err.get("type") == "union_tag_invalid" and isinstance(err.get("input"), dict):
         msg += f" (got {err['input'].get('type')!r})"
     return msg.replace("\n", " ")
@@ -451,10 +471,11 @@ def dumps_preset(preset: Preset) -> str:
 
 def save_preset_file(preset: Preset, path: str | Path) -> Path:
     """Write a preset as TOML (defaults omitted)."""
+    from .atomic import write_text_atomic  # a full disk leaves the previous file, not half of a new one
+
     p = Path(path).expanduser()
     p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(dumps_preset(preset), encoding="utf-8")
-    return p
+    return write_text_atomic(p, dumps_preset(preset))
 
 
 def output_shapes(preset: Preset, input_shape: Shape | int, source: Optional[str] = None) -> list[LayerRow]:

@@ -13,8 +13,26 @@ def _fmt(value: Optional[float]) -> str:
     return f"{value:.4g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
 
 
+def _nan_best(es: Optional[EarlyStoppingResult]) -> bool:
+    """Whether the epoch Keras held as best had a NaN (or infinite) value, recorded as None.
+
+    Keras 3 takes the first watched value as its reference whatever it is, and nothing compares
+    better than NaN: such an epoch is never called best.
+    """
+    return es is not None and es.best_epoch is not None and es.best_value is None
+
+
+def _nan_restore(es: EarlyStoppingResult) -> str:
+    return (f"Keras restored the weights of epoch {es.restored_epoch}, whose {es.monitor} was NaN "
+            f"(no epoch counts as best)")
+
+
 def _restore_clause(es: EarlyStoppingResult, last_epoch: int) -> str:
     best = f"{es.monitor} {_fmt(es.best_value)}"
+    if es.restored and _nan_best(es):
+        return _nan_restore(es)
+    if _nan_best(es):
+        return f"weights not restored: the model keeps epoch {last_epoch}'s weights ({es.monitor} was NaN)"
     if es.restored:
         return f"weights restored from epoch {es.restored_epoch} ({best})"
     if es.best_epoch is None:
@@ -47,6 +65,8 @@ def verdict(
     last = epochs_run
     if status == "failed":
         head = f"Training failed: {reason}" if "epoch" in reason else f"Training failed at epoch {last}: {reason or 'unknown error'}"
+        if es is not None and es.restored and _nan_best(es):
+            return f"{head}; {_nan_restore(es)}."
         if es is not None and es.restored:
             return f"{head}; Keras still restored the weights of epoch {es.restored_epoch}."
         return head + "."
@@ -54,13 +74,16 @@ def verdict(
         head = f"Cancelled by the user at epoch {last}"
         if es is None:
             return f"{head}; the model keeps the weights it had then."
-        if es.restored:
+        if es.restored and not _nan_best(es):
             return f"{head}; Keras still restored the weights of epoch {es.restored_epoch} ({es.monitor} {_fmt(es.best_value)})."
         return f"{head}; {_restore_clause(es, last)}."
     if es is None:
         return f"All {epochs_run} epochs ran (early stopping off); the model keeps the last epoch's weights."
     if es.triggered and es.stopped_epoch is not None:
-        if es.baseline is not None and es.best_epoch is not None and es.stopped_epoch - es.best_epoch < es.patience:
+        if _nan_best(es):
+            why = (f"{es.monitor} was NaN at epoch {es.best_epoch}, the first it watched, and Keras counts no later "
+                   f"epoch as better than NaN")
+        elif es.baseline is not None and es.best_epoch is not None and es.stopped_epoch - es.best_epoch < es.patience:
             why = f"{es.monitor} did not beat the baseline {_fmt(es.baseline)} for {es.patience} epochs"
         else:
             since = es.stopped_epoch - es.best_epoch if es.best_epoch is not None else es.patience
@@ -69,7 +92,7 @@ def verdict(
                 why += f" by more than {_fmt(es.min_delta)}"
         return f"Early stopping at epoch {es.stopped_epoch}: {why}; {_restore_clause(es, last)}."
     head = f"All {epochs_run} epochs ran without early stopping"
-    if es.restored:
+    if es.restored and not _nan_best(es):
         if es.restored_epoch == last:
             return f"{head}; weights restored from epoch {last}, the last and the best ({es.monitor} {_fmt(es.best_value)})."
         return f"{head}; the best weights were still restored, from epoch {es.restored_epoch} ({es.monitor} {_fmt(es.best_value)})."

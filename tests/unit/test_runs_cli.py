@@ -121,7 +121,7 @@ def test_corrupt_middle_line_is_named_and_the_rest_shown(tmp_path):
     (["export", "{tmp}/nope"], "no such run folder"),
     (["export", "{tmp}"], "not a run folder (no events.jsonl)"),
     (["replay", "{tmp}/nope"], "no such run folder"),
-    (["replay", "{tmp}/empty"], "the run has no events yet"),
+    (["replay", "{tmp}/empty"], "empty: the run never started"),
     (["watch", "{tmp}/nope"], "no such run folder"),
     (["train", "--replay", "{tmp}/nope"], "not a run folder (no preset.toml)"),
     (["compare", "{tmp}/empty"], ""),

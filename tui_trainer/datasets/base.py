@@ -236,4 +236,18 @@ def user_file(name: str, path: Optional[str]) -> Path:
         raise fail(name, p, "no such file.", PATH_HINT)
     if p.is_dir():
         raise fail(name, p, f"is a folder; expected a .{name} file.", PATH_HINT)
+    check_regular(name, p, f"a .{name} file")
     return p
+
+
+def check_regular(name: str, path: Path, expected: str) -> None:
+    """Refuse a device, FIFO or socket by name before anything opens it (``/dev/zero`` would be read forever).
+
+    Raises:
+        DataError: ``Data set 'csv' (/dev/zero): not a regular file (a character device); expected a .csv file.``
+    """
+    from ..inputs import file_problem
+
+    problem = file_problem(path, what=expected)
+    if problem:
+        raise fail(name, path, problem + ".")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from .base import DataSource, OfflineCheck, Raw, abspath, fail, image_shape, numbered_classes
+from .base import DataSource, OfflineCheck, Raw, abspath, check_regular, fail, image_shape, numbered_classes
 
 if TYPE_CHECKING:  # pragma: no cover
     from tui_trainer.spec import DataSpec
@@ -38,7 +38,8 @@ def load_mnist_like(spec: "DataSpec", hint: str, folder: Optional[Path] = None) 
         path = abspath(spec.path)
         if path.is_dir():
             arrays, origin = read_idx_folder(name, path, hint)
-        elif path.is_file():
+        elif path.exists():
+            check_regular(name, path, "an mnist.npz file or a folder of IDX files")
             arrays, origin = read_npz(name, path, (MNIST_KEYS,))
         else:
             raise fail(name, path, "no such file or folder.", hint)

@@ -186,9 +186,10 @@ class TrainerApp(MonitorApp):
         if event.state == WorkerState.ERROR:
             error = event.worker.error
             from ..datasets import DataError
+            from ..runlog import RunDirError
             from ..spec import SpecError
 
-            text = str(error) if isinstance(error, (DataError, SpecError)) else f"{type(error).__name__}: {error}"
+            text = str(error) if isinstance(error, (DataError, SpecError, RunDirError)) else f"{type(error).__name__}: {error}"
             self.monitor.show_error(f"Training did not start: {text}")
             self.notify(text, severity="error", title="Training did not start", timeout=10)
         elif event.state == WorkerState.SUCCESS:

@@ -16,6 +16,7 @@ from textual import on
 from textual.app import App
 
 from ..events import Event, RunStarted
+from ..text import printable
 from .messages import TrainingEvent
 
 if TYPE_CHECKING:
@@ -102,6 +103,13 @@ class MonitorApp(App):
     async def stop_for_signal(self) -> None:
         """SIGTERM: close what is running as cancelled, then leave (apps that run something override it)."""
         self.exit(return_code=143)
+
+    def notify(self, message: str, *, title: str = "", severity="information", timeout=None,
+               markup: bool = True) -> None:
+        """A toast, always as plain text: messages echo file contents and names (a preset named
+        ``[/x]`` would be a markup error; an escape sequence would reach the terminal)."""
+        super().notify(printable(message, newlines=True), title=printable(title), severity=severity,
+                       timeout=timeout, markup=False)
 
     def new_run(self) -> int:
         """Forget the shown run; returns the token that events of the next run must carry."""

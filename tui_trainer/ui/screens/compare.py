@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ...compare import ComparedRun, available_metrics, facts_table, format_cell
+from ...text import printable
 from ...decimate import minmax_decimate
 from ...runstate import RunState
 from ..widgets.charts import (
@@ -219,11 +220,11 @@ class CompareScreen(Screen):
         table = self.query_one("#compare-facts", DataTable)
         table.add_column("", key="fact")
         for i, run in enumerate(self.runs):
-            table.add_column(Text.assemble(("━ ", f"bold {_hex(run_color(i))}"), run.label), key=run.label)
+            table.add_column(Text.assemble(("━ ", f"bold {_hex(run_color(i))}"), printable(run.label)), key=run.label)
         for row in facts_table(self.runs):
             fact = row["fact"]
-            table.add_row(Text(fact, style="bold"), *(format_cell(fact, row[run.label]) for run in self.runs),
-                          key=fact)
+            cells = (Text(printable(format_cell(fact, row[run.label]))) for run in self.runs)  # Text: no markup
+            table.add_row(Text(fact, style="bold"), *cells, key=fact)
 
     # -- actions --------------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from ...compare import format_cell, load_runs
 from ...runlog import RunLogError
 from ...runs import RunInfo, find_runs
+from ...text import printable
 
 MARK = "✓"
 
@@ -39,14 +40,14 @@ COLUMNS = (
 def _cells(info: RunInfo, marked: bool) -> tuple[object, ...]:
     return (
         Text(MARK, style="bold green") if marked else "",
-        info.id,
-        info.status,
+        Text(printable(info.id)),  # Text, not str: a DataTable reads a str as markup ("[/x]" would raise)
+        Text(printable(info.status)),
         str(info.epochs),
         str(info.stopped_epoch) if info.stopped_epoch is not None else "—",
         str(info.best_epoch) if info.best_epoch is not None else "—",
         format_cell("best value", info.best_value),
         format_cell("test accuracy", info.test_accuracy),
-        info.preset,
+        Text(printable(info.preset)),
     )
 
 

@@ -288,6 +288,9 @@ class EpochChart(_Chart):
         monitored = (vx, vy) if state.monitor == val else (tx, ty)
         end = stop if stop is not None else last
         window = best is not None and end > best
+        # Marks past the last epoch logged (a log whose last epoch lines are broken or skipped): widen
+        # the axis to show them; plotext fails on a series outside its limits.
+        x_hi = max(x_hi, max(end, best or 0) + 0.5)
         if best is None:
             word = None
         elif restored is not None:

@@ -7,6 +7,7 @@ from textual.widgets import Static
 
 from ...runstate import RunState
 from ...telemetry import describe
+from ...text import printable
 
 
 def _clock(seconds: float | None) -> str:
@@ -36,6 +37,8 @@ class Line(Static):
     _lines = -1  # wrapped lines of the text shown (height: auto widgets)
 
     def show(self, content) -> None:
+        if isinstance(content, str):  # plain text: names and reasons come from files ("[/x]" is no markup)
+            content = Text(printable(content, newlines=True))
         key = content.plain if isinstance(content, Text) else content
         if key != self._shown:
             self._shown = key
@@ -120,7 +123,7 @@ class EarlyStopBanner(Line):
             self.show("Early stopping is off: every epoch will run.")
             return
         last = state.epochs[-1] if state.epochs else None
-        if last is None or last.best_epoch is None:
+        if last is None or last.best_epoch is None or last.best_value is None:  # (a NaN is never best)
             self.show(f"Early stopping watches {state.started.monitor} (patience {state.started.patience}).")
             return
         value = f"{last.best_value:.4g}" if last.best_value is not None else "n/a"
