@@ -337,29 +337,19 @@ app.add_typer(runs_app, name="runs")
 
 
 
-def _fmt(value, spec: str = "") -> str:
-    if value is None:
-        return "-"
-    return format(value, spec) if spec else str(value)
-
-
 @runs_app.command("list")
 def runs_list(runs_dir: RunsDirOption = None) -> None:
-    """One line per run: id, preset, status, epochs, stop epoch, best epoch, best value, test accuracy."""
+    """One line per run: id, status, epochs, stop epoch, best epoch, best value, test accuracy, preset."""
     from .runlog import default_runs_dir
-    from .runs import find_runs
+    from .runs import RUN_COLUMNS, find_runs, run_cells
 
     root = runs_dir or default_runs_dir()
     infos = find_runs(root)
     if not infos:
         typer.echo(f"No runs in {root}. Make one with `tui-trainer train`.")
         return
-    header = ("id", "preset", "status", "epochs", "stop", "best", "best value", "test acc")
-    rows = [
-        (i.id, i.preset, i.status, str(i.epochs), _fmt(i.stopped_epoch), _fmt(i.best_epoch),
-         _fmt(i.best_value, ".4g"), _fmt(i.test_accuracy, ".4f"))
-        for i in infos
-    ]
+    header = tuple(title for _, title in RUN_COLUMNS)
+    rows = [run_cells(i) for i in infos]
     widths = [max(len(r[c]) for r in rows + [header]) for c in range(len(header))]
     for r in [header, *rows]:
         typer.echo("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())

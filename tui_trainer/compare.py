@@ -15,7 +15,6 @@ read side by side even on an 80-column terminal::
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
@@ -23,6 +22,7 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 from .runlog import EVENTS, LoadedRun, RunLogError, default_runs_dir, load_run
 from .runs import fold, liveness
 from .runstate import RunState
+from .verdict import num, percent
 
 __all__ = [
     "ComparedRun",
@@ -177,15 +177,11 @@ def _ratio_at(state: RunState, first: bool) -> Optional[float]:
 
 
 def _number(value: Any) -> str:
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return str(value)
-        return f"{value:.4g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
-    return str(value)
+    return num(value) if isinstance(value, float) else str(value)
 
 
 def _percent(value: Any) -> str:
-    return f"{100 * value:.2f}%" if isinstance(value, (int, float)) and math.isfinite(value) else str(value)
+    return percent(value, none=str(value))
 
 
 # Every fact: its title (the row's name) and how it is shown; None shows as the third item.

@@ -48,12 +48,12 @@ def test_runs_list_shows_the_early_stopping_facts(tmp_path):
     r = runner.invoke(app, ["runs", "list", "--runs-dir", str(runs)])
     assert r.exit_code == 0
     lines = r.output.splitlines()
-    assert lines[0].split() == ["id", "preset", "status", "epochs", "stop", "best", "best", "value", "test", "acc"]
+    assert lines[0].split() == ["run", "status", "epochs", "stop", "best", "best", "value", "test", "acc", "preset"]
     es = lines[1].split()
-    assert es[:6] == ["20260101-000000-digits", "digits", "early_stopped", "33", "33", "28"]
+    assert es[:5] == ["20260101-000000-digits", "early_stopped", "33", "33", "28"] and es[-1] == "digits"
     done = lines[2].split()
-    assert done[:6] == ["20260101-000100-digits", "digits", "completed", "6", "-", "6"]
-    assert float(es[7]) > 0.9  # test accuracy
+    assert done[:5] == ["20260101-000100-digits", "completed", "6", "—", "6"]
+    assert es[6].endswith("%") and float(es[6][:-1]) > 90  # test accuracy, as the app shows it
 
 
 def test_runs_list_empty_folder(tmp_path):

@@ -13,40 +13,19 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ...compare import format_cell, load_runs
+from ...compare import load_runs
 from ...runlog import RunLogError
-from ...runs import RunInfo, find_runs
+from ...runs import RUN_COLUMNS, RunInfo, find_runs, run_cells
 
 MARK = "✓"
 
-# (key, title) of the table's columns; the mark column first, so a marked run shows at a glance.
-# The preset comes last: the run id already ends with its name, and the early-stopping facts
-# should fit an 80-column terminal first.
-COLUMNS = (
-    ("mark", " "),
-    ("id", "run"),
-    ("status", "status"),
-    ("epochs", "epochs"),
-    ("stop", "stop"),
-    ("best", "best"),
-    ("best_value", "best value"),
-    ("test_acc", "test acc"),
-    ("preset", "preset"),
-)
+# (key, title) of the table's columns: the mark column first, so a marked run shows at a glance, then
+# the same columns as `tui-trainer runs list` (built once, in runs.py).
+COLUMNS = (("mark", " "),) + RUN_COLUMNS
 
 
 def _cells(info: RunInfo, marked: bool) -> tuple[object, ...]:
-    return (
-        Text(MARK, style="bold green") if marked else "",
-        info.id,
-        info.status,
-        str(info.epochs),
-        str(info.stopped_epoch) if info.stopped_epoch is not None else "—",
-        str(info.best_epoch) if info.best_epoch is not None else "—",
-        format_cell("best value", info.best_value),
-        format_cell("test accuracy", info.test_accuracy),
-        info.preset,
-    )
+    return (Text(MARK, style="bold green") if marked else "",) + run_cells(info)
 
 
 class RunsScreen(Screen):
