@@ -105,8 +105,9 @@ def _prediction_arrays(model, x_test, y_test, prep: dict[str, Any], batch_size: 
     y_true = np.asarray(y_test).astype(np.int64)
     y_pred = probs.argmax(axis=1)
     wrong = np.flatnonzero(y_pred != y_true)[:MAX_IMAGES]
-    arrays: dict[str, Any] = {"y_true": y_true.astype(np.int32), "probs": probs.astype(np.float16),
-                              "wrong_index": wrong.astype(np.int32)}
+    # y_pred from the float32 probabilities: float16 rounding can tie two close classes
+    arrays: dict[str, Any] = {"y_true": y_true.astype(np.int32), "y_pred": y_pred.astype(np.int32),
+                              "probs": probs.astype(np.float16), "wrong_index": wrong.astype(np.int32)}
     if prep.get("image_shape"):
         imgs = np.asarray(x_test)[wrong].reshape((len(wrong), *prep["image_shape"]))
         if not prep.get("scale"):  # raw values: bring them to 0..1 with the training range
@@ -151,6 +152,7 @@ class Results:
         probs: predicted probabilities, one row per test sample.
         test_metrics: what ``model.evaluate`` returned.
         wrong_index: test indices of the misclassified samples kept (up to MAX_IMAGES).
+        predicted: the predicted classes as saved (None: argmax of ``probs``).
         wrong_images: those samples as images, uint8 (N, H, W, C), or None for non-image data.
         first_kernel: the first layer's kernel, or None.
         first_layer: its name and class, e.g. ``dense_1 (Dense)``.
@@ -164,6 +166,7 @@ class Results:
     probs: Any
     test_metrics: dict[str, float] = field(default_factory=dict)
     wrong_index: Any = None
+    predicted: Any = None
     wrong_images: Any = None
     first_kernel: Any = None
     first_layer: str = ""
@@ -172,7 +175,8 @@ class Results:
 
     @property
     def y_pred(self):
-        return self.probs.argmax(axis=1)
+        """The predicted class of each test sample."""
+        return self.predicted if self.predicted is not None else self.probs.argmax(axis=1)
 
     @property
     def n_test(self) -> int:
@@ -304,7 +308,11 @@ def _from_arrays(run_dir, arrays, names, metrics, shape, recomputed) -> Results:
         raise ResultsError(f"{run_dir / PREDICTIONS}: probs has shape {probs.shape} for {len(y_true)} labels")
     names = names + [str(k) for k in range(len(names), probs.shape[1])]
     layer = arrays.get("first_layer")
+    predicted = arrays.get("y_pred")
+    if predicted is not None and predicted.shape != y_true.shape:
+        predicted = None
     return Results(run_dir=run_dir, class_names=names, y_true=y_true, probs=probs, test_metrics=metrics,
+                   predicted=predicted.astype(np.int64) if predicted is not None else None,
                    wrong_index=arrays.get("wrong_index"), wrong_images=arrays.get("wrong_images"),
                    first_kernel=arrays.get("first_kernel"), first_layer=str(layer) if layer is not None else "",
                    image_shape=tuple(shape) if shape else None, recomputed=recomputed)

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ...compare import ComparedRun, available_metrics, facts_table, format_cell
+from ...compare import GAP, ComparedRun, available_metrics, facts_table, format_cell, metric_series
 from ...decimate import minmax_decimate
 from ...runstate import RunState
 from ..widgets.charts import (
@@ -104,7 +104,7 @@ class CompareChart(EpochChart):
         metric = self.metric or "val_loss"
         series = []
         for i, run in enumerate(self.runs):
-            x, y = _finite(*run.state.series(metric))
+            x, y = _finite(*metric_series(run.state, metric))
             series.append((run, run_color(i), x, y))
         drawn = [s for s in series if s[3].size]
         if not drawn:
@@ -198,11 +198,14 @@ class CompareScreen(Screen):
     ]
 
     def __init__(self, runs: Sequence[ComparedRun], metric: str = "val_loss", *, reading: str = "",
-                 name: Optional[str] = None, id: Optional[str] = None) -> None:  # noqa: A002
+                 facts: Sequence = (), name: Optional[str] = None, id: Optional[str] = None) -> None:  # noqa: A002
         super().__init__(name=name, id=id)
         self.runs = list(runs)
         self.reading = reading  # a paragraph saying what the numbers show (the lesson command writes one)
+        self.facts = tuple(facts)  # a lesson's own rows after the early-stopping facts
         self.metrics = available_metrics(self.runs) or [metric]
+        if metric == GAP and metric not in self.metrics:  # derived: shown when a lesson asks for it
+            self.metrics.append(GAP)
         self.metric = metric if metric in self.metrics else self.metrics[0]
 
     def compose(self) -> ComposeResult:
@@ -220,7 +223,7 @@ class CompareScreen(Screen):
         table.add_column("", key="fact")
         for i, run in enumerate(self.runs):
             table.add_column(Text.assemble(("━ ", f"bold {_hex(run_color(i))}"), run.label), key=run.label)
-        for row in facts_table(self.runs):
+        for row in facts_table(self.runs, self.facts):
             fact = row["fact"]
             table.add_row(Text(fact, style="bold"), *(format_cell(fact, row[run.label]) for run in self.runs),
                           key=fact)

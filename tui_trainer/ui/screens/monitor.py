@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
@@ -17,7 +21,7 @@ from ..widgets.status import EarlyStopBanner, ErrorPanel, ProgressLine, Line
 class MonitorScreen(Screen):
     """Draws one RunState; the app feeds it events, live or from a log."""
 
-    BINDINGS = [("z", "zoom", "Zoom")]
+    BINDINGS = [("z", "zoom", "Zoom"), Binding("v", "results", "Results")]
 
     def __init__(self) -> None:
         super().__init__(id="monitor")
@@ -25,6 +29,8 @@ class MonitorScreen(Screen):
         self.error: str | None = None  # why the last run could not start or failed
         self.note = ""
         self._drawn_version = -1
+        self.run_dir: Optional[Path] = None  # the run folder, when known better than RunStarted's (moved runs)
+        self._ended = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -47,6 +53,7 @@ class MonitorScreen(Screen):
         self.error = None
         self.note = ""
         self._drawn_version = -1
+        self.run_dir = None
         self.refresh_view(force=True)
 
     def on_mount(self) -> None:
@@ -58,6 +65,21 @@ class MonitorScreen(Screen):
         for chart in self.query(EpochChart):
             chart.zoom = not chart.zoom
             chart.replot()
+
+    def action_results(self) -> None:
+        """Open the results (confusion matrix, misclassified images, first layer) of the run shown."""
+        s = self.state
+        if s.started is None or s.finished is None:
+            self.notify("Results come once the run has ended.", severity="warning")
+            return
+        from .results import ResultsScreen
+
+        self.app.push_screen(ResultsScreen(self.run_dir or Path(s.started.run_dir)))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
+        if action == "results":  # shown in the footer once the run has ended
+            return self.state.finished is not None
+        return True
 
     def set_note(self, note: str) -> None:
         """A word on where the events come from (replay, watch), after the run's name."""
@@ -80,6 +102,9 @@ class MonitorScreen(Screen):
 
     def _draw(self, state: RunState) -> None:
         self._drawn_version = state.version
+        if self._ended != (state.finished is not None):
+            self._ended = state.finished is not None
+            self.refresh_bindings()  # v (results) shows once the run has ended
         with self.app.batch_update():
             s = state.started
             title = f"{s.preset_name}  ·  {s.run_id}" if s else "No run yet"

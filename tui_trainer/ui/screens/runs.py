@@ -63,6 +63,7 @@ class RunsScreen(Screen):
         Binding("enter", "open", "Open", priority=True),
         Binding("space", "toggle_mark", "Mark"),
         Binding("c", "compare", "Compare"),
+        Binding("v", "results", "Results"),
         Binding("r", "refresh", "Refresh"),
         Binding("escape", "close", "Back"),
     ]
@@ -154,6 +155,16 @@ class RunsScreen(Screen):
             return
         self.post_message(self.OpenRun(path))
 
+    def action_results(self) -> None:
+        """The results of the run under the cursor: confusion matrix, misclassified images, first layer."""
+        path = self.selected_path()
+        if path is None:
+            self.notify("No run to show.", severity="warning")
+            return
+        from .results import ResultsScreen
+
+        self.app.push_screen(ResultsScreen(path))
+
     def action_toggle_mark(self) -> None:
         """Mark or unmark the run under the cursor, then move to the next one."""
         path = self.selected_path()
@@ -190,7 +201,7 @@ class RunsScreen(Screen):
         # through to the app.
         if action == "close":
             return len(self.app.screen_stack) > 1 and self.app.screen is self
-        if action in ("open", "toggle_mark", "compare"):
+        if action in ("open", "toggle_mark", "compare", "results"):
             return bool(self.infos)
         return True
 
