@@ -156,7 +156,8 @@ def run_lesson(
         try:
             preset = variant_preset(lesson, variant, epochs)
         except SpecError as exc:
-            outcome.skipped.append((variant.label, f"this build's presets can't express it ({exc})"))
+            why = exc.message.split(" (check")[0].split(" (and")[0]
+            outcome.skipped.append((variant.label, f"this build's presets reject it ({exc.field}: {why})"))
             continue
         data = variant_data(preset, variant)
         result = train(preset, sink_for(variant.label) if sink_for else None, cancel, runs_dir=runs_dir,

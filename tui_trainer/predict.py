@@ -150,8 +150,8 @@ def _read_csv(path: Path):
             rows = [row for row in csv.reader(fh) if row and any(cell.strip() for cell in row)]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise PredictError(f"{path}: can't read it as CSV ({exc})") from None
-    if rows and not all(_is_number(c) for c in rows[0]):
-        rows = rows[1:]  # a header row
+    if rows and not any(_is_number(c) for c in rows[0]):
+        rows = rows[1:]  # a header row: names, no numbers
     if not rows:
         raise PredictError(f"{path}: no samples in it")
     width = len(rows[0])
