@@ -89,9 +89,10 @@ def get_lesson(name: str) -> Lesson:
     Raises:
         KeyError: with a one-line message naming the lessons there are.
     """
-    if name not in LESSONS:
-        raise KeyError(f"{name}: no such lesson; choose one of {', '.join(LESSONS)}")
-    return LESSONS[name]
+    lessons = _lessons()
+    if name not in lessons:
+        raise KeyError(f"{name}: no such lesson; choose one of {', '.join(lessons)}")
+    return lessons[name]
 
 
 def variant_preset(lesson: Lesson, variant: Variant, epochs: Optional[int] = None):
@@ -176,4 +177,14 @@ def reading(runs: list[ComparedRun], outcome: Optional[LessonOutcome] = None) ->
     return vanishing_reading(runs, outcome)
 
 
-from .lessons import LESSONS  # noqa: E402  (the lessons use the classes above)
+def _lessons() -> dict[str, Lesson]:
+    from .lessons import LESSONS as lessons  # defined there: they use the classes above
+
+    return lessons
+
+
+def __getattr__(name: str) -> Any:
+    # ``from tui_trainer.lesson import LESSONS`` works whichever of lesson / lessons is imported first.
+    if name == "LESSONS":
+        return _lessons()
+    raise AttributeError(name)

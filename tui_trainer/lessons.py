@@ -18,7 +18,7 @@ __all__ = ["LESSONS", "gap_series", "vanishing_reading"]
 # --- measuring a run -------------------------------------------------------------------------------
 
 
-def test_accuracy(run: ComparedRun) -> Optional[float]:
+def measured_accuracy(run: ComparedRun) -> Optional[float]:
     return run_facts(run)["test accuracy"]
 
 
@@ -47,6 +47,11 @@ def _first(run: ComparedRun, metric: str) -> Optional[float]:
 def _epochs_to(run: ComparedRun, metric: str, target: float) -> Optional[int]:
     xs, ys = run.state.series(metric)
     return next((x for x, y in zip(xs, ys) if y >= target), None)
+
+
+def _n(count: int, noun: str) -> str:
+    """``1 epoch``, ``3 epochs``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _points(a: float, b: float) -> str:
@@ -84,7 +89,7 @@ def _first_layer_fact(run: ComparedRun) -> Optional[str]:
 
 
 def hidden_layers_reading(runs: list[ComparedRun], outcome: Optional[LessonOutcome] = None) -> str:
-    scored = [(run.label, test_accuracy(run)) for run in runs]
+    scored = [(run.label, measured_accuracy(run)) for run in runs]
     parts = []
     known = [(label, acc) for label, acc in scored if acc is not None]
     if known:
@@ -150,10 +155,11 @@ def scaling_reading(runs: list[ComparedRun], outcome: Optional[LessonOutcome] = 
         parts.append(
             f"{run.label}: epoch-1 loss {num(_first(run, 'loss'))}, "
             + (f"{int(TARGET_ACC * 100)}% validation accuracy at epoch {e}" if e is not None else
-               f"never reached {int(TARGET_ACC * 100)}% validation accuracy in {_epochs(run)} epochs")
-            + f", best val_loss {num(best_v)} (epoch {best_e}), test accuracy {percent(test_accuracy(run))}.")
-    er, es_ = _epochs_to(raw, "val_accuracy", TARGET_ACC)
-    ar, as_ = test_accuracy(raw), test_accuracy(scaled)
+               f"never reached {int(TARGET_ACC * 100)}% validation accuracy in {_n(_epochs(run), 'epoch')}")
+            + f", best val_loss {num(best_v)} (epoch {best_e}), test accuracy {percent(measured_accuracy(run))}.")
+    er = _epochs_to(raw, "val_accuracy", TARGET_ACC)
+    es_ = _epochs_to(scaled, "val_accuracy", TARGET_ACC)
+    ar, as_ = measured_accuracy(raw), measured_accuracy(scaled)
     target = f"{int(TARGET_ACC * 100)}% validation accuracy"
     if es_ is not None and (er is None or er > es_):
         parts.append(f"Scaled inputs reached {target} sooner ({es_} epochs against "
@@ -253,13 +259,13 @@ def overfitting_reading(runs: list[ComparedRun], outcome: Optional[LessonOutcome
     rows = []
     for run in runs:
         kept = _kept_epoch(run)
-        rows.append((run.label, kept, _gap_at(run, kept), test_accuracy(run)))
+        rows.append((run.label, kept, _gap_at(run, kept), measured_accuracy(run)))
     if none is not None:
         _, gaps = gap_series(none)
         if gaps:
             parts.append(f"With no remedy, a network of two {WIDE}-unit layers on {SUBSET} digits (300 to fit) "
                          f"ended epoch {_epochs(none)} with val_loss {num(gaps[-1])} above loss "
-                         f"(largest gap {num(max(gaps))}); test accuracy {percent(test_accuracy(none))}.")
+                         f"(largest gap {num(max(gaps))}); test accuracy {percent(measured_accuracy(none))}.")
     base_gap = _gap_at(none, _kept_epoch(none)) if none is not None else None
     for label, kept, gap, acc in rows:
         if label == "no remedy" or gap is None:
@@ -297,7 +303,7 @@ def early_stopping_reading(runs: list[ComparedRun], outcome: Optional[LessonOutc
     off, on = by.get("restore off, patience 5"), by.get("patience 5")
     parts = []
     if off is not None and on is not None:
-        a_off, a_on = test_accuracy(off), test_accuracy(on)
+        a_off, a_on = measured_accuracy(off), measured_accuracy(on)
         last = _epochs(off)
         _, vals = off.state.series("val_loss")
         end_v = vals[-1] if vals else None
@@ -325,7 +331,7 @@ def early_stopping_reading(runs: list[ComparedRun], outcome: Optional[LessonOutc
         bits = []
         for p, run in pats:
             be, bv = _min_val_loss(run)
-            bits.append(f"patience {p} ran {_epochs(run)} epochs, best val_loss {num(bv)} (epoch {be})")
+            bits.append(f"patience {p} ran {_n(_epochs(run), 'epoch')}, best val_loss {num(bv)} (epoch {be})")
         parts.append("; ".join(bits).capitalize() + ".")
         if len(pats) >= 2:
             (p0, r0), (p1, r1) = pats[0], pats[-1]
@@ -334,10 +340,10 @@ def early_stopping_reading(runs: list[ComparedRun], outcome: Optional[LessonOutc
             more = _epochs(r1) - _epochs(r0)
             if v0 is not None and v1 is not None:
                 if v1 < v0:
-                    parts.append(f"Patience {p1} spent {more} more epochs than patience {p0} and found a val_loss "
+                    parts.append(f"Patience {p1} spent {_n(more, 'more epoch')} than patience {p0} and found a val_loss "
                                  f"lower by {num(v0 - v1)}.")
                 else:
-                    parts.append(f"Patience {p1} spent {more} more epochs than patience {p0} without finding a "
+                    parts.append(f"Patience {p1} spent {_n(more, 'more epoch')} than patience {p0} without finding a "
                                  "lower val_loss: the extra patience bought nothing here.")
     return " ".join(parts + _skipped(outcome))
 
@@ -356,7 +362,7 @@ def vanishing_reading(runs: list[ComparedRun], outcome: Optional[LessonOutcome] 
     rows = []
     for run in runs:
         _, ratios = run.state.grad_ratio_series()
-        rows.append((_activation(run), ratios[0] if ratios else None, test_accuracy(run)))
+        rows.append((_activation(run), ratios[0] if ratios else None, measured_accuracy(run)))
     if not rows:
         return ""
     measured = [r for r in rows if r[1] is not None]

@@ -223,7 +223,7 @@ class ResultsScreen(Screen):
                           f"true {res.name(true)[:7]}\npred {res.name(pred)[:7]} {100 * conf:.0f}%"))
         kept = f" (the first {len(imgs)} kept)" if len(imgs) < n_wrong else ""
         title.update(Text(f"Misclassified: {n_wrong} of {res.n_test}{kept}, {_range(shown, len(imgs))} · "
-                          "n/p page · f: first layer", style="bold"))
+                          "n/p · f: features", style="bold"))
         tiles.update(self._grid(cols, cells) if cells else Text("No mistakes to show.", style="italic"))
 
     @staticmethod
