@@ -94,7 +94,8 @@ def test_killed_run_without_summary_is_still_readable(tmp_path):
     data = json.loads(r.output)
     assert data["status"] == "unfinished" and 0 < data["epochs_run"] < 33
     r = runner.invoke(app, ["runs", "list", "--runs-dir", str(tmp_path / "runs")])
-    assert r.output.splitlines()[1].split()[:3] == ["r1", "digits", "gone"]
+    cells = r.output.splitlines()[1].split()
+    assert cells[:2] == ["r1", "gone"] and cells[-1] == "digits"
 
 
 def test_a_silent_run_from_another_host_is_stalled(tmp_path):
@@ -103,7 +104,7 @@ def test_a_silent_run_from_another_host_is_stalled(tmp_path):
     (d / "events.jsonl").write_text("".join(lines[:40]))
     os.utime(d / "events.jsonl", (1, 1))
     r = runner.invoke(app, ["runs", "list", "--runs-dir", str(tmp_path / "runs")])
-    assert r.output.splitlines()[1].split()[2] == "stalled"
+    assert r.output.splitlines()[1].split()[1] == "stalled"
 
 
 def test_corrupt_middle_line_is_named_and_the_rest_shown(tmp_path):

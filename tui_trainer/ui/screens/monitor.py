@@ -69,16 +69,16 @@ class MonitorScreen(Screen):
     def action_results(self) -> None:
         """Open the results (confusion matrix, misclassified images, first layer) of the run shown."""
         s = self.state
-        if s.started is None or s.finished is None:
-            self.notify("Results come once the run has ended.", severity="warning")
+        if s.started is None or s.finished is None or s.finished.status == "failed":
+            self.notify("Results come once a run has ended (a failed run has none).", severity="warning")
             return
         from .results import ResultsScreen
 
         self.app.push_screen(ResultsScreen(self.run_dir or Path(s.started.run_dir)))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
-        if action == "results":  # shown in the footer once the run has ended
-            return self.state.finished is not None
+        if action == "results":  # shown in the footer once the run has ended with a model to look at
+            return self.state.finished is not None and self.state.finished.status != "failed"
         return True
 
     def set_note(self, note: str) -> None:
