@@ -197,3 +197,32 @@ def test_lesson_compare_view_snapshot(snap_compare, tmp_path, size):
     text = lesson.reading(runs, None)
     assert "Without restoring, the model kept epoch 33's weights" in text
     assert snap_compare(CompareApp(runs, lesson.metric, reading=text, facts=lesson.facts), terminal_size=size)
+
+
+def test_lessons_screen_runs_a_lesson_then_compares_it(tmp_path):
+    """enter on `scaling` with 1 epoch: both variants train in a worker, then the compare screen opens."""
+    from textual.widgets import Input, OptionList
+
+    from tui_trainer.ui.screens.compare import CompareScreen
+    from tui_trainer.ui.screens.lessons import LessonsScreen
+
+    async def main():
+        digits, _ = presets.load("digits")
+        app = TrainerApp(digits, None, runs_dir=tmp_path / "runs")
+        async with app.run_test(size=(110, 34)) as pilot:
+            app.action_show_lessons()
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, LessonsScreen)
+            screen.query_one(Input).value = "1"
+            screen.query_one(OptionList).highlighted = list(LESSONS).index("scaling")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.training  # the builder's t is refused while a lesson trains
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.5)
+            assert isinstance(app.screen, CompareScreen)
+            assert [r.label for r in app.screen.runs] == ["raw 0..255", "min-max 0..1"]
+            assert "raw 0..255: epoch-1 loss" in app.screen.reading
+            assert len(list((tmp_path / "runs").iterdir())) == 2
+    run(main())
