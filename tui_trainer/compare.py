@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 from .runlog import EVENTS, LoadedRun, RunLogError, default_runs_dir, load_run
 from .runs import fold, liveness
 from .runstate import RunState
-from .verdict import num, percent
+from .verdict import num, percent, sci
 
 __all__ = [
     "ComparedRun",
@@ -198,8 +198,8 @@ FACTS: tuple[tuple[str, Callable[[Any], str], str], ...] = (
     ("stopped epoch", str, "did not stop"),
     ("restored epoch", str, "not restored"),
     ("test accuracy", _percent, "—"),
-    ("grad first/last, start", lambda v: f"{v:.1e}", "not measured"),  # diagnostics.gradient_norms
-    ("grad first/last, end", lambda v: f"{v:.1e}", "not measured"),
+    ("grad first/last, start", sci, "not measured"),  # diagnostics.gradient_norms
+    ("grad first/last, end", sci, "not measured"),
 )
 _FORMAT = {title: (fmt, none) for title, fmt, none in FACTS}
 

@@ -36,6 +36,11 @@ def num(value: Optional[float], *, fixed: bool = False, none: str = "n/a") -> st
     return f"{value:.4f}" if fixed else f"{value:.4g}"
 
 
+def sci(value: Optional[float], *, none: str = "n/a") -> str:
+    """A ratio or a gradient norm, whose size is the point: ``1.2e-05``."""
+    return none if value is None else f"{value:.1e}"
+
+
 def percent(value: Optional[float], *, none: str = "—", digits: int = 2) -> str:
     """A fraction as a percentage: ``0.98333`` → ``98.33%``."""
     if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):

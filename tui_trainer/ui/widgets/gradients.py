@@ -13,13 +13,13 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ...runstate import RunState
-from ...verdict import gradient_reading
+from ...verdict import gradient_reading, sci
 
 SPARK = "▁▂▃▄▅▆▇█"
 
 
 def _sci(value: Optional[float]) -> str:
-    return "  n/a  " if value is None else f"{value:.1e}"
+    return "  n/a  " if value is None else sci(value)  # n/a padded to the width of 1.2e-05
 
 
 def _sparkline(values: list[float], width: int) -> str:

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ...runstate import RunState
+from ...verdict import num
 
 
 def _clock(seconds: float | None) -> str:
@@ -91,7 +92,7 @@ class EarlyStopBanner(Line):
         if last is None or last.best_epoch is None:
             self.show(f"Early stopping watches {state.started.monitor} (patience {state.started.patience}).")
             return
-        value = f"{last.best_value:.4g}" if last.best_value is not None else "n/a"
+        value = num(last.best_value)
         self.show(
             f"Best so far: epoch {last.best_epoch} ({state.monitor} {value}); "
             f"no improvement for {last.wait} of {state.started.patience} epochs."
