@@ -279,13 +279,15 @@ def overfitting_reading(runs: list[ComparedRun], outcome: Optional[LessonOutcome
     scored = [r for r in rows if r[3] is not None]
     gapped = [r for r in rows if r[2] is not None]
     if scored and gapped:
-        best_acc = max(scored, key=lambda r: r[3])
+        top = max(r[3] for r in scored)
+        best = [r[0] for r in scored if r[3] == top]
         least = min(gapped, key=lambda r: r[2])
-        parts.append(f"Smallest gap: {least[0]} ({num(least[2])}); best test accuracy: {best_acc[0]} "
-                     f"({percent(best_acc[3])}).")
-        if none is not None and best_acc[0] == "no remedy":
-            parts.append("No remedy scored best on the test split here: the numbers don't show a remedy paying "
-                         "off at this size and length of training.")
+        parts.append(f"Smallest gap: {least[0]} ({num(least[2])}); best test accuracy: {' and '.join(best)} "
+                     f"({percent(top)}).")
+        if none is not None and "no remedy" in best:
+            parts.append(("No remedy tied for the best" if len(best) > 1 else "No remedy scored best")
+                         + " on the test split here: a narrower gap did not buy test accuracy at this size and "
+                         "length of training.")
     return " ".join(parts + _skipped(outcome))
 
 

@@ -24,7 +24,10 @@ from .verdict import num, percent
 
 PREDICTIONS = "predictions.npz"
 PREPROCESSING = "preprocessing.json"
-MAX_IMAGES = 300  # misclassified test images kept for the gallery
+MAX_IMAGES = 300  # misclassified test images kept for the gallery...
+MAX_IMAGE_BYTES = 2_000_000  # ...fewer when they are large (64x64 rgb: 162 of them)
+MAX_UNITS = 256  # first-layer units (or filters) whose weights are kept
+MAX_KERNEL_BYTES = 8_000_000
 IMAGE_DATASETS = ("digits", "mnist", "fashion_mnist", "image_folder")
 
 __all__ = ["PREDICTIONS", "PREPROCESSING", "Results", "ResultsError", "load_results", "format_results",
@@ -104,7 +107,8 @@ def _prediction_arrays(model, x_test, y_test, prep: dict[str, Any], batch_size: 
         probs = _softmax(probs)  # a linear output layer gives logits
     y_true = np.asarray(y_test).astype(np.int64)
     y_pred = probs.argmax(axis=1)
-    wrong = np.flatnonzero(y_pred != y_true)[:MAX_IMAGES]
+    per_image = math.prod(prep.get("image_shape") or [1])
+    wrong = np.flatnonzero(y_pred != y_true)[:max(1, min(MAX_IMAGES, MAX_IMAGE_BYTES // per_image))]
     # y_pred from the float32 probabilities: float16 rounding can tie two close classes
     arrays: dict[str, Any] = {"y_true": y_true.astype(np.int32), "y_pred": y_pred.astype(np.int32),
                               "probs": probs.astype(np.float16), "wrong_index": wrong.astype(np.int32)}
@@ -116,6 +120,8 @@ def _prediction_arrays(model, x_test, y_test, prep: dict[str, Any], batch_size: 
         arrays["wrong_images"] = (np.clip(imgs, 0, 1) * 255).round().astype(np.uint8)
     kernel, name = _first_kernel(model)
     if kernel is not None:
+        kernel = kernel[..., :MAX_UNITS]
+    if kernel is not None and kernel.size * 2 <= MAX_KERNEL_BYTES:
         arrays["first_kernel"] = kernel.astype(np.float16)
         arrays["first_layer"] = np.array(name)
     return arrays

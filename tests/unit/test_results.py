@@ -154,3 +154,18 @@ def test_results_dataclass_names_unknown_classes():
     res = Results(run_dir=Path("r"), class_names=["a"], y_true=np.array([0, 1]),
                   probs=np.array([[0.9, 0.1], [0.2, 0.8]], np.float32))
     assert res.name(0) == "a" and res.name(1) == "1" and res.confusion().tolist() == [[1, 0], [0, 1]]
+
+
+def test_a_conv2d_first_layer_gives_its_filters():
+    import keras
+
+    from tui_trainer.results import _first_kernel
+
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, name="conv2d_1"),
+                              keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")])
+    kernel, name = _first_kernel(model)
+    assert kernel.shape == (3, 3, 1, 4) and name == "conv2d_1 (Conv2D)"
+    res = Results(run_dir=Path("r"), class_names=["a", "b", "c"], y_true=np.array([0]),
+                  probs=np.array([[1.0, 0, 0]], np.float32), first_kernel=kernel, image_shape=(8, 8, 1))
+    feats = first_layer_features(res)
+    assert [f.shape for f in feats] == [(3, 3)] * 4 and np.allclose(feats[1], kernel[:, :, 0, 1])
