@@ -324,7 +324,8 @@ def early_stopping_reading(runs: list[ComparedRun], outcome: Optional[LessonOutc
                 parts.append("Here restoring made no difference to test accuracy: the last epochs' weights were "
                              "as good on the test split as the best epoch's.")
             else:
-                parts.append(f"Here restoring cost {_points(a_off, a_on)[1:]}{images} of test accuracy: the best val_loss "
+                parts.append(f"Here restoring cost {_points(a_off, a_on)[1:]}{images} of test accuracy: the best "
+                             "val_loss "
                              "epoch was not the best on the test split (144 validation images are few); the "
                              "lesson's claim does not hold in this run.")
     pats = [(p, by.get(f"patience {p}")) for p in (2, 5, 10)]
@@ -342,7 +343,8 @@ def early_stopping_reading(runs: list[ComparedRun], outcome: Optional[LessonOutc
             more = _epochs(r1) - _epochs(r0)
             if v0 is not None and v1 is not None:
                 if v1 < v0:
-                    parts.append(f"Patience {p1} spent {_n(more, 'more epoch')} than patience {p0} and found a val_loss "
+                    parts.append(f"Patience {p1} spent {_n(more, 'more epoch')} than patience {p0} and found a "
+                                 "val_loss "
                                  f"lower by {num(v0 - v1)}.")
                 else:
                     parts.append(f"Patience {p1} spent {_n(more, 'more epoch')} than patience {p0} without finding a "
