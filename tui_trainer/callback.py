@@ -10,11 +10,15 @@ import math
 import sys
 import threading
 import time
-from typing import Callable, Optional
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Optional
 
 import keras
 
-from .events import BatchLosses, EarlyStoppingResult, EpochEnded, Event, GradientNorms
+from .events import BatchLosses, EarlyStoppingResult, EpochEnded, Event, GradientNorms, Note
+
+if TYPE_CHECKING:
+    from .checkpoint import Checkpointer, TrainingState
 
 Sink = Callable[[Event], None]
 
@@ -56,6 +60,13 @@ class StreamingCallback(keras.callbacks.Callback):
             before training (a GradientNorms event, epoch 0) and at the end of
             every epoch (``EpochEnded.grad_norms``), input side first. Nothing
             is done per batch.
+        checkpoint_dir: keep best.keras there (and, with ``resumable``, the last epoch's full
+            state as checkpoint.npz): see :mod:`tui_trainer.checkpoint`.
+        resumable: write checkpoint.npz every epoch.
+        resume: the state of an earlier, interrupted fit of this run: early stopping's counters
+            carry over (the model's variables are restored by the caller, ``fit`` is given
+            ``initial_epoch``), and elapsed time goes on from it.
+        resume_best_weights: the weights of the best epoch so far, for early stopping to restore.
     """
 
     def __init__(
@@ -68,6 +79,10 @@ class StreamingCallback(keras.callbacks.Callback):
         cancel: Optional[threading.Event] = None,
         flush_interval_s: float = 0.1,
         grad_batch: Optional[tuple] = None,
+        checkpoint_dir: Optional[Path] = None,
+        resumable: bool = False,
+        resume: Optional["TrainingState"] = None,
+        resume_best_weights: Optional[list] = None,
     ):
         super().__init__()
         self.sink = sink
@@ -85,6 +100,11 @@ class StreamingCallback(keras.callbacks.Callback):
         self.failure: Optional[str] = None
         self.epochs_run = 0
         self.grad_batch = grad_batch
+        self.checkpoint_dir = checkpoint_dir
+        self.resumable = resumable
+        self.resume = resume
+        self.resume_best_weights = resume_best_weights
+        self._ckpt: Optional["Checkpointer"] = None
         self._grad_fn: Optional[Callable[[], tuple]] = None
         self._lock = threading.Lock()
 
@@ -107,9 +127,66 @@ class StreamingCallback(keras.callbacks.Callback):
             self.notes.append("the EarlyStopping given to the monitor is not among this fit's callbacks; ignored")
             self.early_stopping = None
         self._hook_early_stopping()
+        self._best_seen: Optional[float] = None  # without EarlyStopping: the best val_loss (or loss) so far
+        if self.resume is not None:
+            self._t_train -= self.resume.elapsed_s
+            self._carry_over(self.resume)
+        if self.checkpoint_dir is not None:
+            self.start_checkpoints(self.checkpoint_dir)
         if self.grad_batch is not None:
             self._grad_fn, names = _gradient_norms_fn(self.model, *self.grad_batch)
-            self.sink(GradientNorms(epoch=0, norms=self._grad_fn(), layers=names, samples=len(self.grad_batch[0])))
+            if self.resume is None:  # "before training" was measured by the first fit of the run
+                self.sink(GradientNorms(epoch=0, norms=self._grad_fn(), layers=names,
+                                        samples=len(self.grad_batch[0])))
+
+    def start_checkpoints(self, run_dir: Path) -> None:
+        """Keep best.keras (and checkpoint.npz when resumable) in ``run_dir`` from now on."""
+        from .checkpoint import Checkpointer
+
+        self._ckpt = Checkpointer(run_dir, self.model, self.resumable)
+
+    def _carry_over(self, state: "TrainingState") -> None:
+        """Early stopping's counters as the interrupted fit left them (Keras reset them at train begin)."""
+        es, saved = self.early_stopping, state.early_stopping
+        if es is None or not saved or saved.get("best") is None:
+            return
+        es.wait = int(saved.get("wait", 0))
+        es.best = float(saved["best"])
+        es.best_epoch = int(saved.get("best_epoch", 1)) - 1
+        if es.restore_best_weights and self.resume_best_weights is not None:
+            es.best_weights = self.resume_best_weights
+
+    def _checkpoint(self, epoch: int, logs: dict, partial: bool) -> None:
+        """Hand the best weights (when this epoch improved) and the epoch's state to the writer."""
+        ckpt = self._ckpt
+        if ckpt is None or self.failure is not None:
+            return
+        es = self.early_stopping
+        if es is not None:
+            improved = es.best is not None and es.best_epoch == epoch and epoch >= es.start_from_epoch
+            weights = es.best_weights if improved and es.restore_best_weights else None
+        else:
+            value = logs.get("val_loss", logs.get("loss"))
+            improved = value is not None and math.isfinite(value) and (
+                self._best_seen is None or value < self._best_seen)
+            if improved:
+                self._best_seen = float(value)
+            weights = None
+        if improved:
+            ckpt.best(epoch + 1, weights if weights is not None else self.model.get_weights())
+        if ckpt.resumable and not partial:
+            from .checkpoint import snapshot
+
+            es_state = {"wait": int(es.wait), "best": _finite_or_none(es.best), "best_epoch": es.best_epoch + 1} \
+                if es is not None and es.best is not None else {}
+            ckpt.last(snapshot(self.model, epoch + 1, es_state, time.perf_counter() - self._t_train))
+
+    def _close_checkpoints(self) -> None:
+        if self._ckpt is None:
+            return
+        for problem in self._ckpt.close():
+            self.sink(Note(problem, epoch=self.epochs_run or None))
+        self._ckpt = None
 
     def _learn_batches(self) -> None:
         """Samples and batch size of this fit, from Keras's data adapter when it knows them (arrays)."""
@@ -225,14 +302,15 @@ class StreamingCallback(keras.callbacks.Callback):
         if es is not None and es.best is not None and epoch >= es.start_from_epoch:
             best_epoch, best_value, wait = es.best_epoch + 1, _finite_or_none(es.best), int(es.wait)
         stopped_early = self.cancelled or self.failure is not None
+        partial = steps_done < self.steps_per_epoch if self.steps_per_epoch else stopped_early
+        self._checkpoint(epoch, logs, partial)
         self.sink(
             EpochEnded(
                 epoch=epoch + 1,
                 metrics={k: float(v) for k, v in logs.items() if isinstance(v, (int, float)) or hasattr(v, "__float__")},
                 duration_s=now - self._t_epoch,
                 elapsed_s=now - self._t_train,
-                # stopped mid-epoch (cancel, NaN): Keras still validated it
-                partial=steps_done < self.steps_per_epoch if self.steps_per_epoch else stopped_early,
+                partial=partial,  # stopped mid-epoch (cancel, NaN): Keras still validated it
                 best_epoch=best_epoch,
                 best_value=best_value,
                 wait=wait,
@@ -242,6 +320,7 @@ class StreamingCallback(keras.callbacks.Callback):
 
     def _train_end(self, logs=None):
         self._unhook()
+        self._close_checkpoints()
         es = self.early_stopping
         if es is None:
             return

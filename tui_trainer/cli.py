@@ -7,6 +7,7 @@ so ``--help``, ``presets`` and ``--version`` answer at once.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -143,10 +144,13 @@ class _Interrupts:
     def __init__(self, cancel: threading.Event):
         self.cancel = cancel
         self.saved: dict[int, object] = {}
+        self._terminal: Optional[int] = None  # fd 2 as it is now: training points fd 2 at stderr.log
 
     def __enter__(self) -> "_Interrupts":
         if threading.current_thread() is not threading.main_thread():
             return self
+        with contextlib.suppress(OSError):
+            self._terminal = os.dup(2)
         self.saved[signal.SIGINT] = signal.signal(signal.SIGINT, self._on_signal)
         self.saved[signal.SIGTERM] = signal.signal(signal.SIGTERM, self._on_signal)
         if hasattr(signal, "SIGHUP"):
@@ -157,14 +161,17 @@ class _Interrupts:
         if self.cancel.is_set() and signum == signal.SIGINT:
             raise KeyboardInterrupt
         self.cancel.set()
-        try:
-            print("\nCancelling after the current batch (Ctrl-C again to abort)...", file=sys.stderr, flush=True)
-        except OSError:
-            pass
+        if self._terminal is not None:  # on the terminal, not into the run's stderr.log
+            with contextlib.suppress(OSError):
+                os.write(self._terminal, b"\nCancelling after the current batch (Ctrl-C again to abort)...\n")
 
     def __exit__(self, *exc) -> None:
         for signum, handler in self.saved.items():
             signal.signal(signum, handler)  # type: ignore[arg-type]
+        if self._terminal is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._terminal)
+            self._terminal = None
 
 
 @app.command()
@@ -180,6 +187,11 @@ def train(
         Optional[Path],
         typer.Option("--replay", help="Re-run exactly the preset and seed a recorded run used (a run folder)."),
     ] = None,
+    resume: Annotated[
+        Optional[Path],
+        typer.Option("--resume", help="Go on with a killed or cancelled run from its last finished epoch, "
+                                      "in its own folder (--epochs raises its total)."),
+    ] = None,
 ) -> None:
     """Train a preset headless: one line per epoch, then the early-stopping verdict.
 
@@ -191,8 +203,19 @@ def train(
     from .runlog import PRESET
     from .spec import SpecError, load_preset_file
 
+    plan = None
     try:
-        if replay is not None:
+        if resume is not None:
+            if preset is not None or replay is not None or seed is not None or data_path is not None:
+                raise _fail("--resume RUN goes on with the run's own preset and seed; give only --epochs with it")
+            from .resume import ResumeError, plan_resume
+
+            try:
+                plan = plan_resume(resume, epochs)
+            except ResumeError as exc:
+                raise _fail(str(exc)) from None
+            spec, path, epochs = plan.preset, resume / PRESET, None
+        elif replay is not None:
             if preset is not None:
                 raise _fail("give a preset or --replay RUN, not both")
             if not (replay / PRESET).is_file():
@@ -217,10 +240,12 @@ def train(
         typer.echo(role.silent_message())
     cancel = threading.Event()
     printer = ConsolePrinter(_SafeStdout())
+    if plan is not None:
+        printer.catch_up(plan.previous_events)
     try:
         with _Interrupts(cancel):
             result = run_training(spec, printer, cancel, runs_dir=runs_dir, source=str(path),
-                                  replay_of=replay.resolve().name if replay is not None else None)
+                                  replay_of=replay.resolve().name if replay is not None else None, resume=plan)
     except (SpecError, DataError) as exc:
         raise _fail(str(exc)) from None
     except KeyboardInterrupt:

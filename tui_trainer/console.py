@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Optional, TextIO
 
-from .events import EpochEnded, Event, GradientNorms, Note, RunFinished, RunStarted, grad_ratio
+from .events import EpochEnded, Event, GradientNorms, Note, RunFinished, RunResumed, RunStarted, grad_ratio
 from .runstate import RunState
 from .verdict import VANISHING_RATIO, num, sci
 
@@ -44,6 +44,11 @@ class ConsolePrinter:
     def __init__(self, out: TextIO = sys.stdout):
         self.out = out
         self.state = RunState(live=False)  # the one fold of the events; this class only prints
+
+    def catch_up(self, events) -> None:
+        """Fold a run's earlier events without printing them (a resumed run goes on from there)."""
+        for event in events:
+            self.state.apply(event)
 
     @property
     def started(self) -> Optional[RunStarted]:
@@ -86,6 +91,10 @@ class ConsolePrinter:
                     f"{event.layers[0]} (input side) {sci(event.norms[0])}, {event.layers[-1]} (output) "
                     f"{sci(event.norms[-1])}; first/last {sci(ratio)}{hint}"
                 )
+        elif isinstance(event, RunResumed):
+            s = self.started
+            self._print(f"Resuming {s.preset_name if s else 'the run'} after epoch {event.from_epoch} on "
+                        f"{event.device or '?'}" + (f", recording to {s.run_dir}" if s else ""))
         elif isinstance(event, Note):
             self._print(f"Note: {event.message}")
         elif isinstance(event, RunFinished):

@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Callable, Iterator, Optional
 
 from .datasets import DataError, Dataset, load_dataset
 from .distribute import WorkerRole, cpu_text, describe_placement, gpu_text, grouped, make_strategy, worker_role
@@ -27,6 +27,9 @@ from .runstate import RunState, Summary
 from .spec import Preset, SpecError, param_counts
 
 Sink = Callable[[Event], None]
+
+if TYPE_CHECKING:
+    from .resume import ResumePlan
 
 __all__ = ["train", "RunResult", "DataError", "SpecError", "check_compatible", "quiet_tensorflow_env"]
 
@@ -167,6 +170,7 @@ def train(
     replay_of: Optional[str] = None,
     source: Optional[str] = None,
     data: Optional[Dataset] = None,
+    resume: Optional["ResumePlan"] = None,
 ) -> RunResult:
     """Train one preset, recording the run; works from any thread.
 
@@ -182,6 +186,8 @@ def train(
         replay_of: the run this one re-runs, noted in its summary.
         source: where the preset came from, for error messages.
         data: an already-loaded data set (skips loading).
+        resume: continue an interrupted run in its own folder, from its last checkpoint
+            (see :func:`tui_trainer.resume.plan_resume`).
 
     With ``training.strategy = "multi_worker"`` every process of the cluster calls
     this; only the chief (see :func:`tui_trainer.distribute.read_tf_config`) records
@@ -202,12 +208,16 @@ def train(
     quiet_tensorflow_env()
     if role is not None and not role.is_chief:
         return _train_silently(preset, data, cancel, role, replay_of, t_start)
-    run_dir = new_run_dir(runs_dir or default_runs_dir(), preset.name)
-    log = RunLogWriter(run_dir, preset)
+    if resume is not None:
+        run_dir = resume.run_dir
+        log = RunLogWriter(run_dir, preset, previous=resume.previous_events)  # one continuous log
+    else:
+        run_dir = new_run_dir(runs_dir or default_runs_dir(), preset.name)
+        log = RunLogWriter(run_dir, preset)
     emit = _compose(log, sink)
     try:
         with native_stderr_to(run_dir / STDERR):
-            status, reason, test_metrics, epochs_run = _fit(preset, data, emit, cancel, run_dir, replay_of)
+            status, reason, test_metrics, epochs_run = _fit(preset, data, emit, cancel, run_dir, replay_of, resume)
     except BaseException as exc:  # record, then let Ctrl-C and the like propagate
         _finish_after_error(emit, log.state, exc, t_start)
         log.close()
@@ -247,7 +257,8 @@ def _train_silently(preset: Preset, data: Dataset, cancel, role: WorkerRole, rep
     tmp = Path(tempfile.mkdtemp(prefix="tui-trainer-worker-"))
     try:
         with native_stderr_to(tmp / STDERR):
-            status, reason, test_metrics, epochs_run = _fit(preset, data, state.apply, cancel, tmp, replay_of)
+            status, reason, test_metrics, epochs_run = _fit(preset, data, state.apply, cancel, tmp, replay_of,
+                                                            checkpoints=False)
     except Exception as exc:
         _finish_after_error(state.apply, state, exc, t_start)
     else:
@@ -265,7 +276,8 @@ def _first_line(exc: BaseException) -> str:
     return text[0][:300] if text else ""
 
 
-def _fit(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path, replay_of) -> tuple:
+def _fit(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path, replay_of,
+         resume: Optional["ResumePlan"] = None, checkpoints: bool = True) -> tuple:
     import keras
     import tensorflow as tf
 
@@ -284,13 +296,14 @@ def _fit(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path, repla
     if preset.training.mixed_precision:  # check_mixed_precision has made sure there is a GPU
         keras.mixed_precision.set_global_policy("mixed_float16")
     try:
-        return _fit_model(preset, data, emit, cancel, run_dir, replay_of, placement)
+        return _fit_model(preset, data, emit, cancel, run_dir, replay_of, placement, resume, checkpoints)
     finally:
         # Later runs in this process (the app trains many) start from float32 again.
         keras.mixed_precision.set_global_policy(previous_policy)
 
 
-def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path, replay_of, placement) -> tuple:
+def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path, replay_of, placement,
+               resume: Optional["ResumePlan"], checkpoints: bool) -> tuple:
     import keras
     import tensorflow as tf
 
@@ -322,10 +335,18 @@ def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path,
     # validation_split of the data), the same batch every epoch so the curve shows the weights change.
     grad_batch = (data.x_train[: min(bs, n_fit)], data.y_train[: min(bs, n_fit)]) if (
         preset.diagnostics.gradient_norms) else None
+    if resume is not None:
+        from .checkpoint import restore
+
+        restore(model, resume.state)  # weights and optimizer state at the end of the last finished epoch
     streaming = StreamingCallback(emit, n_fit=n_fit, batch_size=bs, early_stopping=early, cancel=cancel,
-                                  grad_batch=grad_batch)
-    emit(
-        RunStarted(
+                                  grad_batch=grad_batch, checkpoint_dir=run_dir if checkpoints else None,
+                                  resumable=checkpoints, resume=resume.state if resume else None,
+                                  resume_best_weights=resume.best_weights() if resume and early else None)
+    if resume is not None:
+        emit(resume.event(describe_device(tf, placement.strategy)))
+    else:
+        emit(RunStarted(
             run_id=run_dir.name,
             run_dir=str(run_dir),
             preset_name=preset.name,
@@ -356,8 +377,7 @@ def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path,
             pid=os.getpid(),
             notes=tuple(placement.notes),
             class_names=tuple(str(c) for c in (getattr(data, "class_names", None) or ())),
-        )
-    )
+        ))
     callbacks = [early, streaming] if early else [streaming]  # EarlyStopping first: streaming reads its state
     model.fit(
         data.x_train,
@@ -368,6 +388,7 @@ def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path,
         callbacks=callbacks,
         verbose=0,
         shuffle=True,
+        initial_epoch=resume.state.epoch if resume else 0,
     )
     epochs_run = streaming.epochs_run
     if streaming.failure:

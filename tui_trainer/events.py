@@ -150,6 +150,23 @@ class EarlyStoppingResult:
 
 
 @dataclass(frozen=True)
+class RunResumed:
+    """``train --resume`` continues this run from the end of ``from_epoch`` (its last checkpoint).
+
+    Epochs after ``from_epoch`` in the log before this event (an epoch logged after the
+    last checkpoint was written) are superseded by the ones that follow it.
+    """
+
+    kind: ClassVar[str] = "run_resumed"
+    from_epoch: int
+    resumed_at: str
+    host: str = ""
+    pid: Optional[int] = None
+    device: str = ""
+    epochs: int = 0  # the run's total epochs from now on (``--epochs`` may raise it); 0: unchanged
+
+
+@dataclass(frozen=True)
 class Note:
     """Something the user should know about a run that is not a failure (a model that could not be saved)."""
 
@@ -180,10 +197,12 @@ class RunFinished:
     finished_at: str = ""  # ISO 8601, when the run ended (older logs: empty)
 
 
-Event = Union[RunStarted, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, Note, RunFailed, RunFinished]
+Event = Union[RunStarted, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunResumed, Note, RunFailed,
+              RunFinished]
 EVENT_TYPES: dict[str, type] = {
     cls.kind: cls
-    for cls in (RunStarted, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, Note, RunFailed, RunFinished)
+    for cls in (RunStarted, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunResumed, Note, RunFailed,
+                RunFinished)
 }
 _TUPLE_FIELDS = {  # Optional[tuple[...]] counts too: JSON hands every tuple back as a list
     cls: {f.name for f in dataclasses.fields(cls) if str(f.type).startswith(("tuple", "Optional[tuple"))}

@@ -70,8 +70,8 @@ class Monitor(StreamingCallback):
         runs_dir: where run folders go (default ``$TUI_TRAINER_RUNS``, else ``./runs``).
         early_stopping: the EarlyStopping to report (default: the first in the fit's callbacks).
         save_model: save the model the run ends with (the restored weights when Keras
-            restored them) as ``model.keras``; a model that can't be saved leaves a note
-            in the log instead.
+            restored them) as ``model.keras``, and the best so far as ``best.keras`` while it
+            trains (a kill keeps it); a model that can't be saved leaves a note in the log.
         cancel: when set, training stops after the current batch and the run is closed as
             cancelled (``tui-trainer run`` sets it on Ctrl-C or ``c``).
     """
@@ -110,6 +110,8 @@ class Monitor(StreamingCallback):
         """Stop recording after an error of the Monitor's own: say so in the log and close it."""
         self._disabled = True
         self._unhook()
+        with contextlib.suppress(Exception):
+            self._close_checkpoints()
         what = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ''}"
         with contextlib.suppress(Exception):
             self._close("failed", f"tui-trainer's Monitor stopped recording ({what}); training went on")
@@ -135,6 +137,8 @@ class Monitor(StreamingCallback):
         if self._log is None:
             return
         self._unhook()
+        with contextlib.suppress(Exception):
+            self._close_checkpoints()  # the best weights so far are kept
         if isinstance(exc, KeyboardInterrupt):
             self._close("cancelled", "interrupted")
         else:
@@ -165,6 +169,8 @@ class Monitor(StreamingCallback):
             with open(announce, "a", encoding="utf-8") as fh:
                 fh.write(f"{run_dir}\n")
         self._emit(self._run_started(run_dir))
+        if self.save_model:
+            self.start_checkpoints(run_dir)  # best.keras whenever the monitored value improves
 
     @_guarded
     def on_epoch_begin(self, epoch, logs=None):

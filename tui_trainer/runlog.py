@@ -15,7 +15,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Iterator, Optional
+from typing import IO, Any, Iterator, Optional, Sequence
 
 from .events import Event, RunFinished, RunStarted, from_dict, to_dict
 from .runstate import RunState, Summary
@@ -77,12 +77,16 @@ class RunLogWriter:
             script (a Monitor), whose folder holds source.json instead.
     """
 
-    def __init__(self, run_dir: Path, preset: Optional[Preset] = None):
+    def __init__(self, run_dir: Path, preset: Optional[Preset] = None, previous: Sequence[Event] = ()):
         self.dir = Path(run_dir)
         if preset is not None:
             (self.dir / PRESET).write_text(dumps_preset(preset), encoding="utf-8")
+        if previous:
+            _drop_cut_line(self.dir / EVENTS)  # a resumed run goes on after the last complete line
         self._fh: Optional[IO[str]] = open(self.dir / EVENTS, "a", encoding="utf-8")
         self.state = RunState(live=False)
+        for event in previous:  # a resumed run: its summary covers the whole log
+            self.state.apply(event)
         # what the summary says if the run fails before its RunStarted event (a model that won't build)
         self._fallback = Summary(preset=preset.name, seed=preset.seed, epochs_planned=preset.training.epochs) \
             if preset is not None else Summary()
@@ -110,6 +114,18 @@ class RunLogWriter:
         self._fh.close()
         self._fh = None
         write_summary(self.dir, self.summary)
+
+
+def _drop_cut_line(path: Path) -> None:
+    """Cut a file back to its last newline: a line a kill left half-written is not data."""
+    try:
+        with open(path, "rb+") as fh:
+            data = fh.read()
+            end = data.rfind(b"\n") + 1
+            if end < len(data):
+                fh.truncate(end)
+    except FileNotFoundError:
+        pass
 
 
 def write_summary(run_dir: Path, summary: Summary) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from array import array
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Optional
 
 from .events import (
@@ -21,6 +21,7 @@ from .events import (
     Note,
     RunFailed,
     RunFinished,
+    RunResumed,
     RunStarted,
     grad_ratio,
 )
@@ -74,6 +75,7 @@ class RunState:
     failure: Optional[RunFailed] = None
     finished: Optional[RunFinished] = None
     notes: list[str] = field(default_factory=list)  # RunStarted's setup notes, then Note events
+    resumed_from: list[int] = field(default_factory=list)  # epochs after which `train --resume` went on
     grad_initial: Optional[GradientNorms] = None  # diagnostics.gradient_norms: the before-training measurement
     live: bool = True  # False for a replay: the clock is the log's own, not the wall's
     last_tick: float = field(default_factory=time.monotonic)  # when the last epoch (or the start) arrived
@@ -118,6 +120,26 @@ class RunState:
             self.grad_initial = event
         elif isinstance(event, Note):
             self.notes.append(event.message)
+        elif isinstance(event, RunResumed):
+            self._resume(event)
+
+    def _resume(self, event: RunResumed) -> None:
+        """The run goes on after ``from_epoch``: what came later in the log is superseded, and the
+        ending (if the run had been closed as cancelled or failed) is no longer the ending."""
+        keep = event.from_epoch
+        self.epochs = [e for e in self.epochs if e.epoch <= keep]
+        cut = len(self.batch_epochs)
+        while cut and self.batch_epochs[cut - 1] > keep:
+            cut -= 1
+        del self.batch_losses[cut:], self.batch_epochs[cut:]
+        self.current_epoch, self.current_step = keep, self.steps_per_epoch
+        self.early_stopping = self.failure = self.finished = None
+        if self.started is not None:  # the process that writes the run now
+            self.started = replace(self.started, host=event.host, pid=event.pid,
+                                   device=event.device or self.started.device,
+                                   epochs=event.epochs or self.started.epochs)
+        self.resumed_from.append(keep)
+        self.last_tick = time.monotonic()
 
     # -- derived values ---------------------------------------------------------------------------
 

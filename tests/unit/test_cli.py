@@ -118,5 +118,7 @@ def test_signals_ctrl_c_cancels_hangup_keeps_going(tmp_path, tiny_preset_file, s
     assert summary["status"] == (status or summary["status"])
     if sig == signal.SIGINT:
         assert "Cancelled by the user at epoch" in out
+        assert "Cancelling after the current batch" in err  # said on the terminal, not in stderr.log
+        assert "Cancelling" not in (run_dir / "stderr.log").read_text()
     else:
         assert summary["status"] in ("completed", "early_stopped")

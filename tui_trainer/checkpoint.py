@@ -1,0 +1,209 @@
+"""Checkpoints while training, so a kill loses at most the epoch in progress.
+
+Two files in the run folder, each written to a temporary name and renamed, so
+a kill mid-write leaves the previous one:
+
+- ``best.keras`` (with ``best.json`` naming its epoch): the model with the best
+  weights so far, written when the monitored value improves. It loads with
+  ``keras.saving.load_model``.
+- ``checkpoint.npz``: the last finished epoch's full state (model and optimizer
+  variables, early stopping's counters), what ``tui-trainer train --resume``
+  continues from. Written by the engine's runs only.
+
+The training thread only copies the variables to NumPy (a few milliseconds
+for the lesson's models); the writing happens in a background thread, and a
+slow disk makes it skip to the newest state rather than queue them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+BEST = "best.keras"
+BEST_INFO = "best.json"
+CHECKPOINT = "checkpoint.npz"
+FORMAT = 1
+
+
+@dataclass
+class TrainingState:
+    """What resuming needs: the epoch it ends at, every variable, and early stopping's counters."""
+
+    epoch: int  # 1-based: the last finished epoch
+    model_vars: list[np.ndarray]
+    optimizer_vars: list[np.ndarray]
+    early_stopping: dict[str, Any] = field(default_factory=dict)  # wait, best, best_epoch (1-based)
+    elapsed_s: float = 0.0
+
+    def to_bytes(self) -> bytes:
+        meta = {"format": FORMAT, "epoch": self.epoch, "n_model": len(self.model_vars),
+                "n_optimizer": len(self.optimizer_vars), "early_stopping": self.early_stopping,
+                "elapsed_s": self.elapsed_s}
+        arrays = {f"m{i}": a for i, a in enumerate(self.model_vars)}
+        arrays.update({f"o{i}": a for i, a in enumerate(self.optimizer_vars)})
+        buf = io.BytesIO()
+        np.savez(buf, meta=np.array(json.dumps(meta)), **arrays)
+        return buf.getvalue()
+
+    @classmethod
+    def load(cls, path: Path) -> "TrainingState":
+        """Read a checkpoint.npz. Raises ValueError when it is not one this version wrote."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(str(data["meta"]))
+                if meta.get("format") != FORMAT:
+                    raise ValueError(f"{path}: checkpoint format {meta.get('format')!r}, expected {FORMAT}")
+                model_vars = [data[f"m{i}"] for i in range(meta["n_model"])]
+                optimizer_vars = [data[f"o{i}"] for i in range(meta["n_optimizer"])]
+        except (OSError, KeyError, ValueError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path}: not a readable checkpoint ({exc})") from None
+        return cls(int(meta["epoch"]), model_vars, optimizer_vars, dict(meta.get("early_stopping") or {}),
+                   float(meta.get("elapsed_s") or 0.0))
+
+
+def snapshot(model, epoch: int, early_stopping: dict[str, Any], elapsed_s: float) -> TrainingState:
+    """Copy the model's and its optimizer's variables now (on the training thread)."""
+    optimizer = getattr(model, "optimizer", None)
+    opt_vars = [np.array(v) for v in optimizer.variables] if optimizer is not None else []
+    return TrainingState(epoch, model.get_weights(), opt_vars, early_stopping, elapsed_s)
+
+
+def restore(model, state: TrainingState) -> None:
+    """Put a checkpoint's variables into a freshly built and compiled ``model``.
+
+    Raises:
+        ValueError: the checkpoint's variables don't fit this model (another preset).
+    """
+    current = model.get_weights()
+    if len(current) != len(state.model_vars) or any(a.shape != b.shape for a, b in zip(current, state.model_vars)):
+        raise ValueError("the checkpoint's weights don't fit the preset's model (was the preset edited?)")
+    model.set_weights(state.model_vars)
+    optimizer = model.optimizer
+    if not optimizer.built:
+        optimizer.build(model.trainable_variables)
+    if len(optimizer.variables) != len(state.optimizer_vars):
+        raise ValueError("the checkpoint's optimizer state doesn't fit the preset's optimizer")
+    for var, value in zip(optimizer.variables, state.optimizer_vars):
+        var.assign(value)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename it."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+class Checkpointer:
+    """Writes best.keras and checkpoint.npz from a background thread.
+
+    Args:
+        run_dir: the run folder.
+        model: the model being trained (cloned once, so the best weights can be saved as a
+            whole model while training goes on).
+        resumable: also write checkpoint.npz every epoch (the engine's runs).
+    """
+
+    def __init__(self, run_dir: Path, model, resumable: bool):
+        import keras
+
+        self.dir = Path(run_dir)
+        self.resumable = resumable
+        self.errors: list[str] = []  # what could not be written; the callback turns them into notes
+        self._cond = threading.Condition()
+        self._best: Optional[tuple[int, list[np.ndarray]]] = None
+        self._last: Optional[TrainingState] = None
+        self._closing = False
+        try:
+            self._clone = keras.models.clone_model(model)
+        except Exception as exc:  # a subclassed model without get_config: no best.keras
+            self._clone = None
+            self.errors.append(f"best weights are not checkpointed: the model can't be cloned ({_short(exc)})")
+        self._thread = threading.Thread(target=self._write_loop, name="checkpoints", daemon=True)
+        self._thread.start()
+
+    def best(self, epoch: int, weights: list[np.ndarray]) -> None:
+        """The weights of a new best epoch (1-based); only the newest waiting one is written."""
+        if self._clone is None:
+            return
+        with self._cond:
+            self._best = (epoch, weights)
+            self._cond.notify()
+
+    def last(self, state: TrainingState) -> None:
+        """The state at the end of an epoch; only the newest waiting one is written."""
+        if not self.resumable:
+            return
+        with self._cond:
+            self._last = state
+            self._cond.notify()
+
+    def close(self, timeout: float = 60.0) -> list[str]:
+        """Write what is waiting, stop the thread; the errors met."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+        self._thread.join(timeout)
+        return self.errors
+
+    def _write_loop(self) -> None:
+        while True:
+            with self._cond:
+                while self._best is None and self._last is None and not self._closing:
+                    self._cond.wait()
+                best, last, closing = self._best, self._last, self._closing
+                self._best = self._last = None
+            try:
+                if best is not None:
+                    self._write_best(*best)
+                if last is not None:
+                    write_atomic(self.dir / CHECKPOINT, last.to_bytes())
+            except Exception as exc:  # a full disk: training goes on, the run says what is missing
+                message = f"checkpoint not written: {_short(exc)}"
+                if message not in self.errors:
+                    self.errors.append(message)
+            if closing and best is None and last is None:
+                return
+
+    def _write_best(self, epoch: int, weights: list[np.ndarray]) -> None:
+        self._clone.set_weights(weights)
+        tmp = self.dir / "tmp-best.keras"  # Keras wants the .keras suffix
+        try:
+            self._clone.save(tmp)
+            os.replace(tmp, self.dir / BEST)
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        write_atomic(self.dir / BEST_INFO, (json.dumps({"epoch": epoch}) + "\n").encode())
+
+
+def best_epoch_kept(run_dir: Path) -> Optional[int]:
+    """The epoch whose weights best.keras holds, if the run kept one."""
+    try:
+        if not (Path(run_dir) / BEST).is_file():
+            return None
+        return int(json.loads((Path(run_dir) / BEST_INFO).read_text(encoding="utf-8"))["epoch"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _short(exc: BaseException) -> str:
+    first = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {first[0][:200] if first else ''}"
