@@ -93,10 +93,17 @@ def save_predictions(model, data, preset, run_dir: Path, batch_size: int = 256) 
     """
     import numpy as np
 
+    import os
+
     prep = preprocessing_of(preset, data)
-    (run_dir / PREPROCESSING).write_text(json.dumps(prep, indent=2) + "\n", encoding="utf-8")
     arrays = _prediction_arrays(model, data.x_test, data.y_test, prep, batch_size)
-    np.savez_compressed(run_dir / PREDICTIONS, **arrays)
+    # Each file whole or not at all (a kill mid-write must not leave a cut file that reads as results).
+    for name, write in ((PREPROCESSING, lambda fh: fh.write((json.dumps(prep, indent=2) + "\n").encode())),
+                        (PREDICTIONS, lambda fh: np.savez_compressed(fh, **arrays))):
+        tmp = run_dir / f".{name}.tmp"
+        with open(tmp, "wb") as fh:
+            write(fh)
+        os.replace(tmp, run_dir / name)
 
 
 def _prediction_arrays(model, x_test, y_test, prep: dict[str, Any], batch_size: int) -> dict[str, Any]:
