@@ -226,3 +226,28 @@ def test_lessons_screen_runs_a_lesson_then_compares_it(tmp_path):
             assert "raw 0..255: epoch-1 loss" in app.screen.reading
             assert len(list((tmp_path / "runs").iterdir())) == 2
     run(main())
+
+
+def test_compare_view_v_goes_through_the_runs_results(tmp_path):
+    """A lesson's compare view: v shows the first run's results, ] the next one's (hidden-layers' features)."""
+    root = tmp_path / "runs"
+    a, b = root / "20260101-000000-a", root / "20260101-000100-b"
+    shutil.copytree(RECORDED, a)
+    shutil.copytree(RECORDED, b)
+
+    async def main():
+        app = CompareApp(load_runs([a, b]))
+        async with app.run_test(size=(110, 34)) as pilot:
+            await pilot.press("v")
+            await _loaded(pilot)
+            screen = app.screen
+            assert isinstance(screen, ResultsScreen) and screen.results.run_dir == a
+            assert str(screen.query_one("#results-title").render()).startswith("[1/2] 20260101-000000-a")
+            await pilot.press("right_square_bracket")
+            await _loaded(pilot)
+            assert screen.results.run_dir == b
+            await pilot.press("escape")
+            from tui_trainer.ui.screens.compare import CompareScreen
+
+            assert isinstance(app.screen, CompareScreen)
+    run(main())

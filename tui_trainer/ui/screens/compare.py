@@ -193,6 +193,7 @@ class CompareScreen(Screen):
 
     BINDINGS = [
         Binding("m", "cycle_metric", "Metric"),
+        Binding("v", "results", "Results"),
         Binding("escape", "close", "Back"),
         Binding("q", "close", "Back", show=False),
     ]
@@ -236,6 +237,12 @@ class CompareScreen(Screen):
         self.metric = self.metrics[(i + 1) % len(self.metrics)]
         self.query_one(CompareChart).set_metric(self.metric)
         self.sub_title = f"compare {len(self.runs)} runs · {self.metric}"
+
+    def action_results(self) -> None:
+        """The runs' results (confusion matrix, mistakes, first layer's features), one after another (``]``)."""
+        from .results import ResultsScreen
+
+        self.app.push_screen(ResultsScreen([run.path for run in self.runs]))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
         # Back only when there is a screen to go back to; at the bottom of the stack the keys fall

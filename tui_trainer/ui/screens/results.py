@@ -10,7 +10,7 @@ from its model.keras there, so keras never loads on the UI thread.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 from rich.console import Group
@@ -76,10 +76,10 @@ def tile_pages(count: int, per_page: int) -> int:
 
 
 class ResultsScreen(Screen):
-    """The results of one run folder.
+    """The results of one run folder, or of several (a comparison's: ``]`` and ``[`` go from one to the next).
 
     Args:
-        run_dir: the run folder.
+        run_dir: the run folder, or the run folders to go through (the first is shown first).
     """
 
     DEFAULT_CSS = """
@@ -95,13 +95,17 @@ class ResultsScreen(Screen):
         Binding("n", "page(1)", "Next"),
         Binding("p", "page(-1)", "Previous"),
         Binding("f", "toggle_features", "Features/errors"),
+        Binding("right_square_bracket", "other_run(1)", "Next run"),
+        Binding("left_square_bracket", "other_run(-1)", "Prev run", show=False),
         Binding("escape", "close", "Back"),
         Binding("q", "close", "Back", show=False),
     ]
 
-    def __init__(self, run_dir: Path, *, name: Optional[str] = None, id: Optional[str] = None) -> None:  # noqa: A002
+    def __init__(self, run_dir: Path | Sequence[Path], *, name: Optional[str] = None,
+                 id: Optional[str] = None) -> None:  # noqa: A002
         super().__init__(name=name, id=id)
-        self.run_dir = Path(run_dir)
+        self.run_dirs = [Path(run_dir)] if isinstance(run_dir, (str, Path)) else [Path(d) for d in run_dir]
+        self.run_dir = self.run_dirs[0]
         self.results: Optional[Results] = None
         self.error: Optional[str] = None
         self.showing = "errors"  # or "features"
@@ -130,11 +134,25 @@ class ResultsScreen(Screen):
         # Thread: an older run's results come from keras.models.load_model, which must not block the UI.
         return load_results(self.run_dir)
 
+    def action_other_run(self, step: int) -> None:
+        """Show the next (1) or previous (-1) run's results."""
+        i = (self.run_dirs.index(self.run_dir) + step) % len(self.run_dirs)
+        self.run_dir, self.results, self.error = self.run_dirs[i], None, None
+        self.page = {"errors": 0, "features": 0}
+        self.query_one("#results-title", Static).update(f"Results of {self.run_dir.name}: loading…")
+        for pane in ("#results-matrix", "#results-classes", "#results-pairs", "#results-pane-title", "#results-tiles"):
+            self.query_one(pane, Static).update("")  # nothing of the previous run under the new title
+        self.refresh_bindings()
+        self._load()
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "results":
             return
         if event.state == WorkerState.SUCCESS:
+            if event.worker.result.run_dir != self.run_dir:
+                return  # a run the user has already moved past
             self.show(event.worker.result)
+            self.refresh_bindings()
         elif event.state == WorkerState.ERROR:
             err = event.worker.error
             self.error = str(err) if isinstance(err, ResultsError) else f"{type(err).__name__}: {err}"
@@ -149,8 +167,9 @@ class ResultsScreen(Screen):
         metrics = "  ".join(f"{k} {percent(v) if k.endswith('accuracy') else num(v)}"
                             for k, v in sorted(res.test_metrics.items(), key=lambda kv: (kv[0] != "loss", kv[0])))
         how = " (recomputed from model.keras)" if res.recomputed else ""
+        which = f"[{self.run_dirs.index(self.run_dir) + 1}/{len(self.run_dirs)}] " if len(self.run_dirs) > 1 else ""
         self.query_one("#results-title", Static).update(
-            Text(f"{self.run_dir.name} · {res.n_test} test samples{how} · {metrics}"))
+            Text(f"{which}{self.run_dir.name} · {res.n_test} test samples{how} · {metrics}"))
         self.query_one("#results-matrix", Static).update(heatmap(res))
         self.query_one("#results-classes", Static).update(per_class_table(res))
         pairs = res.confused_pairs()
@@ -258,6 +277,8 @@ class ResultsScreen(Screen):
             return len(self.app.screen_stack) > 1 and self.app.screen is self
         if action in ("page", "toggle_features"):
             return self.results is not None
+        if action == "other_run":
+            return len(self.run_dirs) > 1
         return True
 
     def action_close(self) -> None:
