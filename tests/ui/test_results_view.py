@@ -251,3 +251,20 @@ def test_compare_view_v_goes_through_the_runs_results(tmp_path):
 
             assert isinstance(app.screen, CompareScreen)
     run(main())
+
+
+def test_replay_v_opens_the_results_of_the_folder_replayed(tmp_path):
+    """The recorded RunStarted names a folder that no longer exists: v uses the folder replayed."""
+    from tui_trainer.runlog import load_run
+    from tui_trainer.ui.viewer import ReplayApp
+
+    d = _run_folder(tmp_path)
+
+    async def main():
+        app = ReplayApp(d, load_run(d).events)
+        async with app.run_test(size=(110, 34)) as pilot:
+            await pilot.pause(0.5)
+            await pilot.press("v")
+            await _loaded(pilot)
+            assert isinstance(app.screen, ResultsScreen) and app.screen.results.run_dir == d
+    run(main())

@@ -74,7 +74,9 @@ class MonitorScreen(Screen):
             return
         from .results import ResultsScreen
 
-        self.app.push_screen(ResultsScreen(self.run_dir or Path(s.started.run_dir)))
+        # The folder as opened (replay and watch know it; a copied run's RunStarted names where it was made).
+        where = self.run_dir or getattr(self.app, "run_dir", None) or Path(s.started.run_dir)
+        self.app.push_screen(ResultsScreen(Path(where)))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
         if action == "results":  # shown in the footer once the run has ended with a model to look at
