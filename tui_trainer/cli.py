@@ -38,8 +38,12 @@ PresetArgument = Annotated[
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    """Print one line to stderr and return the Exit to raise."""
-    typer.echo(f"error: {message}", err=True)
+    """Print the message to stderr, ``error: `` before each of its lines, and return the Exit to raise.
+
+    One line, except for a preset with several problems: one line each (SpecError).
+    """
+    for line in str(message).splitlines() or [""]:
+        typer.echo(f"error: {line}", err=True)
     return typer.Exit(code=code)
 
 
@@ -115,7 +119,7 @@ def presets_show(preset: Annotated[str, typer.Argument(help="Preset name or path
 def presets_validate(
     files: Annotated[list[Path], typer.Argument(help="Preset files to check.", show_default=False)],
 ) -> None:
-    """Check preset files; exit 2 at the first invalid one."""
+    """Check preset files, printing every problem; exit 2 if any is invalid."""
     from .spec import SpecError, load_preset_file
 
     bad = 0
@@ -123,7 +127,8 @@ def presets_validate(
         try:
             p = load_preset_file(f)
         except SpecError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            for line in str(exc).splitlines():  # every problem of the file, one line each
+                typer.echo(f"error: {line}", err=True)
             bad += 1
         else:
             typer.echo(f"{f}: ok ({p.name}, {len(p.layers)} layers)")
@@ -353,6 +358,35 @@ def _run_script_headless(script: Path, args: list[str], root: Path) -> int:
         for line in tail:
             typer.echo(f"  {line}", err=True)
     return code
+
+
+@app.command()
+def summary(
+    preset: PresetArgument = None,
+    data_path: Annotated[
+        Optional[str], typer.Option(help="Local data file or folder (overrides data.path): mnist.npz, IDX folder, csv.")
+    ] = None,
+) -> None:
+    """Print the model's layers, output shapes and parameters, like Keras's model.summary(), without training.
+
+    Loads the data set to learn its input shape. Exit 2 on a bad preset, data or shape.
+    """
+    from . import presets
+    from .data import DataError, load_dataset
+    from .layers import fmt_shape, summary_lines
+    from .spec import SpecError, output_shapes
+
+    try:
+        spec, path = presets.load(preset)
+        if data_path is not None:
+            spec = spec.with_overrides(data_path=data_path)
+        data = load_dataset(spec.data)
+        rows = output_shapes(spec, data.input_shape, source=str(path))
+    except (SpecError, DataError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"Model: {spec.name}  (input {fmt_shape(data.input_shape)}: {data.name}, {data.num_classes} classes)")
+    for line in summary_lines(rows):
+        typer.echo(line)
 
 
 # --- runs: list, replay, watch, compare, export ---------------------------------------------------

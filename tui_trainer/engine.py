@@ -24,7 +24,7 @@ from .distribute import WorkerRole, cpu_text, describe_placement, gpu_text, grou
 from .events import EarlyStoppingResult, Event, Note, RunFailed, RunFinished, RunStarted
 from .runlog import STDERR, MODEL, RunLogWriter, default_runs_dir, new_run_dir, now_iso
 from .runstate import RunState, Summary
-from .spec import Preset, SpecError, param_counts
+from .spec import Preset, SpecError, check_shapes, param_counts
 
 Sink = Callable[[Event], None]
 
@@ -82,6 +82,7 @@ class RunResult:
 
 def check_compatible(preset: Preset, data: Dataset, source: Optional[str] = None) -> None:
     """Raise SpecError when the model can't train on this data (before anything runs)."""
+    check_shapes(preset, data.input_shape, source)  # a layer that can't take its input: names it and the fix
     out = preset.layers[-1]
     if out.units < data.num_classes:
         raise SpecError(
@@ -313,7 +314,7 @@ def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path,
     with placement.scope():  # variables made here are mirrored across the strategy's replicas
         model = build_model(preset, data.input_shape, data.num_classes)
         compile_model(model, preset)
-    counts = param_counts(preset, math.prod(data.input_shape))
+    counts = param_counts(preset, data.input_shape)
 
     vs = preset.data.validation_split
     n_fit = int(len(data.x_train) * (1 - vs)) if vs else len(data.x_train)

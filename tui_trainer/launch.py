@@ -21,7 +21,8 @@ def open_app(preset: Optional[str], runs_dir: Optional[Path]) -> int:
     try:
         spec, path = presets.load(preset)
     except SpecError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():  # a preset with several problems: one line each
+            print(f"error: {line}", file=sys.stderr)
         return 2
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         print("error: the app needs a terminal; use `tui-trainer train` for headless training", file=sys.stderr)
@@ -32,8 +33,14 @@ def open_app(preset: Optional[str], runs_dir: Optional[Path]) -> int:
 
     runs = runs_dir or default_runs_dir()
     with textual_owns_terminal(runs / "tui-trainer-stderr.log"):
-        TrainerApp(spec, path, runs).run()
-    return 0
+        app = TrainerApp(spec, path, runs)
+        try:
+            app.run()
+        finally:
+            app.finish_headless()  # SIGHUP: the run is trained and recorded without a screen
+    if app.hung_up:  # Textual's last writes to the vanished terminal failed; the run itself went on
+        return 0
+    return app.return_code or 0
 
 
 def main() -> None:

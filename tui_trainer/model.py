@@ -7,40 +7,34 @@ from typing import Sequence
 
 import keras
 
-from .spec import DenseLayer, Preset
-
-# The activation functions that take a parameter get their own layer, so the
-# parameter is explicit and the model saves and loads without custom objects.
-# Keras's LeakyReLU defaults to negative_slope=0.3; the lesson's is 0.01 and
-# comes from the spec, always passed.
+from .layers import input_adapter
+from .spec import Preset
 
 
 def build_model(preset: Preset, input_shape: Sequence[int], num_classes: int) -> keras.Model:
     """A ``keras.Sequential`` for the preset, its input shape taken from the data.
 
-    Non-flat inputs (``data.flatten = false``) get a Flatten layer first, so Dense
-    layers see vectors either way.
+    Each preset layer builds its own Keras layers (``LayerSpec.keras_layers``), named
+    ``<kind>_<number>`` with the layer's number in the preset, from 1. When the data
+    doesn't have the rank the first layer needs, an input adapter goes first:
+    a Flatten layer named ``flatten`` when images meet a dense layer (v0.1's
+    behaviour with ``data.flatten = false``), or a Reshape named ``channels`` adding the
+    grayscale channel axis when 2-D images meet a conv/pool layer. The shapes and
+    counts of :func:`tui_trainer.spec.output_shapes` include the same adapter.
     """
-    layers: list[keras.layers.Layer] = [keras.Input(shape=tuple(input_shape))]
-    if len(input_shape) > 1:
+    shape = tuple(int(d) for d in input_shape)
+    layers: list[keras.layers.Layer] = [keras.Input(shape=shape)]
+    adapter = input_adapter(preset.layers, shape)
+    if adapter == "flatten":
         layers.append(keras.layers.Flatten(name="flatten"))
+    elif adapter == "channels":
+        layers.append(keras.layers.Reshape((*shape, 1), name="channels"))
     # Under mixed precision (mixed_float16) the output layer stays float32: softmax and the loss
     # in float16 lose precision and can overflow (Keras's mixed-precision guide does the same).
     mixed = keras.config.dtype_policy().name.startswith("mixed")
     for i, spec in enumerate(preset.layers, start=1):
-        if isinstance(spec, DenseLayer):
-            out = {"dtype": "float32"} if mixed and i == len(preset.layers) else {}
-            if spec.activation in ("leaky_relu", "elu"):
-                layers.append(keras.layers.Dense(spec.units, activation=None, name=f"dense_{i}", **out))
-                if spec.activation == "leaky_relu":
-                    layers.append(
-                        keras.layers.LeakyReLU(negative_slope=spec.negative_slope, name=f"leaky_relu_{i}", **out))
-                else:
-                    layers.append(keras.layers.ELU(alpha=spec.alpha, name=f"elu_{i}", **out))
-            else:
-                layers.append(keras.layers.Dense(spec.units, activation=spec.activation, name=f"dense_{i}", **out))
-        else:
-            layers.append(keras.layers.Dropout(spec.rate, name=f"dropout_{i}"))
+        output_dtype = "float32" if mixed and i == len(preset.layers) else None
+        layers.extend(spec.keras_layers(i, output_dtype=output_dtype))
     return keras.Sequential(layers, name=_model_name(preset.name))
 
 

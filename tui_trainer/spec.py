@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, Union, get_args
 
@@ -20,9 +21,11 @@ else:  # pragma: no cover
 
 import tomli_w
 
+from .layers import KINDS, LayerRow, LayerSpec, Shape, implied_kind, layer_rows
+from .layers import ACTIVATIONS, DenseLayer, DropoutLayer  # noqa: F401  (re-exported: v0.1 imported them from here)
+
 # The allowed values, written once: the models validate against these types, and the
 # tuples (for the builder's pickers) are read from them.
-Activation = Literal["relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "linear"]
 # The names of tui_trainer.datasets.SOURCES, written out so that pydantic lists them in its
 # messages and type checkers see them; a test checks that the two agree.
 DatasetName = Literal["digits", "mnist", "fashion_mnist", "npz", "csv", "image_folder"]
@@ -30,22 +33,70 @@ ColorMode = Literal["grayscale", "rgb"]
 Optimizer = Literal["adam", "sgd", "rmsprop", "adamw", "nadam", "adagrad"]
 Metric = Literal["accuracy", "sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy"]
 
-ACTIVATIONS: tuple[str, ...] = get_args(Activation)
 DATASETS: tuple[str, ...] = get_args(DatasetName)
 OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
 COLOR_MODES: tuple[str, ...] = get_args(ColorMode)
 MAX_IMAGE_SIDE = 4096  # pixels; a larger side is a typo, and memory would not hold many such images
 
+MAX_ERRORS_SHOWN = 10
+"""A SpecError lists this many problems, then says how many more there are."""
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem in a preset: where it is and what is allowed.
+
+    Attributes:
+        field: the field path, ``layers[3].kernel_size`` (layers count from 1); ``""``
+            for the preset as a whole.
+        message: what is wrong and what is allowed, one line.
+    """
+
+    field: str
+    message: str
+
+    def line(self, source: Optional[str] = None) -> str:
+        """``file: field: message``."""
+        return ": ".join([p for p in (source, self.field) if p] + [self.message])
+
 
 class SpecError(ValueError):
-    """A preset is invalid. ``str()`` is one line: file, field path, what is allowed."""
+    """A preset is invalid.
 
-    def __init__(self, message: str, *, source: str | None = None, field: str | None = None):
+    ``str()`` is one line per problem (up to :data:`MAX_ERRORS_SHOWN`, then ``and N
+    more errors``), each naming the file, the field path and what is allowed.
+    ``field`` and ``message`` are the first problem's; ``errors`` holds them all.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        source: str | None = None,
+        field: str | None = None,
+        errors: Optional[list[FieldError]] = None,
+    ):
+        self.errors: list[FieldError] = list(errors) if errors else [FieldError(field or "", message)]
         self.source = source
+        self.field = self.errors[0].field or None
+        self.message = self.errors[0].message
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        """One line per problem, as ``str()`` joins them."""
+        out = [e.line(self.source) for e in self.errors[:MAX_ERRORS_SHOWN]]
+        more = len(self.errors) - MAX_ERRORS_SHOWN
+        if more > 0:
+            out.append(f"{self.source + ': ' if self.source else ''}and {more} more error{'s' if more > 1 else ''}")
+        return out
+
+
+class FieldValueError(ValueError):
+    """Raise in a model validator to put the error at a field path (``early_stopping.monitor``)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
         self.field = field
-        self.message = message
-        parts = [p for p in (source, field) if p]
-        super().__init__(": ".join(parts + [message]))
 
 
 class _Model(BaseModel):
@@ -53,30 +104,8 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
-class DenseLayer(_Model):
-    """A fully connected layer with its own activation."""
-
-    type: Literal["dense"] = Field(description="Layer type.")
-    units: int = Field(gt=0, le=65536, description="Number of neurons.")
-    activation: Activation = Field("relu", description="Activation function applied to the output.")
-    negative_slope: float = Field(
-        0.01,
-        ge=0,
-        lt=1,
-        description="leaky_relu only: f(x) = max(negative_slope * x, x). The lesson uses 0.01 "
-        "(Keras's own default is 0.3, so it is always passed explicitly).",
-    )
-    alpha: float = Field(1.0, gt=0, description="elu only: f(x) = alpha * (exp(x) - 1) for x < 0.")
-
-
-class DropoutLayer(_Model):
-    """Randomly zeroes a fraction of its inputs while training."""
-
-    type: Literal["dropout"] = Field(description="Layer type.")
-    rate: float = Field(0.5, ge=0, lt=1, description="Fraction of inputs dropped, 0 <= rate < 1.")
-
-
-Layer = Annotated[Union[DenseLayer, DropoutLayer], Field(discriminator="type")]
+# Every registered kind, told apart by its `type` (tui_trainer.layers.KINDS).
+Layer = Annotated[Union[tuple(KINDS.values())], Field(discriminator="type")]  # type: ignore[misc]
 
 
 class DataSpec(_Model):
@@ -221,22 +250,40 @@ class Preset(_Model):
     early_stopping: EarlyStoppingSpec = Field(default_factory=EarlyStoppingSpec)
     diagnostics: DiagnosticsSpec = Field(default_factory=DiagnosticsSpec)
 
+    @field_validator("layers", mode="before")
+    @classmethod
+    def _implied_types(cls, layers: Any) -> Any:
+        # `[[layers]]` with `units` and no `type` is a dense layer (the kind a key implies).
+        if isinstance(layers, list):
+            return [
+                {"type": implied_kind(l), **l} if isinstance(l, dict) and "type" not in l and implied_kind(l) else l
+                for l in layers
+            ]
+        return layers
+
     @model_validator(mode="after")
     def _consistent(self) -> "Preset":
-        if self.layers[-1].type != "dense":
-            raise ValueError("the last layer must be a dense output layer, not dropout")
+        last = self.layers[-1]
+        if not last.OUTPUT:
+            outputs = " or ".join(k for k, c in KINDS.items() if c.OUTPUT)
+            raise FieldValueError(
+                f"layers[{len(self.layers)}]", f"the last layer must be a {outputs} output layer, not {last.type}"
+            )
         es = self.early_stopping
         if es.enabled and es.monitor.startswith("val_") and self.data.validation_split == 0:
-            raise ValueError(
-                f"early_stopping.monitor '{es.monitor}' needs validation data: set data.validation_split > 0 "
-                "(the lesson uses 0.1) or monitor 'loss'"
+            raise FieldValueError(
+                "early_stopping.monitor",
+                f"'{es.monitor}' needs validation data: set data.validation_split > 0 "
+                "(the lesson uses 0.1) or monitor 'loss'",
             )
         known = {"loss", *self.training.metrics}  # Keras 3 logs a metric under the name it was given
         if es.enabled:
             base = es.monitor[4:] if es.monitor.startswith("val_") else es.monitor
             if base not in known:
                 allowed = sorted(known | {"val_" + k for k in known}) if self.data.validation_split else sorted(known)
-                raise ValueError(f"early_stopping.monitor '{es.monitor}' is not logged; choose one of {', '.join(allowed)}")
+                raise FieldValueError(
+                    "early_stopping.monitor", f"'{es.monitor}' is not logged; choose one of {', '.join(allowed)}"
+                )
         return self
 
     def with_overrides(
@@ -266,7 +313,7 @@ def _field_path(loc: tuple[Any, ...]) -> str:
         if isinstance(part, int):
             out += f"[{part + 1}]"
             # a discriminated union puts the tag ('dense') after the index: drop it
-            if i + 1 < len(items) and items[i + 1] in ("dense", "dropout"):
+            if i + 1 < len(items) and items[i + 1] in KINDS:
                 i += 1
         elif part in ("function-after", "function-before") or str(part).startswith("literal["):
             pass
@@ -279,36 +326,77 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 def _one_line(err: dict[str, Any]) -> str:
     msg = str(err.get("msg", "invalid value"))
     msg = msg.removeprefix("Value error, ")
+    kinds = ", ".join(KINDS)
     if err.get("type") == "extra_forbidden":
         msg = "unknown key (check the spelling; see `tui-trainer presets show digits` for a full preset)"
     elif err.get("type") == "union_tag_invalid":
-        msg = "layer type must be 'dense' or 'dropout'"
+        msg = f"unknown layer type; choose one of {kinds}"
     elif err.get("type") == "union_tag_not_found":
-        msg = "each layer needs type = 'dense' or type = 'dropout'"
+        msg = f"each layer needs a type: one of {kinds} (a layer with units and no type is dense)"
     if "input" in err and err.get("type") not in ("missing", "union_tag_not_found") and not isinstance(
         err["input"], (dict, list)
     ):
         msg += f" (got {err['input']!r})"
+    elif err.get("type") == "union_tag_invalid" and isinstance(err.get("input"), dict):
+        msg += f" (got {err['input'].get('type')!r})"
     return msg.replace("\n", " ")
+
+
+def field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
+    """Every error of a pydantic ValidationError as a :class:`FieldError` (field path, one line).
+
+    A validator that raised :class:`FieldValueError` puts its error at the field it
+    names; a plain ValueError whose message starts with a field path below its
+    location (``data.path is required ...``) is put at that field.
+    """
+    out: list[FieldError] = []
+    for err in exc.errors():
+        path = _field_path(tuple(err.get("loc", ())))
+        message = _one_line(err)
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldValueError):
+            path = cause.field
+        else:
+            head = message.split(" ", 1)[0]
+            if path and head.startswith(path + ".") and head.replace(".", "").replace("_", "").isalnum():
+                path = head
+        out.append(FieldError(prefix + path if path else prefix.rstrip("."), message))
+    return out
+
+
+def validate(raw: dict[str, Any]) -> tuple[Optional[Preset], list[FieldError]]:
+    """Validate a dict as a preset, collecting every problem.
+
+    Returns:
+        The preset (``None`` if invalid) and the problems, each at its field path.
+    """
+    try:
+        return Preset.model_validate(raw), []
+    except ValidationError as exc:
+        return None, field_errors(exc)
+
+
+def validate_layer(raw: dict[str, Any]) -> tuple[Optional[LayerSpec], list[FieldError]]:
+    """Validate one layer's dict (with its ``type``); errors name the layer's own fields (``units``)."""
+    kind_name = raw.get("type")
+    if kind_name not in KINDS:
+        return None, [FieldError("type", f"unknown layer type {kind_name!r}; choose one of {', '.join(KINDS)}")]
+    try:
+        return KINDS[kind_name].model_validate(raw), []
+    except ValidationError as exc:
+        return None, field_errors(exc)
 
 
 def parse_preset(raw: dict[str, Any], source: str | None = None) -> Preset:
     """Validate a dict as a preset.
 
     Raises:
-        SpecError: naming the source, the first invalid field and what is allowed.
+        SpecError: naming the source and every invalid field with what is allowed.
     """
-    try:
-        return Preset.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err.get("loc", ()))
-        field = _field_path(loc) or None
-        msg = _one_line(err)
-        more = exc.error_count() - 1
-        if more:
-            msg += f" (and {more} more error{'s' if more > 1 else ''})"
-        raise SpecError(msg, source=source, field=field) from None
+    preset, errors = validate(raw)
+    if preset is None:
+        raise SpecError(source=source, errors=errors)
+    return preset
 
 
 def loads_preset(text: str, source: str | None = None) -> Preset:
@@ -369,17 +457,41 @@ def save_preset_file(preset: Preset, path: str | Path) -> Path:
     return p
 
 
-def param_counts(preset: Preset, input_dim: int) -> list[int]:
-    """Trainable parameters per layer for a flat input of ``input_dim`` features.
+def output_shapes(preset: Preset, input_shape: Shape | int, source: Optional[str] = None) -> list[LayerRow]:
+    """The model summary from the spec alone: output shape and parameters per layer.
+
+    Shapes and counts equal Keras's own (``model.summary()``, ``count_params()``).
+    A first row numbered 0 is the input adapter, when the data needs one (see
+    :func:`tui_trainer.layers.input_adapter`).
+
+    Args:
+        preset: the preset.
+        input_shape: what each sample looks like, as the model receives it
+            (``Dataset.input_shape``); an int is a flat width.
+        source: the preset's file, for the error.
+
+    Raises:
+        SpecError: a layer can't take its input (a conv layer on vectors, a dense
+            layer on images with no flatten before it, a kernel larger than its
+            input); names ``layers[N].field`` and the fix.
+    """
+    shape = (input_shape,) if isinstance(input_shape, int) else tuple(int(d) for d in input_shape)
+    rows, error = layer_rows(preset.layers, shape)
+    if error is not None:
+        field = f"layers[{error.number}]" + (f".{error.field}" if error.field else "")
+        raise SpecError(error.message, source=source, field=field)
+    return rows
+
+
+def check_shapes(preset: Preset, input_shape: Shape | int, source: Optional[str] = None) -> None:
+    """Raise :class:`SpecError` unless every layer fits the shape before it (see :func:`output_shapes`)."""
+    output_shapes(preset, input_shape, source)
+
+
+def param_counts(preset: Preset, input_shape: Shape | int) -> list[int]:
+    """Parameters per preset layer (as ``count_params()`` counts them) for this input.
 
     Computed from the spec alone (no TensorFlow), so the builder can show it live.
+    An int ``input_shape`` is a flat width (v0.1's signature).
     """
-    counts = []
-    width = input_dim
-    for layer in preset.layers:
-        if isinstance(layer, DenseLayer):
-            counts.append(width * layer.units + layer.units)
-            width = layer.units
-        else:
-            counts.append(0)
-    return counts
+    return [row.params or 0 for row in output_shapes(preset, input_shape) if row.number > 0]

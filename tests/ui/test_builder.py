@@ -92,8 +92,8 @@ def field_error(app, path: str) -> Static:
 def test_table_lists_layers_with_parameter_counts():
     async def test(app, pilot):
         assert rows(app) == [
-            ["1", "dense", "128", "relu", "8,320", ""],
-            ["2", "dense", "10", "softmax", "1,290", ""],
+            ["1", "dense", "(None, 128)", "8,320", "128 relu"],
+            ["2", "dense", "(None, 10)", "1,290", "10 softmax"],
         ]
         assert text(app, "#total").startswith("Total: 9,610 parameters")
         assert "input: 64 features (8x8 digits, flattened)" in text(app, "#info")
@@ -109,9 +109,9 @@ def test_table_lists_layers_with_parameter_counts():
 def test_add_delete_and_move_layers_update_the_total():
     async def test(app, pilot):
         await pilot.press("a")  # copy of the selected 128-relu layer, after it
-        assert [r[:4] for r in rows(app)] == [["1", "dense", "128", "relu"], ["2", "dense", "128", "relu"],
-                                              ["3", "dense", "10", "softmax"]]
-        assert rows(app)[1][4] == "16,512"  # 128*128 + 128
+        assert [[r[0], r[1], r[4]] for r in rows(app)] == [["1", "dense", "128 relu"], ["2", "dense", "128 relu"],
+                                                           ["3", "dense", "10 softmax"]]
+        assert rows(app)[1][3] == "16,512"  # 128*128 + 128
         assert text(app, "#total").startswith("Total: 26,122 parameters")
         assert len(app.screen.current_preset().layers) == 3
 
@@ -122,12 +122,12 @@ def test_add_delete_and_move_layers_update_the_total():
         app.screen.query_one(LayerTable).move_cursor(row=0)
         await pilot.press("p")  # dropout 0.2 after the first layer
         assert [r[1] for r in rows(app)] == ["dense", "dropout", "dense"]
-        assert rows(app)[1][4:] == ["0", "rate 0.2"]
+        assert rows(app)[1][2:] == ["(None, 128)", "0", "rate 0.2"]
         assert text(app, "#total").startswith("Total: 9,610 parameters")
 
         await pilot.press("K")  # move the dropout up: it now comes first
         assert [r[1] for r in rows(app)] == ["dropout", "dense", "dense"]
-        assert [r[4] for r in rows(app)] == ["0", "8,320", "1,290"]
+        assert [r[3] for r in rows(app)] == ["0", "8,320", "1,290"]
         assert app.screen.current_preset().layers[0].type == "dropout"
         await pilot.press("J", "J")  # down twice: dropout last, which is invalid
         assert [r[1] for r in rows(app)] == ["dense", "dense", "dropout"]
@@ -160,9 +160,9 @@ def test_layers_added_on_the_output_layer_go_before_it():
         await pilot.press("p")
         assert [r[1] for r in rows(app)] == ["dense", "dropout", "dense"]
         await pilot.press("x", "up", "x")  # down to the output layer alone
-        assert [r[2:4] for r in rows(app)] == [["10", "softmax"]]
+        assert [r[4] for r in rows(app)] == ["10 softmax"]
         await pilot.press("a")  # a hidden layer, not a second output
-        assert [r[2:4] for r in rows(app)] == [["64", "relu"], ["10", "softmax"]]
+        assert [r[4] for r in rows(app)] == ["64 relu", "10 softmax"]
         assert app.screen.current_preset() is not None
 
     run(test)
@@ -181,8 +181,8 @@ def test_editing_units_in_the_modal_changes_the_count():
         await pilot.press("home", "ctrl+k", "3", "2", "enter")
         await pilot.pause()
         assert isinstance(app.screen, BuilderScreen)
-        assert rows(app)[0][2:5] == ["32", "relu", "2,080"]  # 64*32 + 32
-        assert rows(app)[1][4] == "330"  # 32*10 + 10
+        assert rows(app)[0][2:] == ["(None, 32)", "2,080", "32 relu"]  # 64*32 + 32
+        assert rows(app)[1][3] == "330"  # 32*10 + 10
         assert text(app, "#total").startswith("Total: 2,410 parameters")
         assert app.screen.current_preset().layers[0].units == 32
 
@@ -199,7 +199,7 @@ def test_an_invalid_unit_count_is_refused_in_the_modal():
         assert "greater than 0" in str(editor.query_one("#units-error", Static).render())
         await pilot.press("escape")
         assert isinstance(app.screen, BuilderScreen)
-        assert rows(app)[0][2] == "128"
+        assert rows(app)[0][4] == "128 relu"
 
     run(test)
 
@@ -213,14 +213,14 @@ def test_choosing_leaky_relu_shows_its_formula_with_the_slope():
         formula = str(editor.query_one("#formula", Static).render())
         assert "leaky_relu" in formula and "max(0.01x, x)" in formula
         assert ACTIVATION_HELP["leaky_relu"].note in formula
-        assert editor.query_one("#slope-row").display
+        assert editor.query_one("#negative_slope-row").display
         assert not editor.query_one("#alpha-row").display
         await type_into(pilot, editor.query_one("#negative_slope", Input), "0.1")
         assert "max(0.1x, x)" in str(editor.query_one("#formula", Static).render())
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, BuilderScreen)
-        assert rows(app)[0][3:] == ["leaky_relu", "8,320", "slope 0.1"]
+        assert rows(app)[0][3:] == ["8,320", "128 leaky_relu slope 0.1"]
         assert "max(0.1x, x)" in text(app, "#layer-help")
         layer = app.screen.current_preset().layers[0]
         assert (layer.activation, layer.negative_slope) == ("leaky_relu", 0.1)
@@ -282,15 +282,16 @@ def test_a_file_data_set_shows_unknown_then_the_files_width(blobs_csv):
         field(app, "data.dataset").value = "csv"
         await pilot.pause()
         assert "data.path" in app.screen.errors  # required for csv
-        assert rows(app)[0][4] == "?"
+        assert rows(app)[0][3] == "?"
+        assert rows(app)[1][3] == "1,290"  # the output layer's count doesn't depend on the file
         assert "input: from file" in text(app, "#info")
         await type_into(pilot, field(app, "data.path"), str(blobs_csv))
         assert app.screen.current_preset() is not None
         for _ in range(50):  # the file is read in a worker
             await pilot.pause(0.05)
-            if rows(app)[0][4] != "?":
+            if rows(app)[0][3] != "?":
                 break
-        assert rows(app)[0][4] == "896"  # 6*128 + 128
+        assert rows(app)[0][3] == "896"  # 6*128 + 128
         assert "input: 6 features" in text(app, "#info")
         assert "3 classes" in text(app, "#info")
         assert "10 units" in text(app, "#notes")  # 10 output units for 3 classes is flagged
@@ -394,3 +395,77 @@ def test_the_builder_imports_no_tensorflow_and_no_charts():
     loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
     for heavy in ("tensorflow", "keras", "plotext", "textual_plotext"):
         assert heavy not in loaded, heavy
+
+
+# --- convolutional layers ----------------------------------------------------------------------
+
+
+def test_a_cnn_built_by_keys_with_the_shape_column_updating():
+    async def test(app, pilot):
+        table = app.screen.query_one(LayerTable)
+        await pilot.press("v")  # conv2d after the first dense layer...
+        await pilot.press("K")  # ...moved up to come first
+        assert [r[1] for r in rows(app)] == ["conv2d", "dense", "dense"]
+        assert rows(app)[0][4] == "32 3x3 relu"
+        # digits are flattened to 64 features: the conv layer can't take a vector, and says how to fix it
+        assert app.screen.current_preset() is None
+        assert rows(app)[0][2] == "✗ doesn't fit"
+        assert table.has_class("-invalid")
+        error = text(app, "#layers-error")
+        assert "layers[1]: conv2d needs an image" in error and "set data.flatten = false" in error
+
+        field(app, "data.flatten").value = False  # 8x8x1 images, as the conv layer wants them
+        await pilot.pause()
+        assert "input: 8x8x1 digits (not flattened)" in text(app, "#info")
+        assert rows(app)[0][2:4] == ["(None, 6, 6, 32)", "320"]  # 3*3*1*32 + 32
+        assert "layers[2]: dense needs a vector but gets (None, 6, 6, 32)" in text(app, "#layers-error")
+
+        table.move_cursor(row=0)
+        await pilot.press("n")  # the kind picker lists every kind
+        picker = app.screen
+        options = picker.query_one(OptionList)
+        assert [options.get_option_at_index(i).id for i in range(options.option_count)][:4] == [
+            "dense", "dropout", "conv2d", "max_pool2d"]
+        for _ in range(options.option_count):
+            if options.highlighted is not None and options.get_option_at_index(options.highlighted).id == "flatten":
+                break
+            await pilot.press("down")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, BuilderScreen)
+        assert [r[1:4] for r in rows(app)] == [
+            ["conv2d", "(None, 6, 6, 32)", "320"],
+            ["flatten", "(None, 1152)", "0"],
+            ["dense", "(None, 128)", "147,584"],  # 1152*128 + 128
+            ["dense", "(None, 10)", "1,290"],
+        ]
+        preset = app.screen.current_preset()
+        assert preset is not None and preset.data.flatten is False
+        assert not app.screen.query_one("#layers-error").display
+
+        # the conv layer's editor has the kind's own fields; the shape column follows the edit
+        table.move_cursor(row=0)
+        await pilot.press("e")
+        editor = app.screen
+        assert isinstance(editor, LayerEditor)
+        for name in ("filters", "kernel_size", "strides", "padding", "activation", "initializer", "l1", "l2"):
+            assert editor.query_one(f"#{name}")
+        await type_into(pilot, editor.query_one("#filters", Input), "8")
+        await type_into(pilot, editor.query_one("#kernel_size", Input), "9")
+        await pilot.press("enter")
+        await pilot.pause()
+        # a 9x9 kernel is a valid conv2d, but not on 8x8 images: marked at the layer, with the fix
+        assert isinstance(app.screen, BuilderScreen)
+        assert rows(app)[0][2] == "✗ doesn't fit"
+        assert "layers[1].kernel_size: the 9x9 kernel is larger than its 8x8 input" in text(app, "#layers-error")
+        assert app.screen.current_preset() is None
+        await pilot.press("e")
+        await type_into(pilot, app.screen.query_one("#kernel_size", Input), "5")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, BuilderScreen)
+        assert rows(app)[0][2:5] == ["(None, 4, 4, 8)", "208", "8 5x5 relu"]  # 5*5*1*8 + 8
+        assert rows(app)[2][3] == "16,512"  # 128*128 + 128
+        assert text(app, "#total").startswith("Total: 18,010 parameters")
+
+    run(test)

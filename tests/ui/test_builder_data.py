@@ -45,7 +45,7 @@ def test_flatten_off_keeps_the_images_whole():
         assert "input: 64 features (8x8 digits, flattened)" in text(app, "#info")
         field(app, "data.flatten").value = False
         await pilot.pause()
-        assert "input: 8x8x1 digits (not flattened)" in text(app, "#info")
+        assert "input: 8x8x1 digits (not flattened; a Flatten layer feeds the first dense layer)" in text(app, "#info")
         assert app.screen.current_preset().data.flatten is False
 
     run(test)
@@ -65,7 +65,7 @@ def test_image_folder_with_image_size_knows_its_input_at_once(tmp_path):
         preset = app.screen.current_preset()
         assert preset is not None and preset.data.image_size == (16, 16) and preset.data.color_mode == "grayscale"
         assert "input: 256 features (16x16 images, flattened)" in text(app, "#info")
-        assert rows(app)[0][4] == "32,896"  # 256*128 + 128
+        assert rows(app)[0][3] == "32,896"  # 256*128 + 128
 
         await type_into(pilot, field(app, "data.image_size"), "0x16")
         assert field(app, "data.image_size").has_class("-invalid")

@@ -43,7 +43,7 @@ def test_presets_show_unknown_is_one_line_exit_2():
     assert r.exit_code == 2
     assert r.output.strip().splitlines() == [
         "error: nope: no preset of that name; choose one of deep-elu, deep-leaky-relu, deep-relu, deep-sigmoid, "
-        "deep-tanh, digits, fashion-mnist, seed-mnist, or give a path to a .toml file"]
+        "deep-tanh, digits, fashion-cnn, fashion-mnist, mnist-cnn, seed-mnist, or give a path to a .toml file"]
 
 
 def test_validate(tmp_path, tiny_preset_file):

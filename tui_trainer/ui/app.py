@@ -23,6 +23,26 @@ from .base import MonitorApp
 from .screens.builder import BuilderScreen
 
 
+def detach_from_terminal() -> None:
+    """Point stdin, stdout and stderr at /dev/null: the terminal is gone, and writing to it would fail
+    (Python exits with code 120 when it can't flush stdout at the end)."""
+    import os
+    import sys
+
+    try:
+        null = os.open(os.devnull, os.O_RDWR)
+    except OSError:
+        return
+    for fd in (0, 1, 2):
+        try:
+            os.dup2(null, fd)
+        except OSError:
+            pass
+    os.close(null)
+    sys.stdout = open(os.devnull, "w")
+    sys.stderr = open(os.devnull, "w")
+
+
 class TrainerApp(MonitorApp):
     """Build a model, train it, watch it."""
 
@@ -42,6 +62,7 @@ class TrainerApp(MonitorApp):
         self.runs_dir = Path(runs_dir) if runs_dir else default_runs_dir()
         self._cancel = threading.Event()
         self.last_result = None  # the engine's RunResult of the last finished run
+        self.training_thread: Optional[threading.Thread] = None
 
     # -- screens ----------------------------------------------------------------------------------
 
@@ -155,6 +176,8 @@ class TrainerApp(MonitorApp):
     def _train(self, preset: Preset, token: int, cancel: threading.Event):
         from ..engine import train  # imports TensorFlow on first use, in this thread
 
+        self.training_thread = threading.current_thread()
+
         def sink(event) -> None:
             self.inbox.append((token, event))  # thread-safe, never blocks, never wakes the UI
 
@@ -193,12 +216,29 @@ class TrainerApp(MonitorApp):
 
     async def action_quit(self) -> None:
         """Quit cleanly, even mid-training: cancel first so the run log is closed."""
+        await self._cancel_training("Cancelling training before quitting...")
+        self.exit()
+
+    async def stop_for_signal(self) -> None:
+        """SIGTERM: the run is closed as cancelled (summary and model written), then the app leaves."""
+        await self._cancel_training("Terminated: cancelling training...")
+        self.exit(return_code=143)
+
+    async def _cancel_training(self, note: str) -> None:
         workers = [w for w in self.workers if w.group == "training" and w.is_running]
         if workers:
             self._cancel.set()
-            self.notify("Cancelling training before quitting...")
+            self.notify(note)
             try:
                 await asyncio.wait_for(asyncio.gather(*(w.wait() for w in workers), return_exceptions=True), 60)
             except asyncio.TimeoutError:
                 pass
-        self.exit()
+
+    def finish_headless(self) -> None:
+        """After a hang-up: the app is gone with its terminal, the run it was training goes on to its end."""
+        if not self.hung_up:
+            return
+        detach_from_terminal()
+        thread = self.training_thread
+        if thread is not None and thread.is_alive():
+            thread.join()

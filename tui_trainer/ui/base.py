@@ -6,7 +6,10 @@ monitor screen redraws from its RunState at most ten times a second.
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import signal
+import threading
 from typing import TYPE_CHECKING, Optional
 
 from textual import on
@@ -36,6 +39,9 @@ class MonitorApp(App):
         self._run_token = 0
         self._dirty = False
         self._monitor: Optional["MonitorScreen"] = None
+        self.hung_up = False  # SIGHUP: the terminal is gone (the SSH connection dropped)
+        self.terminations = 0  # SIGTERMs received
+        self._signals: list[int] = []
 
     @property
     def monitor(self) -> "MonitorScreen":
@@ -50,6 +56,52 @@ class MonitorApp(App):
 
     def on_mount(self) -> None:
         self.set_interval(REDRAW_INTERVAL_S, self._redraw)
+        self._install_signal_handlers()
+
+    # -- signals: a run survives its terminal -------------------------------------------------------
+
+    def _install_signal_handlers(self) -> None:
+        """SIGTERM and SIGHUP end the app through Textual, so the terminal is restored and runs are closed.
+
+        Without these Python dies at once on either: no summary, no model, the terminal left in the
+        alternate screen with the mouse captured.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            return
+        loop = asyncio.get_running_loop()
+        for name, handler in (("SIGTERM", self._on_sigterm), ("SIGHUP", self._on_sighup)):
+            signum = getattr(signal, name, None)
+            if signum is None:
+                continue
+            try:
+                loop.add_signal_handler(signum, handler)
+            except (NotImplementedError, RuntimeError, ValueError):
+                continue
+            self._signals.append(signum)
+
+    def on_unmount(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        for signum in self._signals:
+            loop.remove_signal_handler(signum)
+        self._signals = []
+
+    def _on_sigterm(self) -> None:
+        self.terminations += 1
+        if self.terminations > 1:  # a second one: leave now (the terminal is still restored)
+            self.exit(return_code=143)
+            return
+        self.run_worker(self.stop_for_signal(), group="signal", exclusive=True)
+
+    def _on_sighup(self) -> None:
+        self.hung_up = True
+        self.exit()
+
+    async def stop_for_signal(self) -> None:
+        """SIGTERM: close what is running as cancelled, then leave (apps that run something override it)."""
+        self.exit(return_code=143)
 
     def new_run(self) -> int:
         """Forget the shown run; returns the token that events of the next run must carry."""

@@ -185,6 +185,15 @@ class ScriptApp(MonitorApp):
 
         self.push_screen(ConfirmQuit(), answered)
 
+    async def stop_for_signal(self) -> None:
+        """SIGTERM: stop the script as `c` does (its run closed as cancelled), then leave."""
+        self._quitting = True
+        if self.script_run.running:
+            self.script_run.cancel()
+            self.set_timer(15, self._kill_if_stuck)
+        else:
+            self.exit(return_code=143)
+
     def _kill_if_stuck(self) -> None:
         if self.script_run.running:
             self.script_run.kill()
@@ -196,7 +205,9 @@ def run_script_app(script: Path, args: list[str], runs_dir: Path) -> int:
     try:
         app.run()
     finally:
-        if app.script_run.running:  # the app closed some other way (an error): do not leave the script behind
+        # The app closed some other way (an error): do not leave the script behind. After a hang-up the
+        # script goes on by itself (it runs in its own session) and its Monitor records the run.
+        if app.script_run.running and not app.hung_up:
             app.script_run.stop()
         app.script_run.cleanup()
     return app.exit_code if app.exit_code is not None else (app.return_code or 0)

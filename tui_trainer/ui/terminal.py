@@ -38,7 +38,8 @@ def textual_owns_terminal(log_path: Path) -> Iterator[None]:
         sys.__stderr__ = sys.stderr = terminal
         yield
     finally:
-        terminal.flush()
+        with contextlib.suppress(OSError, ValueError):  # a hung-up terminal (SSH gone) can't be written
+            terminal.flush()
         sys.__stderr__, sys.stderr = saved_dunder, saved_stderr
         os.dup2(term_fd, 2)
         os.close(term_fd)

@@ -2,8 +2,10 @@
 
 Every edit re-validates the whole preset with pydantic; an invalid value is
 marked at its field and :meth:`BuilderScreen.current_preset` is ``None`` until it
-is fixed. Nothing here imports TensorFlow: parameter counts come from the spec,
-and the width of a user's npz/csv file is read in a thread worker.
+is fixed. Nothing here imports TensorFlow: output shapes and parameter counts
+come from the spec, and the shape of a user's npz/csv file is read in a thread
+worker; once the input shape is known, a layer that can't take its input is
+marked like any other invalid field.
 """
 
 from __future__ import annotations
@@ -30,17 +32,17 @@ from textual.widgets.option_list import Option
 
 from ... import presets
 from ...datasets import SOURCES, known_input_shape, source_names
+from ...layers import Shape, input_adapter
 from ...spec import (
     COLOR_MODES,
     OPTIMIZERS,
     DataSpec,
-    DenseLayer,
     Preset,
     SpecError,
-    _field_path,
-    _one_line,
+    check_shapes,
     parse_preset,
     save_preset_file,
+    validate,
 )
 from ..widgets.layers import LayerTable, describe_layer
 
@@ -66,7 +68,7 @@ SECTIONS: dict[str, tuple[FormField, ...]] = {
         FormField("data.dataset", "select", source_names()),
         # Shown only for the data sets whose source reads them (DataSource.options).
         FormField("data.path", "text"),
-        FormField("data.flatten", "switch"),
+        FormField("data.flatten", "switch"),  # off for conv layers: images keep their height and width
         FormField("data.image_size", "size"),
         FormField("data.color_mode", "select", COLOR_MODES),
         FormField("data.label_column", "text"),
@@ -249,9 +251,7 @@ class BuilderScreen(Screen):
     class _InputProbed(Message):
         """A data file was read in the worker: its input shape, or why it can't be read."""
 
-        def __init__(
-            self, key: tuple, shape: Optional[tuple[int, ...]], classes: Optional[int], error: Optional[str]
-        ) -> None:
+        def __init__(self, key: tuple, shape: Optional[Shape], classes: Optional[int], error: Optional[str]) -> None:
             super().__init__()
             self.key = key
             self.shape = shape
@@ -268,7 +268,7 @@ class BuilderScreen(Screen):
         """Invalid fields: field path (``training.epochs``, ``layers``) -> one-line message."""
         self._posted: Any = object()  # the last preset posted in Changed
         # probe key -> (input shape, number of classes, error) of the user's file
-        self._probes: dict[tuple, tuple[Optional[tuple[int, ...]], Optional[int], Optional[str]]] = {}
+        self._probes: dict[tuple, tuple[Optional[Shape], Optional[int], Optional[str]]] = {}
         self._probe_timer: Optional[Timer] = None
 
     # -- public API -------------------------------------------------------------------------------
@@ -317,7 +317,7 @@ class BuilderScreen(Screen):
         yield Static(id="info")
         with Vertical(id="body"):
             with Vertical(id="model-pane"):
-                yield LayerTable(preset.layers, input_dim=self._input_dim())
+                yield LayerTable(preset.layers, input_shape=self._input_shape())
                 yield Static(id="layers-error")
                 yield Static(id="total")
                 yield Static(id="notes")
@@ -400,37 +400,32 @@ class BuilderScreen(Screen):
             ]
         return raw
 
-    def _target(self, path: str, message: str) -> str:
-        """The field an error belongs to; model-level errors name it in their message."""
+    @staticmethod
+    def _target(path: str) -> str:
+        """The widget an error belongs to: its form field, the layer table, or the preset as a whole."""
         if path in FIELDS:
             return path
         if path.startswith("layers"):
             return "layers"
-        mentioned = [(message.find(p), p) for p in FIELDS if p in message]
-        if mentioned:
-            return min(mentioned)[1]
-        if "layer" in message:
-            return "layers"
         return path or "preset"
 
     def _validate(self) -> None:
-        raw = self._raw()
+        preset, problems = validate(self._raw())
+        if preset is not None:
+            shape = self._input_shape()
+            if shape is not None:
+                try:
+                    check_shapes(preset, shape)
+                except SpecError as exc:
+                    problems = exc.errors
         errors: dict[str, str] = {}
-        try:
-            # parse_preset is Preset.model_validate with one-line messages; we want every error,
-            # each at its own field, so the same helpers are applied to all of them.
-            preset = Preset.model_validate(raw)
-        except ValidationError as exc:
-            preset = None
-            for err in exc.errors():
-                path = _field_path(tuple(err.get("loc", ())))
-                message = _one_line(err)
-                target = self._target(path, message)
-                if target == "layers" and path not in ("", "layers"):
-                    message = f"{path}: {message}"
-                errors.setdefault(target, message)
+        for problem in problems:
+            target = self._target(problem.field)
+            # a layer's error names its layer and field: "layers[3].kernel_size: ..."
+            message = problem.line() if target == "layers" and problem.field != "layers" else problem.message
+            errors.setdefault(target, message)
         self.errors = errors
-        self._preset = preset
+        self._preset = preset if not errors else None
 
     def _refresh(self) -> None:
         """Validate, then redraw everything that depends on the preset."""
@@ -503,7 +498,7 @@ class BuilderScreen(Screen):
             return None
         return (source.name, data["path"], *(_frozen(data.get(o)) for o in source.options if o != "path"))
 
-    def _input_shape(self) -> Optional[tuple[int, ...]]:
+    def _input_shape(self) -> Optional[Shape]:
         """The model's input shape: from the registry when it knows it, else from reading the file."""
         shape = known_input_shape(self._raw()["data"])
         if shape is not None:
@@ -535,7 +530,8 @@ class BuilderScreen(Screen):
             if data.get("flatten", True):
                 input_ = f"input: {math.prod(sample)} features ({size} {source.samples}, flattened)"
             else:
-                input_ = f"input: {'x'.join(str(d) for d in sample)} {source.samples} (not flattened)"
+                input_ = (f"input: {'x'.join(str(d) for d in sample)} {source.samples} "
+                          f"(not flattened{self._adapter_text(sample)})")
         else:
             key = self._probe_key()
             probed = self._probes.get(key) if key else None
@@ -543,12 +539,17 @@ class BuilderScreen(Screen):
                 input_ = "input: from file" + (" (reading it...)" if key else "")
             elif probed[2]:
                 input_ = f"input: from file (can't read it: {probed[2]})"
+            elif len(probed[0]) == 1:
+                input_ = f"input: {probed[0][0]} features (from the file)"
             else:
-                shape = probed[0]
-                input_ = (f"input: {shape[0]} features (from the file)" if len(shape) == 1
-                          else f"input: {'x'.join(str(d) for d in shape)} (from the file)")
+                input_ = f"input: {'x'.join(map(str, probed[0]))} (from the file{self._adapter_text(probed[0])})"
         classes = self._num_classes()
         return f"data: {dataset}{where} · {input_}" + (f" · {classes} classes" if classes else "")
+
+    def _adapter_text(self, shape: Shape) -> str:
+        adapter = input_adapter(self.query_one(LayerTable).layer_specs, shape) if self.is_mounted else None
+        return {"flatten": "; a Flatten layer feeds the first dense layer",
+                "channels": ", a channel axis added"}.get(adapter or "", "")
 
     def _maybe_probe(self) -> None:
         key = self._probe_key()
@@ -578,22 +579,21 @@ class BuilderScreen(Screen):
         except Exception as exc:  # DataError, or anything a strange file raises: shown, never fatal
             self.post_message(self._InputProbed(key, None, None, str(exc)))
             return
-        self.post_message(self._InputProbed(key, dataset.input_shape, dataset.num_classes, None))
+        self.post_message(self._InputProbed(key, tuple(dataset.input_shape), dataset.num_classes, None))
 
     @on(_InputProbed)
     def _on_probed(self, message: _InputProbed) -> None:
         self._probes[message.key] = (message.shape, message.classes, message.error)
         if message.key == self._probe_key():
-            self._show_model()
-            self._show_header()
+            self._refresh()  # the shapes may now show that a layer doesn't fit
 
     # -- model pane -------------------------------------------------------------------------------
 
     def _show_model(self) -> None:
         table = self.query_one(LayerTable)
-        table.input_dim = self._input_dim()
+        table.input_shape = self._input_shape()
         total = Text(table.total_text(), style="bold")
-        total.append("   enter/e edit · K/J move · o open", style="not bold dim")
+        total.append("   enter/e edit · n add layer · K/J move · o open", style="not bold dim")
         self.query_one("#total", Static).update(total)
         self._show_layer_help()
         notes = self._notes(table.layer_specs)
@@ -604,7 +604,7 @@ class BuilderScreen(Screen):
     def _notes(self, layers) -> str:
         """Hints that don't make the preset invalid but would surprise at training time."""
         out = layers[-1] if layers else None
-        if not isinstance(out, DenseLayer):
+        if out is None or not out.OUTPUT:
             return ""
         classes = self._num_classes()
         if classes and out.units < classes:

@@ -1,15 +1,14 @@
-"""The layer table of the model builder, its layer editor, and the activation texts.
+"""The layer table of the model builder, its layer editor and the kind picker.
 
-Nothing here imports TensorFlow: parameter counts come from the spec
-(:func:`tui_trainer.spec.param_counts`), so the builder paints at once.
+Everything about a layer kind comes from its module in :mod:`tui_trainer.layers`
+(fields, help, shapes, parameter counts); nothing here branches on kind names.
+Nothing here imports TensorFlow, so the builder paints at once.
 """
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-from typing import NamedTuple, Optional, Sequence, Union
+from typing import Any, Optional, Sequence
 
-from pydantic import ValidationError
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -17,101 +16,65 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Input, Label, OptionList, Static
+from textual.widgets import Button, DataTable, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from ...spec import ACTIVATIONS, DenseLayer, DropoutLayer, _field_path, _one_line, param_counts
+from ...layers import (
+    ACTIVATION_HELP,
+    KINDS,
+    ActivationHelp,
+    LayerRow,
+    LayerShapeError,
+    LayerSpec,
+    Shape,
+    activation_formula,
+    layer_rows,
+)
+from ...spec import validate_layer
 
-LayerSpec = Union[DenseLayer, DropoutLayer]
-
-
-class ActivationHelp(NamedTuple):
-    """What the builder says about one activation function."""
-
-    formula: str
-    note: str
-
-
-# The lesson's claims, one line each; the monitor and other screens reuse them.
-ACTIVATION_HELP: dict[str, ActivationHelp] = {
-    "relu": ActivationHelp(
-        "max(0, x)",
-        "Passes positive inputs unchanged, so gradients don't shrink through deep stacks; "
-        "the lesson's default for hidden layers.",
-    ),
-    "leaky_relu": ActivationHelp("max(0.01x, x)", "Negative inputs still pass a small gradient, so units can't die."),
-    "elu": ActivationHelp(
-        "x if x > 0 else alpha*(exp(x)-1)", "Smooth for negatives, mean activations closer to zero."
-    ),
-    "sigmoid": ActivationHelp(
-        "1 / (1 + exp(-x))", "Saturates at 0 and 1; stacked deep, gradients vanish toward the input."
-    ),
-    "tanh": ActivationHelp(
-        "(exp(x) - exp(-x)) / (exp(x) + exp(-x))",
-        "Zero-centred but also saturates; deep stacks can make gradients vanish.",
-    ),
-    "softmax": ActivationHelp(
-        "exp(x_i) / sum_j exp(x_j)", "Turns the output layer into class probabilities; use it on the last layer."
-    ),
-    "linear": ActivationHelp("x", "No non-linearity; on the output layer it yields logits (the loss is told so)."),
-}
-
-DROPOUT_HELP = "Zeroes that fraction of its inputs at random while training (scaling up the rest); off at test time."
-
-
-def activation_formula(activation: str, *, negative_slope: float = 0.01, alpha: float = 1.0) -> str:
-    """The formula of an activation with the layer's own parameter filled in, e.g. ``max(0.3x, x)``."""
-    if activation == "leaky_relu":
-        return f"max({negative_slope:g}x, x)"
-    if activation == "elu":
-        return f"x if x > 0 else {alpha:g}*(exp(x)-1)"
-    return ACTIVATION_HELP[activation].formula
+__all__ = [
+    "ACTIVATION_HELP",
+    "ActivationHelp",
+    "KindPicker",
+    "LayerEditor",
+    "LayerTable",
+    "activation_formula",
+    "describe_layer",
+    "format_count",
+    "layer_details",
+]
 
 
 def describe_layer(layer: LayerSpec) -> str:
-    """One or two lines on a layer's activation (or on dropout) for the help panel."""
-    if isinstance(layer, DropoutLayer):
-        return f"[b]dropout[/b] rate {layer.rate:g}: {DROPOUT_HELP}"
-    help_ = ACTIVATION_HELP[layer.activation]
-    formula = activation_formula(layer.activation, negative_slope=layer.negative_slope, alpha=layer.alpha)
-    return f"[b]{layer.activation}[/b]: {formula} — {help_.note}"
+    """One or two lines on a layer (its activation's formula, or what the layer does) for the help panel."""
+    return layer.describe()
 
 
 def layer_details(layer: LayerSpec) -> str:
-    """The parameter a layer has besides units and activation, e.g. ``slope 0.01``."""
-    if isinstance(layer, DropoutLayer):
-        return f"rate {layer.rate:g}"
-    if layer.activation == "leaky_relu":
-        return f"slope {layer.negative_slope:g}"
-    if layer.activation == "elu":
-        return f"alpha {layer.alpha:g}"
-    return ""
-
-
-def layer_param_counts(layers: Sequence[LayerSpec], input_dim: Optional[int]) -> list[Optional[int]]:
-    """Trainable parameters per layer; ``None`` where the input width is not known yet.
-
-    Delegates to :func:`tui_trainer.spec.param_counts` (it only reads ``.layers``)
-    so there is one formula in the code base.
-    """
-    counts: list[Optional[int]] = list(param_counts(SimpleNamespace(layers=list(layers)), input_dim or 0))  # type: ignore[arg-type]
-    if input_dim is None:
-        # Only the first Dense layer depends on the input width; the rest are exact.
-        for i, layer in enumerate(layers):
-            if isinstance(layer, DenseLayer):
-                counts[i] = None
-                break
-    return counts
+    """A layer's settings in a few words, e.g. ``128 leaky_relu slope 0.01``."""
+    return layer.details()
 
 
 def format_count(n: Optional[int]) -> str:
     return "?" if n is None else f"{n:,}"
 
 
+def _add_bindings() -> list[Binding]:
+    """A key for each kind that has one (dense: a, dropout: p); the picker (n) offers them all."""
+    out = []
+    for name, cls in KINDS.items():
+        if cls.KEY:
+            label = f"Add {name}" if cls.OUTPUT else cls.TITLE
+            out.append(Binding(cls.KEY, f"add('{name}')", label, tooltip=f"Add a {name} layer after the selected one"))
+    return out
+
+
 class LayerTable(DataTable):
     """The model's layers, input side first, edited with single keys.
 
     Holds the layer specs itself; every edit posts :class:`LayerTable.Changed`.
+    The output shape and parameter columns need the data's input shape
+    (:attr:`input_shape`); until it is known they show ``?`` where they depend on it.
     """
 
     DEFAULT_CSS = """
@@ -122,8 +85,8 @@ class LayerTable(DataTable):
     """
 
     BINDINGS = [
-        Binding("a", "add_dense", "Add dense", tooltip="Add a Dense layer after the selected one"),
-        Binding("p", "add_dropout", "Dropout", tooltip="Add a Dropout layer (rate 0.2) after the selected one"),
+        *_add_bindings(),
+        Binding("n", "pick_kind", "Add layer…", tooltip="Pick a layer kind (conv2d, pooling, ...) to add"),
         Binding("x,delete", "delete_layer", "Delete", key_display="x"),
         # enter edits too; both are named on the builder's total line, to leave the footer room at 80 columns
         Binding("e", "edit_layer", "Edit", tooltip="Edit the selected layer (also enter)", show=False),
@@ -131,7 +94,7 @@ class LayerTable(DataTable):
         Binding("J,ctrl+down", "move(1)", "Move down", key_display="J", show=False),
     ]
 
-    COLUMNS = ("#", "type", "units", "activation", "parameters", "details")
+    COLUMNS = ("#", "type", "output shape", "parameters", "details")
 
     class Changed(Message):
         """The layers were added to, removed, moved or edited."""
@@ -145,13 +108,11 @@ class LayerTable(DataTable):
         def control(self) -> "LayerTable":
             return self.table
 
-    def __init__(
-        self, layers: Sequence[LayerSpec] = (), input_dim: Optional[int] = None, **kwargs
-    ) -> None:
+    def __init__(self, layers: Sequence[LayerSpec] = (), input_shape: Optional[Shape] = None, **kwargs) -> None:
         kwargs.setdefault("cursor_type", "row")
         super().__init__(**kwargs)
         self._layers: list[LayerSpec] = list(layers)
-        self._input_dim = input_dim
+        self._input_shape = tuple(input_shape) if input_shape is not None else None
 
     # -- data -------------------------------------------------------------------------------------
 
@@ -161,33 +122,44 @@ class LayerTable(DataTable):
         return list(self._layers)
 
     @property
-    def input_dim(self) -> Optional[int]:
-        return self._input_dim
+    def input_shape(self) -> Optional[Shape]:
+        """What each sample looks like to the model; ``None`` until the data is known."""
+        return self._input_shape
 
-    @input_dim.setter
-    def input_dim(self, value: Optional[int]) -> None:
-        if value != self._input_dim:
-            self._input_dim = value
+    @input_shape.setter
+    def input_shape(self, value: Optional[Shape]) -> None:
+        value = tuple(value) if value is not None else None
+        if value != self._input_shape:
+            self._input_shape = value
             self._fill()
+
+    def summary(self) -> tuple[list[LayerRow], Optional[LayerShapeError]]:
+        """The rows of the model summary (an input adapter first, numbered 0) and the first shape error."""
+        return layer_rows(self._layers, self._input_shape)
+
+    @property
+    def shape_error(self) -> Optional[LayerShapeError]:
+        """The first layer that can't take its input, or ``None``."""
+        return self.summary()[1]
 
     @property
     def counts(self) -> list[Optional[int]]:
-        """Parameters per layer (``None``: not known until the data's width is)."""
-        return layer_param_counts(self._layers, self._input_dim)
+        """Parameters per layer (``None``: not known until the data's shape is)."""
+        return [row.params for row in self.summary()[0] if row.number > 0]
 
     @property
     def total(self) -> Optional[int]:
-        """Total trainable parameters, ``None`` if the input width is unknown."""
+        """Total parameters, ``None`` if any layer's count is unknown."""
         counts = self.counts
         return None if None in counts else sum(c for c in counts if c is not None)
 
     def total_text(self) -> str:
-        """``Total: 9,610 parameters``, or what is known when the input width isn't."""
+        """``Total: 9,610 parameters``, or what is known when the input shape isn't."""
         total = self.total
         if total is not None:
             return f"Total: {total:,} parameters"
         rest = sum(c for c in self.counts if c is not None)
-        return f"Total: ? parameters (layer 1 needs the file's width; the rest: {rest:,})"
+        return f"Total: ? parameters (the first layers need the data's shape; the rest: {rest:,})"
 
     @property
     def selected_index(self) -> int:
@@ -213,16 +185,18 @@ class LayerTable(DataTable):
             for name in self.COLUMNS:
                 self.add_column(Text(name, justify="right") if name == "parameters" else name, key=name)
         self.clear()
-        for i, (layer, count) in enumerate(zip(self._layers, self.counts), start=1):
-            is_dense = isinstance(layer, DenseLayer)
+        rows, error = self.summary()
+        # The input adapter (a Flatten or Reshape the data needs) is described on the builder's info
+        # line; the table's rows are the preset's layers, so the cursor is the layer's index.
+        for row, layer in zip((r for r in rows if r.number > 0), self._layers):
+            bad = error is not None and error.number == row.number
             self.add_row(
-                str(i),
-                layer.type,
-                str(layer.units) if is_dense else "",
-                layer.activation if is_dense else "",
-                Text(format_count(count), justify="right"),
-                layer_details(layer),
-                key=str(i),
+                str(row.number),
+                Text(layer.type, style="bold red" if bad else ""),
+                Text("✗ doesn't fit" if bad else row.shape_text, style="red" if bad else ""),
+                Text(format_count(row.params), justify="right"),
+                layer.details(),
+                key=str(row.number),
             )
         if self._layers:
             self.move_cursor(row=min(max(cursor, 0), len(self._layers) - 1), animate=False)
@@ -232,31 +206,26 @@ class LayerTable(DataTable):
 
     # -- editing ----------------------------------------------------------------------------------
 
-    def action_add_dense(self) -> None:
+    def action_add(self, kind_name: str) -> None:
+        """Insert a new layer of that kind after the selected one (before it, on the output layer)."""
+        cls = KINDS[kind_name]
         i = self.selected_index
         at = i + 1
         if self._layers and i == len(self._layers) - 1:
             # After the output layer it would become the new output: a new hidden layer is meant.
             at = i
-        base = next((l for l in reversed(self._layers[:at]) if isinstance(l, DenseLayer)), None)
-        if base is None or base.activation in ("softmax", "linear"):
-            new = DenseLayer(type="dense", units=64, activation="relu")
-        else:
-            new = base.model_copy()
+            if not cls.OUTPUT:
+                self.notify(f"{kind_name} added before the output layer (the last layer must be dense).", timeout=4)
         layers = self.layer_specs
-        layers.insert(at, new)
+        layers.insert(at, cls.new(layers[:at]))
         self.set_layers(layers, cursor=at)
 
-    def action_add_dropout(self) -> None:
-        i = self.selected_index
-        at = i + 1
-        if i == len(self._layers) - 1:
-            # Dropout after the output layer can't be valid; put it in front of the output instead.
-            at = i
-            self.notify("Dropout added before the output layer (the last layer must be dense).", timeout=4)
-        layers = self.layer_specs
-        layers.insert(at, DropoutLayer(type="dropout", rate=0.2))
-        self.set_layers(layers, cursor=at)
+    def action_pick_kind(self) -> None:
+        def done(kind_name: Optional[str]) -> None:
+            if kind_name:
+                self.action_add(kind_name)
+
+        self.app.push_screen(KindPicker(), done)
 
     def action_delete_layer(self) -> None:
         if len(self._layers) <= 1:
@@ -295,17 +264,12 @@ class LayerTable(DataTable):
         self.app.push_screen(LayerEditor(layer, i + 1), done)
 
 
-class LayerEditor(ModalScreen[Optional[LayerSpec]]):
-    """Edit one layer: units (or rate), activation, and the activation's parameter.
-
-    Dismisses with the new, validated layer, or ``None`` when cancelled.
-    """
-
+class _Modal(ModalScreen):
     DEFAULT_CSS = """
-    LayerEditor {
+    _Modal {
         align: center middle;
     }
-    LayerEditor > #editor {
+    _Modal > #editor {
         width: 100;
         max-width: 100%;
         height: auto;
@@ -314,19 +278,79 @@ class LayerEditor(ModalScreen[Optional[LayerSpec]]):
         padding: 0 1;
         background: $surface;
     }
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class KindPicker(_Modal):
+    """Pick the kind of layer to add: every registered kind with its one-line help."""
+
+    DEFAULT_CSS = """
+    KindPicker OptionList { height: auto; max-height: 14; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="editor") as box:
+            box.border_title = "Add layer"
+            box.border_subtitle = "enter add · esc cancel"
+            yield OptionList(
+                *(Option(Text.assemble((f"{name:<18}", "bold"), cls.HELP), id=name) for name, cls in KINDS.items()),
+                id="kinds",
+            )
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+
+def _value(text: str, kind: str) -> Any:
+    """The number(s) typed, or the text itself so that pydantic names what is wrong with it."""
+    text = text.strip()
+    if kind == "ints":
+        parts = [p for p in text.replace("x", ",").split(",") if p.strip()]
+        if len(parts) == 2:
+            return [_value(p, "int") for p in parts]
+        kind = "int"
+    for convert in ((int,) if kind == "int" else (int, float)):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (tuple, list)):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+class LayerEditor(_Modal):
+    """Edit one layer: the fields its kind's module lists (``LayerSpec.FIELDS``).
+
+    Dismisses with the new, validated layer, or ``None`` when cancelled.
+    """
+
+    DEFAULT_CSS = """
     LayerEditor .row {
         height: 1;
     }
     LayerEditor .row > Label {
         width: 16;
     }
-    LayerEditor .row > Input {
+    LayerEditor .row > Input, LayerEditor .row > Select {
         width: 1fr;
     }
-    LayerEditor #activation-row {
+    LayerEditor .activation-row {
         height: auto;
     }
-    LayerEditor #activation {
+    LayerEditor .activation-row > OptionList {
         height: auto;
         max-height: 11;
         width: 1fr;
@@ -353,138 +377,115 @@ class LayerEditor(ModalScreen[Optional[LayerSpec]]):
     }
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
     def __init__(self, layer: LayerSpec, number: int) -> None:
         super().__init__()
         self.original = layer
         self.number = number
-
-    @property
-    def is_dense(self) -> bool:
-        return isinstance(self.original, DenseLayer)
+        self.fields = type(layer).FIELDS
 
     def compose(self) -> ComposeResult:
         with Vertical(id="editor") as box:
             box.border_title = f"Layer {self.number}: {self.original.type}"
             box.border_subtitle = "enter OK · esc cancel"
-            if isinstance(self.original, DenseLayer):
-                with Horizontal(classes="row"):
-                    yield Label("units")
-                    yield Input(str(self.original.units), id="units", compact=True, type="integer")
-                yield Static("", classes="field-error", id="units-error")
-                yield Label("activation")
-                # plotext is imported only when the editor opens: the builder's first frame doesn't wait for it
-                from .activation_plot import ActivationPlot
+            for field in self.fields:
+                value = getattr(self.original, field.name)
+                if field.kind == "activation":
+                    yield Label(field.name)
+                    # plotext is imported only when the editor opens: the builder's first frame doesn't wait for it
+                    from .activation_plot import ActivationPlot
 
-                with Horizontal(id="activation-row"):
-                    yield OptionList(
-                        *(Option(f"{name:<11} {ACTIVATION_HELP[name].formula}", id=name) for name in ACTIVATIONS),
-                        id="activation",
-                    )
-                    yield ActivationPlot(id="activation-plot")
-                with Horizontal(classes="row", id="slope-row"):
-                    yield Label("negative_slope")
-                    yield Input(f"{self.original.negative_slope:g}", id="negative_slope", compact=True)
-                yield Static("", classes="field-error", id="negative_slope-error")
-                with Horizontal(classes="row", id="alpha-row"):
-                    yield Label("alpha")
-                    yield Input(f"{self.original.alpha:g}", id="alpha", compact=True)
-                yield Static("", classes="field-error", id="alpha-error")
-                yield Static("", id="formula")
-            else:
-                with Horizontal(classes="row"):
-                    yield Label("rate")
-                    yield Input(f"{self.original.rate:g}", id="rate", compact=True)
-                yield Static("", classes="field-error", id="rate-error")
-                yield Static(DROPOUT_HELP, id="formula")
+                    with Horizontal(classes="activation-row", id=f"{field.name}-row"):
+                        yield OptionList(
+                            *(Option(f"{name:<11} {ACTIVATION_HELP[name].formula}", id=name) for name in field.options),
+                            id=field.name,
+                        )
+                        yield ActivationPlot(id="activation-plot")
+                    continue
+                with Horizontal(classes="row", id=f"{field.name}-row"):
+                    yield Label(field.name)
+                    if field.kind == "choice":
+                        yield Select([(o, o) for o in field.options], value=value, allow_blank=False, compact=True,
+                                     id=field.name)
+                    else:
+                        yield Input(_text(value), id=field.name, compact=True,
+                                    type="integer" if field.kind == "int" else "text")
+                yield Static("", classes="field-error", id=f"{field.name}-error")
+            yield Static("", id="formula")
             yield Static("", classes="field-error", id="form-error")
             with Horizontal(id="buttons"):
                 yield Button("OK", id="ok", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
 
     def on_mount(self) -> None:
-        if isinstance(self.original, DenseLayer):
-            options = self.query_one("#activation", OptionList)
-            options.highlighted = ACTIVATIONS.index(self.original.activation)
-            self.query_one("#units", Input).focus()
-        else:
-            self.query_one("#rate", Input).focus()
+        for field in self.fields:
+            if field.kind == "activation":
+                self.query_one(f"#{field.name}", OptionList).highlighted = field.options.index(
+                    getattr(self.original, field.name))
+        first = next((f for f in self.fields), None)
+        if first is not None:
+            self.query_one(f"#{first.name}").focus()
         self._validate()
 
     # -- state ------------------------------------------------------------------------------------
 
-    @property
-    def activation(self) -> str:
-        """The highlighted activation: highlighting one chooses it."""
-        options = self.query_one("#activation", OptionList)
-        if options.highlighted is None:
-            return self.original.activation  # type: ignore[union-attr]
-        return ACTIVATIONS[options.highlighted]
+    def _widget_value(self, field) -> Any:
+        widget = self.query_one(f"#{field.name}")
+        if isinstance(widget, OptionList):
+            i = widget.highlighted  # highlighting an activation chooses it
+            return getattr(self.original, field.name) if i is None else field.options[i]
+        if isinstance(widget, Select):
+            return getattr(self.original, field.name) if widget.is_blank() else widget.value
+        assert isinstance(widget, Input)
+        return _value(widget.value, field.kind)
+
+    def _active(self, field, raw: dict) -> bool:
+        """Whether a field applies (``negative_slope`` only while the activation is leaky_relu)."""
+        return field.when is None or raw.get(field.when[0]) == field.when[1]
 
     def _raw(self) -> dict:
-        def value(id_: str):
-            text = self.query_one(f"#{id_}", Input).value.strip()
-            for kind in (int, float):
-                try:
-                    return kind(text)
-                except ValueError:
-                    pass
-            return text
-
-        if isinstance(self.original, DenseLayer):
-            raw = {"type": "dense", "units": value("units"), "activation": self.activation}
-            # Only the parameter the chosen activation uses is checked; the other keeps its old value.
-            raw["negative_slope"] = value("negative_slope") if self.activation == "leaky_relu" else self.original.negative_slope
-            raw["alpha"] = value("alpha") if self.activation == "elu" else self.original.alpha
-            return raw
-        return {"type": "dropout", "rate": value("rate")}
+        raw: dict[str, Any] = {"type": self.original.type}
+        for field in self.fields:
+            # Only the fields that apply are checked; the others keep their old values.
+            raw[field.name] = (
+                self._widget_value(field) if self._active(field, raw) else getattr(self.original, field.name)
+            )
+        return raw
 
     def _validate(self) -> Optional[LayerSpec]:
-        """Validate the form, mark invalid fields, refresh the formula; the layer or None."""
-        model = DenseLayer if self.is_dense else DropoutLayer
+        """Validate the form, mark invalid fields, refresh the help; the layer or None."""
+        raw = self._raw()
+        result, problems = validate_layer(raw)
         errors: dict[str, str] = {}
-        result: Optional[LayerSpec] = None
-        try:
-            result = model.model_validate(self._raw())
-        except ValidationError as exc:
-            for err in exc.errors():
-                errors.setdefault(_field_path(tuple(err.get("loc", ()))) or "form", _one_line(err))
-        fields = ("units", "negative_slope", "alpha") if self.is_dense else ("rate",)
-        for name in fields:
-            self.query_one(f"#{name}", Input).set_class(name in errors, "-invalid")
-            error = self.query_one(f"#{name}-error", Static)
-            error.update(f"↳ {errors[name]}" if name in errors else "")
-            error.display = name in errors
-        other = [f"{k}: {v}" for k, v in errors.items() if k not in fields]
+        for problem in problems:
+            errors.setdefault(problem.field.split(".")[0] or "form", problem.message)
+        names = {f.name for f in self.fields}
+        for field in self.fields:
+            active = self._active(field, raw)
+            self.query_one(f"#{field.name}-row").display = active
+            if field.kind == "activation":
+                continue
+            bad = active and field.name in errors
+            self.query_one(f"#{field.name}").set_class(bad, "-invalid")
+            error = self.query_one(f"#{field.name}-error", Static)
+            error.update(f"↳ {errors[field.name]}" if bad else "")
+            error.display = bad
+        other = [f"{k}: {v}" for k, v in errors.items() if k not in names]
         form_error = self.query_one("#form-error", Static)
         form_error.update("; ".join(other))
         form_error.display = bool(other)
-        if self.is_dense:
-            act = self.activation
-            self.query_one("#slope-row").display = act == "leaky_relu"
-            self.query_one("#alpha-row").display = act == "elu"
-            if act != "leaky_relu":
-                self.query_one("#negative_slope-error").display = False
-            if act != "elu":
-                self.query_one("#alpha-error").display = False
-            slope = result.negative_slope if result is not None else self.original.negative_slope  # type: ignore[union-attr]
-            alpha = result.alpha if result is not None else self.original.alpha  # type: ignore[union-attr]
-            if "negative_slope" not in errors and act == "leaky_relu":
-                try:
-                    slope = float(self.query_one("#negative_slope", Input).value)
-                except ValueError:
-                    pass
-            formula = activation_formula(act, negative_slope=slope, alpha=alpha)
-            self.query_one("#formula", Static).update(
-                f"[b]{act}[/b]: {formula}\n{ACTIVATION_HELP[act].note}"
-            )
-            self.query_one("#activation-plot").show(act, negative_slope=slope, alpha=alpha)
+        # The help shows what is typed, as far as it is valid: an invalid field keeps its old value.
+        shown = result or self.original.model_copy(
+            update={k: v for k, v in raw.items() if k not in errors and k != "type"})
+        self.query_one("#formula", Static).update(shown.describe())
+        if any(f.kind == "activation" for f in self.fields):
+            self.query_one("#activation-plot").show(
+                shown.activation, negative_slope=shown.negative_slope, alpha=shown.alpha)  # type: ignore[attr-defined]
         return result
 
     # -- events -----------------------------------------------------------------------------------
 
     @on(Input.Changed)
+    @on(Select.Changed)
     @on(OptionList.OptionHighlighted)
     def _changed(self) -> None:
         self._validate()
