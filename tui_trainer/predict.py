@@ -188,16 +188,21 @@ def predict(run_dir: str | Path, input_path: str | Path, top: int = 3) -> list[P
                            if run_dir.is_dir() else f"{run_dir}: no such run folder")
     prep = read_preprocessing(run_dir)
     x = read_input(input_path, prep)
-    from .engine import quiet_tensorflow_env
+    import tempfile
+
+    from .engine import native_stderr_to, quiet_tensorflow_env
+    from .runlog import STDERR
 
     quiet_tensorflow_env()
-    import keras
+    # TensorFlow's native lines (CUDA probes, op determinism) go to a scratch file, not under the answer.
+    with tempfile.TemporaryDirectory(prefix="tui-trainer-") as tmp, native_stderr_to(Path(tmp) / STDERR):
+        import keras
 
-    try:
-        model = keras.models.load_model(run_dir / MODEL)
-    except Exception as exc:
-        raise PredictError(f"{run_dir / MODEL}: can't load the model ({type(exc).__name__})") from None
-    probs = np.asarray(model.predict(x, batch_size=256, verbose=0), dtype=np.float64)
+        try:
+            model = keras.models.load_model(run_dir / MODEL)
+        except Exception as exc:
+            raise PredictError(f"{run_dir / MODEL}: can't load the model ({type(exc).__name__})") from None
+        probs = np.asarray(model.predict(x, batch_size=256, verbose=0), dtype=np.float64)
     if probs.min() < 0 or not np.allclose(probs.sum(axis=1), 1, atol=1e-3):  # logits
         e = np.exp(probs - probs.max(axis=1, keepdims=True))
         probs = e / e.sum(axis=1, keepdims=True)

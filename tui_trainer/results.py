@@ -343,15 +343,19 @@ def _recompute(run_dir: Path, names, metrics, shape) -> Results:
         data = load_dataset(preset.data)
     except (SpecError, DataError) as exc:
         raise ResultsError(f"{run_dir}: can't recompute the results: {exc}") from None
-    from .engine import quiet_tensorflow_env
+    import tempfile
+
+    from .engine import native_stderr_to, quiet_tensorflow_env
+    from .runlog import STDERR
 
     quiet_tensorflow_env()
-    import keras
+    try:  # TensorFlow's native lines go to a scratch file: not on the terminal, nor over the app's screen
+        with tempfile.TemporaryDirectory(prefix="tui-trainer-") as tmp, native_stderr_to(Path(tmp) / STDERR):
+            import keras
 
-    try:
-        model = keras.models.load_model(run_dir / MODEL)
-        prep = preprocessing_of(preset, data)
-        arrays = _prediction_arrays(model, data.x_test, data.y_test, prep, 256)
+            model = keras.models.load_model(run_dir / MODEL)
+            prep = preprocessing_of(preset, data)
+            arrays = _prediction_arrays(model, data.x_test, data.y_test, prep, 256)
     except Exception as exc:
         raise ResultsError(f"{run_dir / MODEL}: can't recompute the results ({type(exc).__name__}: {exc})") from None
     return _from_arrays(run_dir, arrays, names or list(data.class_names), metrics,
@@ -404,4 +408,5 @@ def features_summary(res: Results) -> str:
     top = ", ".join(str(int(u) + 1) for u in np.argsort(-strength)[:3])
     what = "filters" if k.ndim == 4 else "units, each a weighting of the whole input"
     return (f"First layer {where}{len(feats)} {what}, drawn as {h}x{w} images in the app's results view (v); "
-            f"weights {num(float(k.min()))} to {num(float(k.max()))}; the strongest units: {top}.")
+            f"weights {num(float(k.min()))} to {num(float(k.max()))}; the strongest "
+            f"{'filters' if k.ndim == 4 else 'units'}: {top}.")
