@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from ...results import Results, ResultsError, first_layer_features, load_results
 from ...verdict import num, percent
-from ..widgets.image import diverging_rgb, gray_rgb, half_blocks, upscale_for
+from ..widgets.image import diverging_rgb, fit, gray_rgb, half_blocks
 
 __all__ = ["ResultsScreen", "heatmap", "tile_pages"]
 
@@ -46,7 +46,8 @@ def heatmap(res: Results, cell: int = 4) -> Text:
     """The confusion matrix as text with coloured cells: diagonal green, mistakes red (darker = fewer)."""
     m = res.confusion()
     names = [res.name(k) for k in range(len(m))]
-    label_w = min(10, max(len(n) for n in names))
+    cell = max(cell, len(str(int(m.max(initial=0)))) + 1)
+    label_w = min(7, max(len(n) for n in names))  # 7 + 10 classes of 4: the left pane's 48 columns
     out = Text(no_wrap=True, overflow="crop")
     out.append("true ↓ / predicted →\n", style="bold")
     out.append(" " * (label_w + 1))
@@ -84,7 +85,7 @@ class ResultsScreen(Screen):
 
     DEFAULT_CSS = """
     ResultsScreen #results-title { height: 1; padding: 0 1; text-style: bold; color: $text-muted; }
-    ResultsScreen #results-left { width: 50; padding: 0 1; }
+    ResultsScreen #results-left { width: 52; padding: 0 1; }
     ResultsScreen #results-right { width: 1fr; padding: 0 1; border-left: solid $primary-muted; }
     ResultsScreen #results-pane-title { height: 1; text-style: bold; }
     ResultsScreen #results-tiles { height: 1fr; }
@@ -183,6 +184,11 @@ class ResultsScreen(Screen):
         if self.results is not None:
             self.draw_pane()
 
+    def _tile_width(self) -> int:
+        """How wide an image may be drawn: three to a row in the pane (digits' 8x8 twice as big, MNIST halved)."""
+        width = self.query_one("#results-tiles", Static).size.width or 56
+        return max(8, (width + 1) // 3 - 1)
+
     def _tiles_per_page(self, tile_w: int, tile_h: int) -> tuple[int, int]:
         pane = self.query_one("#results-tiles", Static)
         width = pane.size.width or 56
@@ -202,17 +208,17 @@ class ResultsScreen(Screen):
                 title.update(Text("First layer's features"))
                 tiles.update(Text(_no_features(res), style="italic"))
                 return
-            h, w = items[0].shape
-            scale = upscale_for(h, w, 16)
             vmax = float(max(np.abs(f).max() for f in items)) or 1.0
-            caption_w = 8
-            tile_w, tile_h = max(w * scale, caption_w), -(-h * scale // 2) + 1
+            sample, scale = fit(items[0], self._tile_width())
+            h, w = sample.shape[:2]
+            tile_w, tile_h = max(w * scale, 8), -(-h * scale // 2) + 1
             cols, rows = self._tiles_per_page(tile_w, tile_h)
             per = cols * rows
             page = self._clamp("features", len(items), per)
             shown = range(page * per, min(len(items), (page + 1) * per))
-            grid = self._grid(cols, [(half_blocks(diverging_rgb(items[u], vmax), scale), f"unit {u + 1}")
-                                     for u in shown])
+            max_w = self._tile_width()
+            grid = self._grid(cols, [(half_blocks(diverging_rgb(fit(items[u], max_w)[0], vmax), scale),
+                                      f"unit {u + 1}") for u in shown])
             layer = f"{res.first_layer}: " if res.first_layer else ""
             title.update(Text(f"First layer {layer}{len(items)} features, {_range(shown, len(items))} · "
                               f"blue negative, red positive · f: errors", style="bold"))
@@ -226,9 +232,10 @@ class ResultsScreen(Screen):
                               "f: first layer", style="italic"))
             return
         imgs = res.wrong_images
-        h, w = imgs.shape[1:3]
-        scale = upscale_for(h, w, 16)
-        tile_w, tile_h = max(w * scale, 14), -(-h * scale // 2) + 2
+        max_w = self._tile_width()
+        sample, scale = fit(imgs[0].astype(np.float32) / 255.0, max_w) if len(imgs) else (imgs, 1)
+        h, w = sample.shape[:2] if len(imgs) else (0, 0)
+        tile_w, tile_h = max(w * scale, 16), -(-h * scale // 2) + 2
         cols, rows = self._tiles_per_page(tile_w, tile_h)
         per = cols * rows
         page = self._clamp("errors", len(imgs), per)
@@ -238,7 +245,7 @@ class ResultsScreen(Screen):
             i = int(wrong[k])
             true, pred = int(res.y_true[i]), int(res.y_pred[i])
             conf = float(res.probs[i, pred])
-            cells.append((half_blocks(gray_rgb(imgs[k]), scale),
+            cells.append((half_blocks(gray_rgb(fit(imgs[k].astype(np.float32) / 255.0, max_w)[0]), scale),
                           f"true {res.name(true)[:7]}\npred {res.name(pred)[:7]} {100 * conf:.0f}%"))
         kept = f" (the first {len(imgs)} kept)" if len(imgs) < n_wrong else ""
         title.update(Text(f"Misclassified: {n_wrong} of {res.n_test}{kept}, {_range(shown, len(imgs))} · "

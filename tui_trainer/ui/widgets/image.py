@@ -18,7 +18,7 @@ from rich.text import Text
 
 UPPER = "▀"
 
-__all__ = ["UPPER", "half_blocks", "to_rgb", "gray_rgb", "diverging_rgb", "upscale_for"]
+__all__ = ["UPPER", "half_blocks", "to_rgb", "gray_rgb", "diverging_rgb", "upscale_for", "shrink", "fit"]
 
 
 def gray_rgb(img: np.ndarray) -> np.ndarray:
@@ -52,6 +52,25 @@ to_rgb = gray_rgb
 def upscale_for(height: int, width: int, max_width: int = 28) -> int:
     """The whole-number scale that makes a small image (digits' 8x8) big enough to read, within ``max_width``."""
     return max(1, min(4, max_width // max(1, width)))
+
+
+def shrink(img: np.ndarray, factor: int) -> np.ndarray:
+    """Average ``factor`` x ``factor`` blocks of pixels: a 28x28 image at factor 2 is 14x14 (edges cropped)."""
+    if factor <= 1:
+        return img
+    a = np.asarray(img, dtype=np.float32)
+    h, w = (a.shape[0] // factor) * factor, (a.shape[1] // factor) * factor
+    a = a[:h, :w]
+    return a.reshape(h // factor, factor, w // factor, factor, *a.shape[2:]).mean(axis=(1, 3))
+
+
+def fit(img: np.ndarray, max_width: int) -> tuple[np.ndarray, int]:
+    """The image and the scale to draw it with so it is at most ``max_width`` cells wide (bigger when small)."""
+    width = img.shape[1]
+    if width > max_width:
+        factor = -(-width // max(1, max_width))
+        return shrink(img, factor), 1
+    return img, upscale_for(img.shape[0], width, max_width)
 
 
 def half_blocks(rgb: np.ndarray, scale: int = 1) -> Text:
