@@ -225,7 +225,7 @@ class TrainerApp(MonitorApp):
         self.exit(return_code=143)
 
     async def _cancel_training(self, note: str) -> None:
-        workers = [w for w in self.workers if w.group == "training" and w.is_running]
+        workers = [w for w in self.workers if w.group in ("training", "lesson") and w.is_running]
         if workers:
             self._cancel.set()
             self.notify(note)

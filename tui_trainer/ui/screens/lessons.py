@@ -108,6 +108,8 @@ class LessonsScreen(Screen):
         text = self.query_one("#lessons-epochs", Input).value.strip()
         epochs = int(text) if text.isdigit() and int(text) > 0 else None
         self.cancel = threading.Event()
+        if hasattr(self.app, "_cancel"):
+            self.app._cancel = self.cancel  # the app's c and q cancel the lesson as they cancel a run
         self.running = name
         self.query_one(Log).clear()
         self.lines.append(f"Lesson {name}" + (f", {epochs} epochs a variant" if epochs else "") + " …")
