@@ -21,13 +21,17 @@ import tempfile
 import termios
 import time
 from pathlib import Path
+from typing import Optional
 
 TARGET_S = 0.5
 FIRST_FRAME_MARK = b"Total:"  # the builder's parameter count line: the screen is drawn
 
 
-def first_frame_s(cmd: list[str], cwd: str, mark: bytes = FIRST_FRAME_MARK) -> float:
-    """Seconds from starting ``cmd`` in a 100x30 pseudo-terminal until ``mark`` is drawn."""
+def first_frame_s(cmd: list[str], cwd: str, mark: bytes = FIRST_FRAME_MARK, peak: Optional[dict] = None) -> float:
+    """Seconds from starting ``cmd`` in a 100x30 pseudo-terminal until ``mark`` is drawn.
+
+    With ``peak`` (a dict), ``peak["mb"]`` is set to the process's peak resident memory (VmHWM) at that moment.
+    """
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     env = dict(os.environ, TERM="xterm-256color", COLUMNS="100", LINES="30")
@@ -45,12 +49,24 @@ def first_frame_s(cmd: list[str], cwd: str, mark: bytes = FIRST_FRAME_MARK) -> f
                     break
                 seen += chunk
                 if mark in seen:
-                    return time.perf_counter() - t0
+                    took = time.perf_counter() - t0
+                    if peak is not None:
+                        peak["mb"] = peak_rss_mb(proc.pid)
+                    return took
         raise RuntimeError("no first frame within 20 s")
     finally:
         proc.kill()
         proc.wait()
         os.close(master)
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory (VmHWM) of a live process, in MB (10^6 bytes)."""
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024 / 1e6
+    return float("nan")
 
 
 def tui_trainer_command() -> list[str]:

@@ -65,8 +65,12 @@ echo "== summary"
 import sys
 from pathlib import Path
 
-from tui_trainer.events import EpochEnded
+from tui_trainer.events import EpochEnded, Telemetry
 from tui_trainer.runlog import load_run
+from tui_trainer.telemetry import describe, driver_cuda_version, load_nvml
+
+nvml = load_nvml()
+print(f"NVML: {'loaded' if nvml else 'NOT loaded (pip install nvidia-ml-py)'}; driver CUDA {driver_cuda_version(nvml)}")
 
 for run_dir in sorted(Path(sys.argv[1]).iterdir()):
     run = load_run(run_dir)
@@ -76,4 +80,7 @@ for run_dir in sorted(Path(sys.argv[1]).iterdir()):
     print(f"{started.preset_name:<18} mixed_precision={str(mixed):<5} batch={started.batch_size:<5} "
           f"device: {started.device}")
     print(f"{'':<18} epoch times: {', '.join(times)}  status: {run.summary['status']}")
+    samples = [e for e in run.events if isinstance(e, Telemetry)]
+    busiest = max(samples, key=lambda t: max((g["util"] for g in t.gpus), default=-1), default=None)
+    print(f"{'':<18} telemetry: {len(samples)} samples; busiest: {describe(busiest)}; last: {describe(samples[-1]) if samples else '-'}")
 EOF

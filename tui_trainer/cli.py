@@ -18,22 +18,58 @@ import typer
 
 from . import __version__
 
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
+
 app = typer.Typer(
     name="tui-trainer",
     help="Build, train and watch a Keras model from a terminal.",
     no_args_is_help=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion; presets and run folders complete
     pretty_exceptions_enable=False,
+    context_settings=HELP_OPTIONS,
 )
-presets_app = typer.Typer(help="List, show and validate presets.", no_args_is_help=True)
+presets_app = typer.Typer(help="List, show and validate presets.", no_args_is_help=True,
+                          context_settings=HELP_OPTIONS)
 app.add_typer(presets_app, name="presets")
 
 
+def complete_preset(incomplete: str) -> list[str]:
+    """Shell completion: preset names (built-in and the user's) starting with what was typed."""
+    from . import presets
+
+    return [e.name for e in presets.available() if e.name.startswith(incomplete)]
+
+
+def complete_run(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion: runs in the runs folder (``--runs-dir``, ``$TUI_TRAINER_RUNS`` or ./runs).
+
+    A bare start (``2026``) completes to run ids, which every run argument accepts; a start with a
+    slash (``runs/2026``) completes to folder paths.
+    """
+    from .runlog import EVENTS, default_runs_dir
+
+    root = Path((ctx.params.get("runs_dir") if ctx is not None else None) or default_runs_dir())
+    try:
+        folders = sorted(p for p in root.iterdir() if (p / EVENTS).is_file())
+    except OSError:
+        return []
+    shown = [str(p) for p in folders] if "/" in incomplete else [p.name for p in folders]
+    return [s for s in shown if s.startswith(incomplete)]
+
+
+def _resolve_run(run: Path, runs_dir: Optional[Path] = None) -> Path:
+    from .launch import resolve_run
+
+    return resolve_run(run, runs_dir)
+
+
 RunsDirOption = Annotated[
-    Optional[Path], typer.Option(help="Where run folders are (default $TUI_TRAINER_RUNS or ./runs).")
+    Optional[Path],
+    typer.Option(envvar="TUI_TRAINER_RUNS", show_envvar=True, help="Where run folders are (default ./runs)."),
 ]
 PresetArgument = Annotated[
-    Optional[str], typer.Argument(help="Preset name or path to a .toml file (default: digits).")
+    Optional[str],
+    typer.Argument(help="Preset name or path to a .toml file (default: digits).", autocompletion=complete_preset),
 ]
 
 
@@ -101,7 +137,9 @@ def presets_list() -> None:
 
 
 @presets_app.command("show")
-def presets_show(preset: Annotated[str, typer.Argument(help="Preset name or path to a .toml file.")]) -> None:
+def presets_show(
+    preset: Annotated[str, typer.Argument(help="Preset name or path to a .toml file.", autocompletion=complete_preset)],
+) -> None:
     """Print a preset's TOML."""
     from . import presets
     from .spec import SpecError
@@ -391,7 +429,7 @@ def summary(
 
 # --- runs: list, replay, watch, compare, export ---------------------------------------------------
 
-runs_app = typer.Typer(help="List recorded runs.", no_args_is_help=True)
+runs_app = typer.Typer(help="List recorded runs.", no_args_is_help=True, context_settings=HELP_OPTIONS)
 app.add_typer(runs_app, name="runs")
 
 
@@ -417,6 +455,7 @@ def runs_list(runs_dir: RunsDirOption = None) -> None:
 def _load_run_or_fail(run: Path):
     from .runlog import RunLogError, load_run
 
+    run = _resolve_run(run)
     try:
         loaded = load_run(run)
     except RunLogError as exc:
@@ -427,7 +466,9 @@ def _load_run_or_fail(run: Path):
 
 
 def _has_terminal() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty()
+    from .launch import has_terminal  # a TTY, or Textual's web driver under `tui-trainer serve`
+
+    return has_terminal()
 
 
 def _needs_terminal() -> None:
@@ -437,28 +478,33 @@ def _needs_terminal() -> None:
 
 @app.command()
 def replay(
-    run: Annotated[Path, typer.Argument(help="A run folder, e.g. runs/20260101-120000-digits.")],
+    run: Annotated[
+        Path, typer.Argument(help="A run folder, e.g. runs/20260101-120000-digits, or its id.", autocompletion=complete_run)
+    ],
     speed: Annotated[float, typer.Option(min=0, help="Epochs a second; 0 shows the whole run at once.")] = 0,
 ) -> None:
     """Replay a recorded run in the monitor screen (keys: space pause, n step, r restart)."""
-    loaded = _load_run_or_fail(run)
-    if not loaded.events:
-        raise _fail(f"{run}: the run has no events yet; to follow it while it runs, use `tui-trainer watch {run}`")
-    _needs_terminal()
-    from .ui.viewer import ReplayApp
+    from .launch import open_replay  # the plain `replay RUN` is answered there without typer
 
-    ReplayApp(loaded.dir, loaded.events, speed, loaded.warnings).run()
+    code = open_replay(run, speed)
+    if code:
+        raise typer.Exit(code=code)
 
 
 @app.command()
 def watch(
-    run: Annotated[Optional[Path], typer.Argument(help="A run folder (default: the newest in the runs dir).")] = None,
+    run: Annotated[
+        Optional[Path],
+        typer.Argument(help="A run folder or id (default: the newest in the runs dir).", autocompletion=complete_run),
+    ] = None,
     runs_dir: RunsDirOption = None,
 ) -> None:
     """Follow a run another process is writing (e.g. `tui-trainer train` under tmux or nohup on this box)."""
     from .runlog import EVENTS
     from .runs import newest_run
 
+    if run is not None:
+        run = _resolve_run(run, runs_dir)
     if run is None:
         run = newest_run(runs_dir)
         if run is None:
@@ -475,7 +521,9 @@ def watch(
 
 @app.command()
 def compare(
-    runs: Annotated[list[Path], typer.Argument(help="Two or more run folders.", show_default=False)],
+    runs: Annotated[
+        list[Path], typer.Argument(help="Two or more run folders or ids.", show_default=False, autocompletion=complete_run)
+    ],
     metric: Annotated[str, typer.Option(help="What to overlay: val_loss, loss, accuracy, val_accuracy.")] = "val_loss",
     no_ui: Annotated[bool, typer.Option("--no-ui", help="Print the early-stopping facts side by side and exit.")] = False,
 ) -> None:
@@ -484,7 +532,7 @@ def compare(
     from .runlog import RunLogError
 
     try:
-        loaded = load_runs(runs)
+        loaded = load_runs([_resolve_run(r) for r in runs])
     except (RunLogError, ValueError) as exc:
         raise _fail(str(exc)) from None
     if no_ui:
@@ -498,7 +546,7 @@ def compare(
 
 @app.command()
 def export(
-    run: Annotated[Path, typer.Argument(help="A run folder.")],
+    run: Annotated[Path, typer.Argument(help="A run folder or id.", autocompletion=complete_run)],
     csv_path: Annotated[
         Optional[str], typer.Option("--csv", help="Write one row per epoch to this file ('-' for stdout).")
     ] = None,
@@ -529,7 +577,8 @@ def export(
 @app.command()
 def doctor(
     runs_dir: Annotated[
-        Optional[Path], typer.Option(help="The runs folder to check (default $TUI_TRAINER_RUNS or ./runs).")
+        Optional[Path], typer.Option(envvar="TUI_TRAINER_RUNS", show_envvar=True,
+                                     help="The runs folder to check (default ./runs).")
     ] = None,
 ) -> None:
     """Check this machine: versions, the devices TensorFlow sees (and why not a GPU), offline data, runs folder."""
@@ -539,6 +588,35 @@ def doctor(
     typer.echo(format_checks(rows))
     warnings = sum(r.status == "warn" for r in rows)
     typer.echo(f"\n{warnings} warning{'s' if warnings != 1 else ''}." if warnings else "\nAll checks ok.")
+
+
+@app.command()
+def serve(
+    preset: PresetArgument = None,
+    host: Annotated[str, typer.Option(help="Address to listen on; loopback unless you mean to share it.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    runs_dir: RunsDirOption = None,
+) -> None:
+    """Serve the app to a browser tab (textual-serve), on loopback unless --host says otherwise.
+
+    On a remote box: ssh -L 8000:localhost:8000 gpu-box, then open http://localhost:8000.
+    """
+    from . import presets
+    from .serve import port_free, serve as run_server
+    from .spec import SpecError
+
+    try:
+        presets.load(preset)  # a bad preset is one line here, not an error page in every browser tab
+    except SpecError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        import textual_serve  # noqa: F401
+    except ImportError:
+        raise _fail("serve needs the textual-serve package: pip install textual-serve") from None
+    why = port_free(host, port)
+    if why is not None:
+        raise _fail(f"can't listen on {host}:{port} ({why}); choose another with --port")
+    run_server(host, port, preset, runs_dir)
 
 
 class _SafeStdout:

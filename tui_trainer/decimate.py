@@ -50,37 +50,32 @@ def minmax_decimate(y: ArrayLike, columns: int, x: Optional[ArrayLike] = None) -
         raise ValueError(f"y must be 1-D, got shape {ys.shape}")
     n = ys.shape[0]
     if x is None:
-        xs = np.arange(1, n + 1, dtype=float)
+        xs = None  # 1..n, made only for the points kept: a million-point arange is 8 MB for nothing
     else:
         xs = np.asarray(x, dtype=float)
         if xs.shape != ys.shape:
             raise ValueError(f"x has shape {xs.shape} but y has {ys.shape}")
     if n <= 2 * columns:
-        return xs, ys
+        return (np.arange(1, n + 1, dtype=float) if xs is None else xs), ys
 
-    # Equal buckets of `size` points, one row each: ceil(n / size) <= columns rows. The tail
-    # is padded with copies of the last value: argmin/argmax return the first occurrence of
-    # an extreme, so they never pick a pad cell (the real last value comes first), and no
-    # NaN padding is needed to keep the common, NaN-free case on the fast path.
+    # Equal buckets of `size` points, one row each: ceil(n / size) <= columns rows. The full
+    # rows are a view of the input (no copy); a shorter last bucket is reduced on its own.
     size = -(-n // columns)
+    full = n // size
     rows = -(-n // size)
-    if rows * size == n:
-        grid = ys.reshape(rows, size)
-    else:
-        grid = np.empty(rows * size)
-        grid[:n] = ys
-        grid[n:] = ys[-1]
-        grid = grid.reshape(rows, size)
+    has_nan = bool(np.isnan(ys).any())
 
-    nan = np.isnan(grid)
-    has_nan = bool(nan.any())
-    if has_nan:
-        # NaN would win argmin/argmax: make it lose both instead.
-        imin = np.where(nan, np.inf, grid).argmin(axis=1)
-        imax = np.where(nan, -np.inf, grid).argmax(axis=1)
-    else:
-        imin = grid.argmin(axis=1)
-        imax = grid.argmax(axis=1)
+    def extremes(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if has_nan:
+            # NaN would win argmin/argmax: make it lose both instead.
+            nan = np.isnan(grid)
+            return np.where(nan, np.inf, grid).argmin(axis=1), np.where(nan, -np.inf, grid).argmax(axis=1)
+        return grid.argmin(axis=1), grid.argmax(axis=1)
+
+    imin, imax = extremes(ys[: full * size].reshape(full, size))
+    if rows > full:
+        tmin, tmax = extremes(ys[full * size:].reshape(1, -1))
+        imin, imax = np.concatenate([imin, tmin]), np.concatenate([imax, tmax])
 
     offsets = np.arange(rows) * size
     first = np.minimum(imin, imax) + offsets
@@ -94,4 +89,4 @@ def minmax_decimate(y: ArrayLike, columns: int, x: Optional[ArrayLike] = None) -
         # An all-NaN bucket (or one whose only numbers are infinities of the filler's sign)
         # lands argmin/argmax on a NaN: drop those picks.
         idx = idx[~np.isnan(ys[idx])]
-    return xs[idx], ys[idx]
+    return (idx + 1.0 if xs is None else xs[idx]), ys[idx]

@@ -82,7 +82,25 @@ def _import_tensorflow():
     return tf, gpus, ""
 
 
-def _tensorflow_checks(driver_present: bool) -> list[Check]:
+def _version_tuple(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in text.split(".")[:2])
+    except ValueError:
+        return ()
+
+
+def cuda_mismatch(driver_cuda: Optional[str], built_cuda: str) -> str:
+    """Why a GPU may stay unseen, from the driver's CUDA version and TensorFlow's, exactly; "" if they fit."""
+    if not driver_cuda:
+        return ""
+    have, need = _version_tuple(driver_cuda), _version_tuple(built_cuda)
+    if have and need and have < need:
+        return (f"the driver supports CUDA up to {driver_cuda}, older than the CUDA {built_cuda} this TensorFlow "
+                "is built for: update the NVIDIA driver")
+    return ""
+
+
+def _tensorflow_checks(driver_present: bool, driver_cuda: Optional[str] = None) -> list[Check]:
     tf, gpus, error = _import_tensorflow()
     if tf is None:
         return [Check("TensorFlow", f"not importable ({error}); pip install \"tui-trainer\"", WARN)]
@@ -117,9 +135,13 @@ def _tensorflow_checks(driver_present: bool) -> list[Check]:
                                  "are likely missing; pip install \"tui-trainer[gpu]\" (tensorflow[and-cuda] brings "
                                  f"CUDA {info.get('cuda_version', '')} and cuDNN as pip packages)", WARN))
     else:
+        built = str(info.get("cuda_version", "?"))
+        why = cuda_mismatch(driver_cuda, built) or (
+            f"the driver supports CUDA {driver_cuda} (enough for the CUDA {built} TensorFlow is built for), so "
+            "a library likely fails to load" if driver_cuda else
+            f"the driver's CUDA version is unknown (TensorFlow is built for CUDA {built}), or a library fails to load")
         rows.append(Check("GPU", "TensorFlow sees none although an NVIDIA driver and the CUDA libraries are "
-                                 f"present: the driver may be too old for CUDA {info.get('cuda_version', '?')}, or "
-                                 "a library fails to load; see the error with: TF_CPP_MIN_LOG_LEVEL=0 python -c "
+                                 f"present: {why}; see the error with: TF_CPP_MIN_LOG_LEVEL=0 python -c "
                                  "\"import tensorflow as tf; print(tf.config.list_physical_devices('GPU'))\"", WARN))
     return rows
 
@@ -174,9 +196,18 @@ def run_checks(runs_dir: Optional[Path] = None, *, tensorflow: bool = True) -> l
     rows = [Check("Python", sys.version.split()[0], OK if sys.version_info >= (3, 10) else WARN),
             Check("tui-trainer", __version__)]
     present, found = nvidia_driver()
+    driver_cuda = None
+    if present:
+        from .telemetry import driver_cuda_version
+
+        driver_cuda = driver_cuda_version()
     if tensorflow:
-        rows += _tensorflow_checks(present)
+        rows += _tensorflow_checks(present, driver_cuda)
     rows.append(Check("NVIDIA driver", found))
+    if present:
+        rows.append(Check("Driver CUDA", f"{driver_cuda} (the newest CUDA this driver runs; from NVML / nvidia-smi)"
+                          if driver_cuda else "unknown (neither NVML nor nvidia-smi told it)",
+                          OK if driver_cuda else WARN))
     rows += _data_checks()
     rows.append(_runs_check(runs_dir))
     rows.append(_tf_config_check())

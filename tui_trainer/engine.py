@@ -7,7 +7,6 @@ after its logging environment is set, so importing this module is cheap.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import shutil
 import socket
@@ -25,6 +24,7 @@ from .events import EarlyStoppingResult, Event, Note, RunFailed, RunFinished, Ru
 from .runlog import STDERR, MODEL, RunLogWriter, default_runs_dir, new_run_dir, now_iso
 from .runstate import RunState, Summary
 from .spec import Preset, SpecError, check_shapes, param_counts
+from .telemetry import Sampler, serialized
 
 Sink = Callable[[Event], None]
 
@@ -215,7 +215,7 @@ def train(
     else:
         run_dir = new_run_dir(runs_dir or default_runs_dir(), preset.name)
         log = RunLogWriter(run_dir, preset)
-    emit = _compose(log, sink)
+    emit = serialized(_compose(log, sink))  # the telemetry thread emits too
     try:
         with native_stderr_to(run_dir / STDERR):
             status, reason, test_metrics, epochs_run = _fit(preset, data, emit, cancel, run_dir, replay_of, resume)
@@ -380,17 +380,21 @@ def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path,
             class_names=tuple(str(c) for c in (getattr(data, "class_names", None) or ())),
         ))
     callbacks = [early, streaming] if early else [streaming]  # EarlyStopping first: streaming reads its state
-    model.fit(
-        data.x_train,
-        data.y_train,
-        batch_size=bs,
-        epochs=preset.training.epochs,
-        validation_split=vs,
-        callbacks=callbacks,
-        verbose=0,
-        shuffle=True,
-        initial_epoch=resume.state.epoch if resume else 0,
-    )
+    sampler = Sampler(emit).start()  # GPU / CPU use, sampled in its own thread
+    try:
+        model.fit(
+            data.x_train,
+            data.y_train,
+            batch_size=bs,
+            epochs=preset.training.epochs,
+            validation_split=vs,
+            callbacks=callbacks,
+            verbose=0,
+            shuffle=True,
+            initial_epoch=resume.state.epoch if resume else 0,
+        )
+    finally:
+        sampler.stop(tf)  # the last sample carries TensorFlow's peak GPU memory
     epochs_run = streaming.epochs_run
     if streaming.failure:
         emit(RunFailed(error=streaming.failure, epoch=epochs_run or None))

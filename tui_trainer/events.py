@@ -197,12 +197,28 @@ class RunFinished:
     finished_at: str = ""  # ISO 8601, when the run ended (older logs: empty)
 
 
+@dataclass(frozen=True)
+class Telemetry:
+    """What the machine was doing, sampled off the training thread (see ``telemetry.py``).
+
+    ``gpus`` holds one dict per GPU NVML reports (index, name, util %, mem_used_mb, mem_total_mb);
+    empty without NVML. ``tf_peak_mb`` (TensorFlow's peak memory per GPU) is in the last sample only.
+    """
+
+    kind: ClassVar[str] = "telemetry"
+    elapsed_s: float  # since the sampler started (just before fit)
+    cpu_percent: Optional[float] = None  # this process, percent of one core
+    rss_mb: Optional[float] = None  # this process's resident memory, MiB
+    gpus: tuple[dict[str, Any], ...] = ()
+    tf_peak_mb: Optional[tuple[float, ...]] = None
+
+
 Event = Union[RunStarted, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunResumed, Note, RunFailed,
-              RunFinished]
+              RunFinished, Telemetry]
 EVENT_TYPES: dict[str, type] = {
     cls.kind: cls
     for cls in (RunStarted, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunResumed, Note, RunFailed,
-                RunFinished)
+                RunFinished, Telemetry)
 }
 _TUPLE_FIELDS = {  # Optional[tuple[...]] counts too: JSON hands every tuple back as a list
     cls: {f.name for f in dataclasses.fields(cls) if str(f.type).startswith(("tuple", "Optional[tuple"))}

@@ -1,19 +1,54 @@
 """The console script's entry point.
 
 ``tui-trainer`` with no arguments opens the app at once, without building the
-typer command tree first (that import is a tenth of the first-frame budget);
-everything else goes through the typer CLI.
+typer command tree first (that import is a tenth of the first-frame budget),
+and so does the plain ``tui-trainer replay RUN [--speed S]`` (typer's option
+handling imports pydantic: 0.1 s and 10 MB a replay has no use for);
+everything else, ``-h`` and every mistake included, goes through the typer CLI.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
 
+APP_NAME = "tui-trainer"
+
+
+def uses_web_driver() -> bool:
+    """Whether Textual will draw through its web driver (``tui-trainer serve``), not on a terminal.
+
+    textual-serve starts the app as a subprocess with pipes, not a TTY, and names the driver in
+    ``TEXTUAL_DRIVER`` (``textual.drivers.web_driver:WebDriver``); the terminal checks don't apply then.
+    """
+    return "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")
+
+
+def has_terminal() -> bool:
+    """Whether the app can draw: a TTY on stdin and stdout, or the web driver."""
+    return uses_web_driver() or (sys.stdin.isatty() and sys.stdout.isatty())
+
+
+def stderr_log_path() -> Optional[Path]:
+    """Where the app's own native stderr goes: ``stderr.log`` in the user's log folder.
+
+    None when that folder can't be created (read-only home): the lines are then dropped, never drawn.
+    """
+    try:
+        from platformdirs import user_log_dir
+
+        folder = Path(user_log_dir(APP_NAME, appauthor=False))
+        folder.mkdir(parents=True, exist_ok=True)
+    except (OSError, ImportError):
+        return None
+    path = folder / "stderr.log"
+    return path if os.access(folder, os.W_OK) else None
+
 
 def open_app(preset: Optional[str], runs_dir: Optional[Path]) -> int:
-    """Open the terminal app on a preset; returns the exit code (2 for bad input)."""
+    """Open the app on a preset, in a terminal or under Textual's web driver; returns the exit code (2 for bad input)."""
     from . import presets
     from .runlog import default_runs_dir
     from .spec import SpecError
@@ -24,15 +59,16 @@ def open_app(preset: Optional[str], runs_dir: Optional[Path]) -> int:
         for line in str(exc).splitlines():  # a preset with several problems: one line each
             print(f"error: {line}", file=sys.stderr)
         return 2
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        print("error: the app needs a terminal; use `tui-trainer train` for headless training", file=sys.stderr)
+    if not has_terminal():
+        print("error: the app needs a terminal; use `tui-trainer train` for headless training, "
+              "or `tui-trainer serve` for a browser", file=sys.stderr)
         return 2
 
     from .ui.app import TrainerApp
     from .ui.terminal import textual_owns_terminal
 
     runs = runs_dir or default_runs_dir()
-    with textual_owns_terminal(runs / "tui-trainer-stderr.log"):
+    with textual_owns_terminal(stderr_log_path()):
         app = TrainerApp(spec, path, runs)
         try:
             app.run()
@@ -43,9 +79,70 @@ def open_app(preset: Optional[str], runs_dir: Optional[Path]) -> int:
     return app.return_code or 0
 
 
+def resolve_run(run: Path, runs_dir: Optional[Path] = None) -> Path:
+    """A run argument as given, or, when no such path exists, the run of that id in the runs folder."""
+    from .runlog import default_runs_dir
+
+    if run.exists() or len(run.parts) != 1:
+        return run
+    candidate = (runs_dir or default_runs_dir()) / run
+    return candidate if candidate.is_dir() else run
+
+
+def open_replay(run: Path, speed: float) -> int:
+    """Replay a recorded run in the monitor screen; returns the exit code (2 for bad input, one line on stderr)."""
+    from .runlog import RunLogError, load_run
+
+    run = resolve_run(run)
+    try:
+        loaded = load_run(run, compact=True)  # batch losses as arrays: a 1e6-batch run stays small
+    except RunLogError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for problem in loaded.warnings:
+        print(f"warning: {problem}", file=sys.stderr)
+    if not loaded.events:
+        print(f"error: {run}: the run has no events yet; to follow it while it runs, use `tui-trainer watch {run}`",
+              file=sys.stderr)
+        return 2
+    if not has_terminal():
+        print("error: this command draws in a terminal; for text use `tui-trainer export` or `runs list`",
+              file=sys.stderr)
+        return 2
+    from .ui.viewer import ReplayApp
+
+    ReplayApp(loaded.dir, loaded.events, speed, loaded.warnings).run()
+    return 0
+
+
+def _plain_replay_args(args: list[str]) -> Optional[tuple[Path, float]]:
+    """``RUN [--speed S]`` (either order, ``--speed=S`` too) as (run, speed); None for anything else."""
+    run, speed, i = None, 0.0, 0
+    while i < len(args):
+        a = args[i]
+        if a == "--speed" and i + 1 < len(args):
+            value, i = args[i + 1], i + 2
+        elif a.startswith("--speed="):
+            value, i = a.split("=", 1)[1], i + 1
+        elif not a.startswith("-") and run is None and a:
+            run, i = Path(a), i + 1
+            continue
+        else:
+            return None
+        try:
+            speed = float(value)
+        except ValueError:
+            return None
+        if not speed >= 0:  # negative or NaN: typer says why
+            return None
+    return (run, speed) if run is not None else None
+
+
 def main() -> None:
     if len(sys.argv) == 1:
         sys.exit(open_app(None, None))
+    if sys.argv[1] == "replay" and (plain := _plain_replay_args(sys.argv[2:])) is not None:
+        sys.exit(open_replay(*plain))
     from .cli import main as cli_main
 
     cli_main()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from .runlog import EVENTS, LoadedRun, RunLogError, default_runs_dir, load_run
+from .runlog import EVENTS, SUMMARY, LoadedRun, RunLogError, default_runs_dir, load_run
 from .runstate import RunState
 
 # A run whose process we can't check (another host) and whose log has not grown for
@@ -98,20 +98,40 @@ def fold(run: LoadedRun) -> RunState:
     return state
 
 
+def _read_summary(run_dir: Path) -> Optional[dict]:
+    """summary.json as a dict; None when it is missing or unreadable (the events then tell)."""
+    try:
+        with open(run_dir / SUMMARY, "rb") as fh:
+            data = json.loads(fh.read())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and "status" in data else None
+
+
 def run_info(run_dir: Path) -> RunInfo:
     """Summarise one run folder, from summary.json when the run finished, else from its events.
+
+    A finished run's events.jsonl is never opened: summary.json holds every field listed, and the
+    events of a long run are megabytes (500 runs must list in a blink).
 
     Raises:
         RunLogError: not a run folder.
     """
-    run = load_run(run_dir)
-    s = run.summary_dict()
-    status = s["status"]
+    d = Path(run_dir).expanduser()
+    s = _read_summary(d)
+    run = None
+    if s is None:
+        run = load_run(d)
+        s = run.summary_dict()
+    elif not (d / EVENTS).is_file():
+        raise RunLogError(f"{run_dir}: not a run folder (no {EVENTS})")
+    status = s.get("status") or "running"
     if status == "running":  # no summary: the writer is alive, gone, or out of sight on another host
+        run = run or load_run(d)
         state = fold(run)
         status = "empty" if state.started is None else liveness(state, run.dir)
     return RunInfo(
-        id=run.dir.name, path=run.dir, preset=s.get("preset") or "?", status=status,
+        id=d.name, path=d, preset=s.get("preset") or "?", status=status,
         epochs=s.get("epochs_run", 0), stopped_epoch=s.get("stopped_epoch"), best_epoch=s.get("best_epoch"),
         best_value=s.get("best_value"), monitor=s.get("monitor"),
         test_accuracy=(s.get("test_metrics") or {}).get("accuracy"), started_at=s.get("started_at", ""),
@@ -124,7 +144,9 @@ def find_runs(runs_dir: Optional[Path] = None) -> list[RunInfo]:
     if not root.is_dir():
         return []
     infos = []
-    for d in sorted(p for p in root.iterdir() if p.is_dir()):
+    with os.scandir(root) as entries:
+        folders = sorted(Path(e.path) for e in entries if e.is_dir())
+    for d in folders:
         try:
             infos.append(run_info(d))
         except (RunLogError, OSError, json.JSONDecodeError):

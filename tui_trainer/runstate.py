@@ -23,6 +23,7 @@ from .events import (
     RunFinished,
     RunResumed,
     RunStarted,
+    Telemetry,
     grad_ratio,
 )
 from .verdict import verdict
@@ -77,6 +78,7 @@ class RunState:
     notes: list[str] = field(default_factory=list)  # RunStarted's setup notes, then Note events
     resumed_from: list[int] = field(default_factory=list)  # epochs after which `train --resume` went on
     grad_initial: Optional[GradientNorms] = None  # diagnostics.gradient_norms: the before-training measurement
+    telemetry: Optional[Telemetry] = None  # the latest sample of GPU / CPU use
     live: bool = True  # False for a replay: the clock is the log's own, not the wall's
     last_tick: float = field(default_factory=time.monotonic)  # when the last epoch (or the start) arrived
     version: int = 0  # bumped on every change; views redraw when it moves
@@ -92,11 +94,11 @@ class RunState:
     def apply(self, event: Event) -> None:
         """Fold one event into the state."""
         self.version += 1
-        if not isinstance(event, BatchLosses):
+        if not isinstance(event, (BatchLosses, Telemetry)):  # telemetry changes no chart
             self.epoch_version += 1
         if isinstance(event, BatchLosses):
             self.batch_losses.extend(event.losses)
-            self.batch_epochs.extend([event.epoch] * len(event.losses))
+            self.batch_epochs.extend(array("i", (event.epoch,)) * len(event.losses))
             self.current_epoch, self.current_step = event.epoch, event.last_step
             if event.steps_per_epoch:
                 self.learned_steps_per_epoch = event.steps_per_epoch
@@ -118,6 +120,8 @@ class RunState:
             self.finished = event
         elif isinstance(event, GradientNorms):
             self.grad_initial = event
+        elif isinstance(event, Telemetry):
+            self.telemetry = event
         elif isinstance(event, Note):
             self.notes.append(event.message)
         elif isinstance(event, RunResumed):

@@ -171,6 +171,7 @@ def test_runs_screen_opens_a_recorded_run_in_the_monitor(tmp_path):
         app = TrainerApp(digits, path, runs)
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.press("r")
+            await app.workers.wait_for_complete()  # the list is read in a thread
             await pilot.pause(0.2)
             assert type(app.screen).__name__ == "RunsScreen"
             await pilot.press("enter")  # newest first: the early_stopped run

@@ -15,7 +15,7 @@ import numpy as np
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 
-from tui_trainer.events import BatchLosses, EpochEnded
+from tui_trainer.events import BatchLosses, EpochEnded, RunFinished
 from tui_trainer.runlog import iter_events
 from tui_trainer.runstate import RunState
 from tui_trainer.ui.widgets.charts import BatchChart, EpochChart, MetricChart
@@ -178,6 +178,7 @@ def test_failed_run_says_so_instead_of_drawing():
 
 def test_redraws_only_when_the_state_moved():
     state = folded("early_stopped", 10)
+    state.live = False  # recorded: drawn at once (a live run is paced, below)
 
     async def check(app, pilot):
         loss = app.query_one("#loss", EpochChart)
@@ -190,6 +191,30 @@ def test_redraws_only_when_the_state_moved():
         state.apply(EpochEnded(epoch=99, metrics={"loss": 0.1, "val_loss": 0.2}, duration_s=1.0, elapsed_s=1.0))
         loss.update_from(state)
         assert len(calls) == 2
+
+    run(check)
+
+
+def test_a_live_run_is_redrawn_within_the_charts_cpu_budget():
+    state = folded("early_stopped", 10)  # live and running: as the app trains
+
+    async def check(app, pilot):
+        loss = app.query_one("#loss", EpochChart)
+        loss.update_from(state)
+        await pilot.pause()  # rendered once: the chart knows what a draw costs
+        calls = []
+        original = loss.replot
+        loss.replot = lambda: (calls.append(1), original())[1]
+        state.apply(EpochEnded(epoch=11, metrics={"loss": 0.1, "val_loss": 0.2}, duration_s=1.0, elapsed_s=1.0))
+        loss.update_from(state)
+        assert calls == []  # too soon after the last draw for the budget
+        loss._last_draw -= 60  # a minute later
+        loss.update_from(state)
+        assert calls == [1]
+        state.apply(EpochEnded(epoch=12, metrics={"loss": 0.1, "val_loss": 0.2}, duration_s=1.0, elapsed_s=2.0))
+        state.apply(RunFinished(status="completed", epochs_run=12, test_metrics={}, wall_time_s=3.0))
+        loss.update_from(state)
+        assert calls == [1, 1]  # finished: drawn at once
 
     run(check)
 

@@ -55,6 +55,8 @@ def run_app(app: App, check, size=SIZE) -> None:
     async def main() -> None:
         async with app.run_test(size=size) as pilot:
             await pilot.pause()
+            await app.workers.wait_for_complete()  # the runs screen reads its folder in a thread
+            await pilot.pause()
             await check(app, pilot)
 
     asyncio.run(main())
@@ -284,6 +286,7 @@ def test_r_refreshes_and_escape_goes_back(runs_dir):
         await pilot.press("down")  # on the sigmoid run
         make_run_dir(runs_dir, "20260102-000000-new", "no_restore", summary=False)
         await pilot.press("r")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         assert screen.infos[0].id == "20260102-000000-new"
         assert screen.query_one("#runs-table", DataTable).row_count == 4

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_trainer import data as data_module
+from tui_trainer.datasets import fashion_mnist as data_module
 from tui_trainer import presets
 from tui_trainer.engine import train
 

@@ -132,6 +132,9 @@ class MonitorApp(App):
     def _redraw(self) -> None:
         self.drain_inbox()
         monitor = self._monitor
+        stack = self.screen_stack
+        if monitor is not None and (not stack or stack[-1] is not monitor):
+            return  # not on screen: draw when it is shown (showing it forces a redraw); keep _dirty
         if monitor is not None and (self._dirty or monitor.state.running):
             self._dirty = False
             monitor.refresh_view()

@@ -13,12 +13,17 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
 
 @contextlib.contextmanager
-def textual_owns_terminal(log_path: Path) -> Iterator[None]:
-    """Run the app inside this: Textual writes to a private duplicate of fd 2; fd 2 goes to ``log_path``."""
+def textual_owns_terminal(log_path: Optional[Path]) -> Iterator[None]:
+    """Run the app inside this: Textual writes to a private duplicate of fd 2; fd 2 goes to ``log_path``.
+
+    Only a terminal's fd 2 is taken over. Under the web driver (``tui-trainer serve``) fd 2 is a
+    pipe that textual-serve reads and Textual draws on stdout: nothing to protect, so nothing changes.
+    With ``log_path`` None (or unwritable) native lines are dropped rather than drawn.
+    """
     try:
         if not os.isatty(2):
             yield
@@ -30,9 +35,15 @@ def textual_owns_terminal(log_path: Path) -> Iterator[None]:
         return
     saved_dunder, saved_stderr = sys.__stderr__, sys.stderr
     terminal = open(term_fd, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with open(log_path, "ab") as log:
+        try:
+            if log_path is None:
+                raise OSError
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            log = open(log_path, "ab")
+        except OSError:
+            log = open(os.devnull, "ab")
+        with log:
             os.dup2(log.fileno(), 2)
         # Textual's Linux driver writes to sys.__stderr__ (read when the app starts).
         sys.__stderr__ = sys.stderr = terminal

@@ -15,7 +15,7 @@ from textual.widgets import Footer, Header
 from ...runstate import RunState
 from ..widgets.charts import BatchChart, EpochChart, MetricChart
 from ..widgets.gradients import GradientsPanel
-from ..widgets.status import EarlyStopBanner, ErrorPanel, ProgressLine, Line
+from ..widgets.status import EarlyStopBanner, ErrorPanel, Line, ProgressLine, TelemetryLine
 
 
 class MonitorScreen(Screen):
@@ -37,6 +37,7 @@ class MonitorScreen(Screen):
         with Vertical(id="monitor-body"):
             yield Line("", id="run-title")
             yield ProgressLine(id="progress")
+            yield TelemetryLine(id="telemetry")
             yield EarlyStopBanner(id="banner")
             yield ErrorPanel(id="error")
             with Horizontal(id="charts"):
@@ -102,32 +103,48 @@ class MonitorScreen(Screen):
         except NoMatches:  # the app is shutting down (quit right after a run): nothing left to draw on
             pass
 
+    def _parts(self) -> dict:
+        """The widgets a draw updates, looked up once: a DOM query each, five times a second, adds up."""
+        if self._widgets is None:
+            self._widgets = {
+                "title": self.query_one("#run-title", Line), "progress": self.query_one(ProgressLine),
+                "telemetry": self.query_one(TelemetryLine), "banner": self.query_one(EarlyStopBanner),
+                "error": self.query_one(ErrorPanel), "epoch_charts": list(self.query(EpochChart)),
+                "batch_chart": self.query_one(BatchChart), "gradients": self.query_one(GradientsPanel),
+                "metric_chart": self.query_one("#metric-chart"),
+            }
+        return self._widgets
+
+    _widgets: "dict | None" = None
+
     def _draw(self, state: RunState) -> None:
         self._drawn_version = state.version
         if self._ended != (state.finished is not None):
             self._ended = state.finished is not None
             self.refresh_bindings()  # v (results) shows once the run has ended
+        w = self._parts()
         with self.app.batch_update():
             s = state.started
             title = f"{s.preset_name}  ·  {s.run_id}" if s else "No run yet"
             if self.note:
                 title += f"  ·  {self.note}"
-            self.query_one("#run-title", Line).show(title)
-            self.query_one(ProgressLine).update_from(state)
-            self.query_one(EarlyStopBanner).update_from(state)
+            w["title"].show(title)
+            w["progress"].update_from(state)
+            w["telemetry"].update_from(state)
+            w["banner"].update_from(state)
             error = self.error or (_failure_help(state.failure.error) if state.failure else None)
-            panel = self.query_one(ErrorPanel)
+            panel = w["error"]
             if error:
                 panel.show_error(error)
             else:
                 panel.clear()
-            for chart in self.query(EpochChart):  # MetricChart is an EpochChart too
+            for chart in w["epoch_charts"]:  # MetricChart is an EpochChart too
                 chart.update_from(state)
-            self.query_one(BatchChart).update_from(state)
-            self.query_one(GradientsPanel).update_from(state)
+            w["batch_chart"].update_from(state)
+            w["gradients"].update_from(state)
             # On a short terminal the gradient bars (the lesson) matter more than accuracy.
             has_gradients = bool(state.grad_initial)
-            metric_chart = self.query_one("#metric-chart")
+            metric_chart = w["metric_chart"]
             show_metric = not (has_gradients and self.size.height < 40)
             if metric_chart.display != show_metric:
                 metric_chart.display = show_metric

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -99,10 +100,23 @@ class RunsScreen(Screen):
     # -- the list -------------------------------------------------------------------------------------
 
     def action_refresh(self) -> None:
-        """Read the runs folder again, keeping the marks and the cursor's run where they still exist."""
+        """Read the runs folder again (in a thread), keeping the marks and the cursor's run where they still exist."""
+        self.query_one("#runs-title", Static).update(Text(f"Reading {self.runs_dir}..."))
+        self._read_runs()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="runs-list")
+    def _read_runs(self) -> None:
+        # Off the UI thread: hundreds of folders (and the events of unfinished runs) take a while to read.
+        infos = list(reversed(find_runs(self.runs_dir)))
+        self.app.call_from_thread(self._fill, infos)
+
+    def _fill(self, infos: list[RunInfo]) -> None:
+        """Show ``infos`` (newest first) in the table."""
+        if not self.is_attached:
+            return
         table = self.query_one("#runs-table", DataTable)
         current = self.selected_path()
-        self.infos = list(reversed(find_runs(self.runs_dir)))
+        self.infos = infos
         paths = {info.path for info in self.infos}
         self.marked = [p for p in self.marked if p in paths]
         table.clear()

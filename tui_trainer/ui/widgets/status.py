@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ...runstate import RunState
+from ...telemetry import describe
 from ...verdict import num
 
 
@@ -33,12 +34,27 @@ class Line(Static):
 
     FIXED_HEIGHT = False  # True: one line, whatever the text; no new layout needed
     _shown: object = None
+    _lines = -1  # wrapped lines of the text shown (height: auto widgets)
 
     def show(self, content) -> None:
         key = content.plain if isinstance(content, Text) else content
         if key != self._shown:
             self._shown = key
-            self.update(content, layout=not self.FIXED_HEIGHT)
+            self.update(content, layout=self._needs_layout(content))
+
+    def _needs_layout(self, content) -> bool:
+        """A new layout (a whole-screen reflow, ~15 ms) only when the text's height changes: the banner's
+        words change every epoch, its line count seldom."""
+        if self.FIXED_HEIGHT:
+            return False
+        width = self.content_size.width
+        if width <= 0 or not self.is_mounted:
+            self._lines = -1
+            return True
+        text = content if isinstance(content, Text) else Text(str(content))
+        lines = len(text.wrap(self.app.console, width))
+        changed, self._lines = lines != self._lines, lines
+        return changed
 
 
 class ProgressLine(Line):
@@ -65,6 +81,22 @@ class ProgressLine(Line):
             line.append(f"  ~{_clock(state.eta_s())} left", style="dim")
         line.append(f"  {s.device}", style="cyan")
         self.show(line)
+
+
+class TelemetryLine(Line):
+    """GPU utilization and memory per GPU (else this process's CPU and RAM), from the latest sample.
+
+    Hidden until a run has telemetry, so runs recorded before it existed look as they did.
+    """
+
+    DEFAULT_CSS = "TelemetryLine { height: 1; display: none; color: $text-muted; }"
+    FIXED_HEIGHT = True
+
+    def update_from(self, state: RunState) -> None:
+        text = describe(state.telemetry)
+        self.show(text)
+        if self.display != bool(text):
+            self.display = bool(text)
 
 
 class EarlyStopBanner(Line):
