@@ -34,7 +34,7 @@ def test_preset_names_complete():
     assert complete("tui-trainer presets show deep-") == [
         "deep-elu", "deep-leaky-relu", "deep-relu", "deep-sigmoid", "deep-tanh"]
     assert "digits" in complete("tui-trainer ui ")
-    assert complete("tui-trainer serve fash") == ["fashion-mnist"]
+    assert complete("tui-trainer serve fash") == ["fashion-cnn", "fashion-mnist"]
 
 
 def test_run_folders_complete_by_path_or_id(tmp_path, monkeypatch):

@@ -61,12 +61,13 @@ def test_summary_prints_the_keras_table_without_training(tmp_path, images):
     r = runner.invoke(app, ["summary", write(tmp_path, images)])
     assert r.exit_code == 0, r.output
     lines = r.output.splitlines()
-    assert lines[0] == "Model: tiny-cnn  (input (None, 8, 8): npz, 3 classes)"
+    # 2-D images get their channel axis from the data side: (8, 8, 1), no adapter layer needed
+    assert lines[0] == "Model: tiny-cnn  (input (None, 8, 8, 1): npz, 3 classes)"
     assert lines[1].split() == ["#", "layer", "type", "output", "shape", "params"]
     table = [line.split(None, 3) for line in lines[2:-1]]
-    assert [row[1] for row in table] == ["channels", "conv2d_1", "max_pool2d_2", "batch_norm_3", "flatten_4", "dense_5"]
-    assert "(None, 6, 6, 4)" in lines[3] and lines[3].endswith(" 40")  # 3*3*1*4 + 4
-    assert "(None, 3, 3, 4)" in lines[4] and "(None, 36)" in lines[6] and lines[7].endswith(" 111")  # 36*3 + 3
+    assert [row[1] for row in table] == ["conv2d_1", "max_pool2d_2", "batch_norm_3", "flatten_4", "dense_5"]
+    assert "(None, 6, 6, 4)" in lines[2] and lines[2].endswith(" 40")  # 3*3*1*4 + 4
+    assert "(None, 3, 3, 4)" in lines[3] and "(None, 36)" in lines[5] and lines[6].endswith(" 111")  # 36*3 + 3
     assert lines[-1] == "Total params: 167 (trainable 159, non-trainable 8)"
     assert not (tmp_path / "runs").exists()
 
