@@ -459,29 +459,19 @@ app.add_typer(runs_app, name="runs")
 
 
 
-def _fmt(value, spec: str = "") -> str:
-    if value is None:
-        return "-"
-    return format(value, spec) if spec else str(value)
-
-
 @runs_app.command("list")
 def runs_list(runs_dir: RunsDirOption = None) -> None:
-    """One line per run: id, preset, status, epochs, stop epoch, best epoch, best value, test accuracy."""
+    """One line per run: id, status, epochs, stop epoch, best epoch, best value, test accuracy, preset."""
     from .runlog import default_runs_dir
-    from .runs import find_runs
+    from .runs import RUN_COLUMNS, find_runs, run_cells
 
     root = runs_dir or default_runs_dir()
     infos = find_runs(root)
     if not infos:
         typer.echo(f"No runs in {root}. Make one with `tui-trainer train`.")
         return
-    header = ("id", "preset", "status", "epochs", "stop", "best", "best value", "test acc")
-    rows = [
-        (printable(i.id), printable(i.preset), printable(i.status), str(i.epochs), _fmt(i.stopped_epoch),
-         _fmt(i.best_epoch), _fmt(i.best_value, ".4g"), _fmt(i.test_accuracy, ".4f"))
-        for i in infos
-    ]
+    header = tuple(title for _, title in RUN_COLUMNS)
+    rows = [tuple(printable(c) for c in run_cells(i)) for i in infos]
     widths = [max(len(r[c]) for r in rows + [header]) for c in range(len(header))]
     for r in [header, *rows]:
         typer.echo("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
@@ -588,42 +578,6 @@ def compare(
 
 
 @app.command()
-def lesson(
-    name: Annotated[str, typer.Argument(help="The lesson: vanishing-gradients.")] = "vanishing-gradients",
-    epochs: Annotated[Optional[int], typer.Option(min=1, help="Cap each preset's epochs (a quick look).")] = None,
-    runs_dir: RunsDirOption = None,
-    no_ui: Annotated[bool, typer.Option("--no-ui", help="Print the comparison instead of opening it.")] = False,
-) -> None:
-    """Train a lesson's presets one after another, then show them side by side with a reading of the numbers."""
-    from .compare import facts_table, format_table, load_runs
-    from .console import ConsolePrinter
-    from .lesson import LESSONS, reading, run_lesson
-
-    if name not in LESSONS:
-        raise _fail(f"{name}: no such lesson; choose one of {', '.join(LESSONS)}")
-    cancel = threading.Event()
-    printer_out = _SafeStdout()
-
-    def sink_for(preset_name: str):
-        typer.echo(f"\n== {preset_name} ==")
-        return ConsolePrinter(printer_out)
-
-    with _Interrupts(cancel):
-        folders = run_lesson(name, epochs=epochs, runs_dir=runs_dir, sink_for=sink_for, cancel=cancel)
-    if cancel.is_set():
-        typer.echo("Lesson cancelled.", err=True)
-        raise typer.Exit(code=130)
-    runs = load_runs(folders)
-    text = reading(runs)
-    if no_ui or not _has_terminal():
-        typer.echo("\n" + format_table(facts_table(runs)) + "\n\n" + text)
-        return
-    from .ui.compare_app import CompareApp
-
-    CompareApp(runs, "val_loss", reading=text).run()
-
-
-@app.command()
 def export(
     run: Annotated[Path, typer.Argument(help="A run folder or id.", autocompletion=complete_run)],
     csv_path: Annotated[
@@ -723,6 +677,11 @@ class _SafeStdout:
                 sys.stdout.flush()
             except (OSError, ValueError):
                 self.dead = True
+
+
+# results, predict and lesson live in their own module (this one stays under 600 lines); importing it
+# registers them on `app`.
+from . import cli_results  # noqa: E402,F401
 
 
 def main() -> None:

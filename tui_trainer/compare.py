@@ -15,7 +15,6 @@ read side by side even on an 80-column terminal::
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
@@ -23,6 +22,7 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 from .runlog import EVENTS, LoadedRun, RunLogError, default_runs_dir, empty_run_message, load_run
 from .runs import fold, liveness
 from .runstate import RunState
+from .verdict import num, percent, sci
 
 __all__ = [
     "ComparedRun",
@@ -34,6 +34,8 @@ __all__ = [
     "format_table",
     "hidden_activations",
     "load_runs",
+    "metric_series",
+    "GAP",
     "run_facts",
 ]
 
@@ -179,15 +181,11 @@ def _ratio_at(state: RunState, first: bool) -> Optional[float]:
 
 
 def _number(value: Any) -> str:
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return str(value)
-        return f"{value:.4g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
-    return str(value)
+    return num(value) if isinstance(value, float) else str(value)
 
 
 def _percent(value: Any) -> str:
-    return f"{100 * value:.2f}%" if isinstance(value, (int, float)) and math.isfinite(value) else str(value)
+    return percent(value, none=str(value))
 
 
 # Every fact: its title (the row's name) and how it is shown; None shows as the third item.
@@ -202,18 +200,22 @@ FACTS: tuple[tuple[str, Callable[[Any], str], str], ...] = (
     ("stopped epoch", str, "did not stop"),
     ("restored epoch", str, "not restored"),
     ("test accuracy", _percent, "—"),
-    ("grad first/last, start", lambda v: f"{v:.1e}", "not measured"),  # diagnostics.gradient_norms
-    ("grad first/last, end", lambda v: f"{v:.1e}", "not measured"),
+    ("grad first/last, start", sci, "not measured"),  # diagnostics.gradient_norms
+    ("grad first/last, end", sci, "not measured"),
 )
 _FORMAT = {title: (fmt, none) for title, fmt, none in FACTS}
 
 
-def facts_table(runs: Sequence[ComparedRun]) -> list[dict[str, Any]]:
+Fact = tuple[str, Callable[[ComparedRun], Optional[str]]]
+
+
+def facts_table(runs: Sequence[ComparedRun], extra: Sequence[Fact] = ()) -> list[dict[str, Any]]:
     """The early-stopping facts of every run side by side: one row per fact, one column per run.
 
     Each row is ``{"fact": title, <run label>: value, ...}`` with the runs in the order given and
     plain values (ints, floats, strings; None when not known). Show a value with
-    :func:`format_cell`.
+    :func:`format_cell`. ``extra`` adds rows after these: (title, run -> text or None), e.g. a
+    lesson's own measurements.
     """
     per_run = [(run.label, run_facts(run)) for run in runs]
     rows = []
@@ -222,6 +224,8 @@ def facts_table(runs: Sequence[ComparedRun]) -> list[dict[str, Any]]:
         for label, facts in per_run:
             row[label] = facts[title]
         rows.append(row)
+    for title, measure in extra:
+        rows.append({"fact": title, **{run.label: measure(run) for run in runs}})
     return rows
 
 
@@ -242,6 +246,24 @@ def format_table(rows: Iterable[dict[str, Any]]) -> str:
     widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
     lines = ["  ".join(text.ljust(w) for text, w in zip(line, widths)).rstrip() for line in cells]
     return "\n".join(lines)
+
+
+# A derived per-epoch quantity: how much worse the model does on data it did not train on. The
+# overfitting lesson opens its chart on it.
+GAP = "val_loss - loss"
+
+
+def metric_series(state: RunState, name: str) -> tuple[list[int], list[float]]:
+    """Epochs and values of a logged quantity, or of :data:`GAP` (val_loss minus loss, per epoch)."""
+    if name != GAP:
+        return state.series(name)
+    xs, ys = [], []
+    for e in state.epochs:
+        v, t = e.metrics.get("val_loss"), e.metrics.get("loss")
+        if v is not None and t is not None:
+            xs.append(e.epoch)
+            ys.append(v - t)
+    return xs, ys
 
 
 def available_metrics(runs: Iterable[ComparedRun]) -> list[str]:

@@ -7,6 +7,7 @@ from typing import Optional, TextIO
 
 from .events import EpochEnded, Event, GradientNorms, Note, RunFinished, RunResumed, RunStarted, grad_ratio
 from .runstate import RunState
+from .verdict import VANISHING_RATIO, num, sci
 
 
 def format_metrics(metrics: dict[str, float], order: Optional[list[str]] = None) -> str:
@@ -23,9 +24,7 @@ def format_metrics(metrics: dict[str, float], order: Optional[list[str]] = None)
 
 
 def _num(v: Optional[float]) -> str:
-    if v is None:
-        return "nan"
-    return f"{v:.4f}" if abs(v) >= 1e-3 or v == 0 else f"{v:.3e}"
+    return num(v, fixed=True, none="nan")
 
 
 def _started_line(event: RunStarted) -> str:
@@ -78,7 +77,7 @@ class ConsolePrinter:
                 mark = f"  (no improvement {event.wait}/{patience})" if patience is not None else ""
             partial = " (partial)" if event.partial else ""
             ratio = grad_ratio(event.grad_norms)
-            grad = f"  grad first/last {ratio:.1e}" if ratio is not None else ""
+            grad = f"  grad first/last {sci(ratio)}" if ratio is not None else ""
             self._print(
                 f"Epoch {event.epoch:>{width}}/{total}{partial}  {format_metrics(event.metrics)}  "
                 f"{event.duration_s:.1f}s{grad}{mark}"
@@ -86,11 +85,11 @@ class ConsolePrinter:
         elif isinstance(event, GradientNorms):
             ratio = grad_ratio(event.norms)
             if ratio is not None and event.layers:
-                hint = "  (vanishing toward the input)" if ratio < 1e-2 else ""
+                hint = "  (vanishing toward the input)" if ratio < VANISHING_RATIO else ""
                 self._print(
                     f"Kernel-gradient norms before training, on a fixed batch of {event.samples}: "
-                    f"{event.layers[0]} (input side) {event.norms[0]:.1e}, {event.layers[-1]} (output) "
-                    f"{event.norms[-1]:.1e}; first/last {ratio:.1e}{hint}"
+                    f"{event.layers[0]} (input side) {sci(event.norms[0])}, {event.layers[-1]} (output) "
+                    f"{sci(event.norms[-1])}; first/last {sci(ratio)}{hint}"
                 )
         elif isinstance(event, RunResumed):
             s = self.started

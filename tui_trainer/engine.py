@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Optional
 from .datasets import DataError, Dataset, load_dataset
 from .distribute import WorkerRole, cpu_text, describe_placement, gpu_text, grouped, make_strategy, worker_role
 from .atomic import is_disk_error, replacing, write_error_message
-from .events import EarlyStoppingResult, Event, RunFailed, RunFinished, RunStarted
+from .events import EarlyStoppingResult, Event, Note, RunFailed, RunFinished, RunStarted
 from .runlog import STDERR, MODEL, RunDirError, RunLogWriter, check_runs_dir, default_runs_dir, new_run_dir, now_iso
 from .runstate import RunState, Summary
 from .spec import Preset, SpecError, check_shapes, param_counts
@@ -511,6 +511,18 @@ def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path,
     if status != "failed":
         results = model.evaluate(data.x_test, data.y_test, batch_size=max(bs, 256), verbose=0, return_dict=True)
         test_metrics = {k: float(v) for k, v in results.items()}
+        _save_results(model, data, preset, run_dir, emit)
     with replacing(run_dir / MODEL) as tmp:  # a full disk leaves no half-written model.keras
         model.save(tmp)
     return status, reason, test_metrics, epochs_run
+
+
+def _save_results(model, data: Dataset, preset: Preset, run_dir: Path, emit: Sink) -> None:
+    """The test predictions `tui-trainer results` and `predict` read (results.py); never fails a run."""
+    from .results import save_predictions
+
+    try:
+        save_predictions(model, data, preset, run_dir)
+    except Exception as exc:
+        emit(Note(message=f"test predictions not saved ({type(exc).__name__}: {_first_line(exc)}); "
+                          "`tui-trainer results` recomputes them from the model"))

@@ -1,19 +1,131 @@
-"""Lessons: several presets trained one after another, then read side by side.
+"""Lessons: a few presets that differ in one thing, trained one after another, then read side by side.
 
-``vanishing-gradients`` trains the same deep stack (8 hidden layers of 64 units,
-on digits) with five activations and says, from the run logs, what the numbers show.
+A :class:`Lesson` is a base preset and its :class:`Variant` s (each an edit of the
+base preset, and perhaps of its data), the metric its compare view opens on, the
+facts it adds to the compare table, and a ``reading``: a paragraph written from the
+*measured* numbers of the runs (see :mod:`tui_trainer.lessons`, where the five are
+defined). ``tui-trainer lesson`` lists them; ``tui-trainer lesson NAME`` runs one.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
-from .compare import ComparedRun
+from .compare import ComparedRun, load_runs
 
-LESSONS: dict[str, tuple[str, ...]] = {
-    "vanishing-gradients": ("deep-sigmoid", "deep-tanh", "deep-relu", "deep-leaky-relu", "deep-elu"),
-}
+__all__ = ["Lesson", "LessonOutcome", "Variant", "LESSONS", "get_lesson", "run_lesson", "reading"]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One run of a lesson.
+
+    Attributes:
+        key: short name, the end of the run's preset name (``overfitting-dropout``).
+        label: what the compare view calls it, e.g. ``dropout 0.5``.
+        change: edits the base preset (a dict, as in the TOML) into this variant's.
+        data: turns the base data set into this variant's (a subset, another pixel range), or None.
+        data_note: what ``data`` did, in words, recorded as the run's data source.
+        preset: a preset to start from instead of the lesson's base (by name).
+    """
+
+    key: str
+    label: str
+    change: Callable[[dict[str, Any]], None] = lambda raw: None
+    data: Optional[Callable[[Any], Any]] = None
+    data_note: str = ""
+    preset: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A claim of the lesson, made runnable.
+
+    Attributes:
+        name: what ``tui-trainer lesson NAME`` takes.
+        summary: one line for the list.
+        base: the preset every variant starts from (by name).
+        variants: the runs, in order.
+        reading: writes the paragraph from the loaded runs (labelled with the variants' labels).
+        metric: what the compare chart shows first.
+        facts: extra rows of the compare table: (title, run -> text or None).
+        epochs: the lesson's default epochs (None: the presets' own).
+    """
+
+    name: str
+    summary: str
+    base: str
+    variants: tuple[Variant, ...]
+    reading: Callable[[list[ComparedRun], "LessonOutcome"], str]
+    metric: str = "val_loss"
+    facts: tuple[tuple[str, Callable[[ComparedRun], Optional[str]]], ...] = ()
+    epochs: Optional[int] = None
+
+
+@dataclass
+class LessonOutcome:
+    """What :func:`run_lesson` did: the run folders, their variants' labels, the variants skipped and why."""
+
+    lesson: str
+    folders: list[Path] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def load(self) -> list[ComparedRun]:
+        """The runs, loaded for comparing, each labelled with its variant's label."""
+        runs = load_runs(self.folders)
+        for run, label in zip(runs, self.labels):
+            run.label = label
+        return runs
+
+
+def get_lesson(name: str) -> Lesson:
+    """The lesson called ``name``.
+
+    Raises:
+        KeyError: with a one-line message naming the lessons there are.
+    """
+    lessons = _lessons()
+    if name not in lessons:
+        raise KeyError(f"{name}: no such lesson; choose one of {', '.join(lessons)}")
+    return lessons[name]
+
+
+def variant_preset(lesson: Lesson, variant: Variant, epochs: Optional[int] = None):
+    """The validated preset of one variant.
+
+    Raises:
+        SpecError: the variant asks for something this build's spec rejects (e.g. a field of a newer build).
+    """
+    from . import presets
+    from .spec import parse_preset
+
+    base, _ = presets.load(variant.preset or lesson.base)
+    raw = copy.deepcopy(base.model_dump(mode="json"))
+    if variant.preset is None:
+        raw["name"] = f"{lesson.name}-{variant.key}"
+        raw["description"] = f"Lesson {lesson.name}: {variant.label}."
+    if lesson.epochs is not None:
+        raw["training"]["epochs"] = lesson.epochs
+    variant.change(raw)
+    if epochs is not None:
+        raw["training"]["epochs"] = epochs
+    return parse_preset(raw, source=f"lesson {lesson.name}, variant {variant.label}")
+
+
+def variant_data(preset, variant: Variant):
+    """The data set of one variant: the preset's, changed by the variant (None: the engine loads it)."""
+    if variant.data is None:
+        return None
+    from .datasets import load_dataset
+
+    data = variant.data(load_dataset(preset.data))
+    note = f"{data.source}, {variant.data_note}" if variant.data_note else data.source
+    return dataclasses.replace(data, source=note)
 
 
 def run_lesson(
@@ -23,71 +135,56 @@ def run_lesson(
     runs_dir: Optional[Path] = None,
     sink_for: Optional[Callable[[str], Callable]] = None,
     cancel=None,
-) -> list[Path]:
-    """Train every preset of a lesson, in order; returns the run folders.
+) -> LessonOutcome:
+    """Train every variant of a lesson, in order.
 
     Args:
-        name: a key of LESSONS.
-        epochs: caps each preset's epochs (for a quick look, or a test).
+        name: a lesson's name (see LESSONS).
+        epochs: caps each variant's epochs (for a quick look, or a test).
         runs_dir: where the run folders go.
-        sink_for: given a preset name, the sink that receives that run's events (a printer).
+        sink_for: given a variant's label, the sink that receives that run's events (a printer).
         cancel: a threading.Event that stops the current run and the lesson.
-    """
-    from . import presets
-    from .engine import train
 
-    folders = []
-    for preset_name in LESSONS[name]:
-        preset, path = presets.load(preset_name)
-        if epochs is not None:
-            preset = preset.with_overrides(epochs=epochs)
-        result = train(preset, sink_for(preset_name) if sink_for else None, cancel, runs_dir=runs_dir,
-                       source=str(path))
-        folders.append(result.run_dir)
+    A variant whose preset this build rejects (a field from a newer build) is skipped, with the
+    reason in ``skipped``; the others still run.
+    """
+    from .engine import train
+    from .spec import SpecError
+
+    lesson = get_lesson(name)
+    outcome = LessonOutcome(lesson.name)
+    for variant in lesson.variants:
+        try:
+            preset = variant_preset(lesson, variant, epochs)
+        except SpecError as exc:
+            why = exc.message.split(" (check")[0].split(" (and")[0]
+            outcome.skipped.append((variant.label, f"this build's presets reject it ({exc.field}: {why})"))
+            continue
+        data = variant_data(preset, variant)
+        result = train(preset, sink_for(variant.label) if sink_for else None, cancel, runs_dir=runs_dir,
+                       source=f"lesson {lesson.name}", data=data)
+        outcome.folders.append(result.run_dir)
+        outcome.labels.append(variant.label)
         if cancel is not None and cancel.is_set():
             break
-    return folders
+    return outcome
 
 
-def _activation(run: ComparedRun) -> str:
-    layers = (run.state.started.preset or {}).get("layers", []) if run.state.started else []
-    hidden = [layer.get("activation") for layer in layers[:-1] if layer.get("type") == "dense"]
-    return hidden[0] if hidden else "?"
+def reading(runs: list[ComparedRun], outcome: Optional[LessonOutcome] = None) -> str:
+    """The vanishing-gradients lesson's paragraph (kept here for callers of the first lesson)."""
+    from .lessons import vanishing_reading
+
+    return vanishing_reading(runs, outcome)
 
 
-def reading(runs: list[ComparedRun]) -> str:
-    """One paragraph saying what the lesson's numbers show, from the runs themselves."""
-    rows = []
-    for run in runs:
-        _, ratios = run.state.grad_ratio_series()
-        start = ratios[0] if ratios else None
-        test = (run.state.finished.test_metrics.get("accuracy") if run.state.finished else None)
-        best = run.state.early_stopping.best_value if run.state.early_stopping else None
-        rows.append((_activation(run), start, best, test))
-    if not rows:
-        return ""
-    measured = [r for r in rows if r[1] is not None]
-    parts = []
-    if measured:
-        worst = min(measured, key=lambda r: r[1])
-        healthy = [r for r in measured if r[1] >= 0.1]
-        parts.append(
-            f"Before training, the first of 8 {worst[0]} layers got {worst[1]:.0e} of the output layer's gradient"
-            + (f", while with {', '.join(r[0] for r in healthy)} it got "
-               f"{min(r[1] for r in healthy):.2g} to {max(r[1] for r in healthy):.2g} of it." if healthy else ".")
-        )
-        if worst[1] < 1e-3:
-            parts.append(f"That is the vanishing gradient: {worst[0]}'s derivative is at most "
-                         f"{'0.25' if worst[0] == 'sigmoid' else '1'} and shrinks the signal layer after layer, so "
-                         "the layers near the input barely learn.")
-    scored = [r for r in rows if r[3] is not None]
-    if scored:
-        best = max(scored, key=lambda r: r[3])
-        low = min(scored, key=lambda r: r[3])
-        parts.append(f"After training, {best[0]} reached {best[3]:.1%} test accuracy and {low[0]} {low[3]:.1%}.")
-    tanh = next((r for r in measured if r[0] == "tanh"), None)
-    if tanh is not None and tanh[1] >= 0.1:
-        parts.append("Tanh, zero-centred and with Glorot initialisation, does not vanish at this depth; "
-                     "it saturates on larger inputs.")
-    parts.append("This is why the lesson recommends ReLU (or Leaky ReLU / ELU) for hidden layers.")
-    return " ".join(parts)
+def _lessons() -> dict[str, Lesson]:
+    from .lessons import LESSONS as lessons  # defined there: they use the classes above
+
+    return lessons
+
+
+def __getattr__(name: str) -> Any:
+    # ``from tui_trainer.lesson import LESSONS`` works whichever of lesson / lessons is imported first.
+    if name == "LESSONS":
+        return _lessons()
+    raise AttributeError(name)

@@ -90,6 +90,31 @@ class RunInfo:
     started_at: str
 
 
+# The table of runs, built once for `tui-trainer runs list` and the app's runs screen: the early-stopping
+# facts first so they fit an 80-column terminal, the preset last (the run id already ends with its name).
+RUN_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id", "run"),
+    ("status", "status"),
+    ("epochs", "epochs"),
+    ("stop", "stop"),
+    ("best", "best"),
+    ("best_value", "best value"),
+    ("test_acc", "test acc"),
+    ("preset", "preset"),
+)
+
+
+def run_cells(info: RunInfo) -> tuple[str, ...]:
+    """One run's row of :data:`RUN_COLUMNS` as text, e.g. ``("2026…-digits", "early_stopped", "33", …, "97.21%")``."""
+    from .verdict import num, percent
+
+    def whole(v: Optional[int]) -> str:
+        return "—" if v is None else str(v)
+
+    return (info.id, info.status, str(info.epochs), whole(info.stopped_epoch), whole(info.best_epoch),
+            num(info.best_value, none="—"), percent(info.test_accuracy), info.preset)
+
+
 def fold(run: LoadedRun) -> RunState:
     """The RunState of a loaded run."""
     state = RunState()

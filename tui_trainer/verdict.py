@@ -1,16 +1,66 @@
-"""The early-stopping verdict in words, shared by the CLI and the UI banner."""
+"""Every sentence and number format the user reads, once: the early-stopping verdict, numbers,
+percentages and what a gradient ratio means. Shared by the CLI, the console printer, the compare
+table, the lessons and the UI.
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Optional
 
 from .events import EarlyStoppingResult
 
+# The first layer's gradient over the output layer's: below VANISHING the layers near the input
+# barely learn ("vanishing"); below HEALTHY they learn slowly ("shrinking"). One threshold for the
+# console, the gradients panel and the lesson's reading.
+VANISHING_RATIO = 1e-3
+HEALTHY_RATIO = 1e-1
+
+
+def num(value: Optional[float], *, fixed: bool = False, none: str = "n/a") -> str:
+    """A number as the product writes it everywhere: 4 significant digits, tiny ones in e-notation.
+
+    Args:
+        value: the number (None, NaN and infinities are shown as such).
+        fixed: four decimals instead of four significant digits (per-epoch metric columns, which
+            line up better that way: ``loss 0.0043  accuracy 1.0000``).
+        none: what None reads as.
+    """
+    if value is None:
+        return none
+    value = float(value)
+    if not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if value != 0 and abs(value) < 1e-3:
+        return f"{value:.3e}"
+    return f"{value:.4f}" if fixed else f"{value:.4g}"
+
+
+def sci(value: Optional[float], *, none: str = "n/a") -> str:
+    """A ratio or a gradient norm, whose size is the point: ``1.2e-05``."""
+    return none if value is None else f"{value:.1e}"
+
+
+def percent(value: Optional[float], *, none: str = "—", digits: int = 2) -> str:
+    """A fraction as a percentage: ``0.98333`` → ``98.33%``."""
+    if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return none
+    return f"{100 * value:.{digits}f}%"
+
+
+def gradient_reading(ratio: Optional[float]) -> str:
+    """What a first/last gradient-norm ratio says, in the lesson's words ("" when unknown)."""
+    if ratio is None:
+        return ""
+    if ratio < VANISHING_RATIO:
+        return f"Vanishing: layer 1 gets {ratio:.0e} of the output's gradient. Try relu, leaky_relu, elu."
+    if ratio < HEALTHY_RATIO:
+        return f"Shrinking: layer 1 gets {ratio:.1e} of the output's gradient."
+    return f"Healthy: the first layer gets {ratio:.2g}× the output layer's gradient."
+
 
 def _fmt(value: Optional[float]) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value:.4g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
+    return num(value)
 
 
 def _nan_best(es: Optional[EarlyStoppingResult]) -> bool:

@@ -9,7 +9,8 @@ CORE = ["tui_trainer.cli", "tui_trainer.launch", "tui_trainer.spec", "tui_traine
         "tui_trainer.runlog", "tui_trainer.runstate", "tui_trainer.runs", "tui_trainer.compare", "tui_trainer.lesson",
         "tui_trainer.export", "tui_trainer.distribute", "tui_trainer.doctor", "tui_trainer.engine", "tui_trainer.data",
         "tui_trainer.decimate", "tui_trainer.console", "tui_trainer.verdict", "tui_trainer",
-        "tui_trainer.scriptrun", "tui_trainer.autolog"]
+        "tui_trainer.scriptrun", "tui_trainer.autolog", "tui_trainer.results", "tui_trainer.predict",
+        "tui_trainer.lessons"]
 
 
 def loaded_after_import(modules):

@@ -51,3 +51,23 @@ def test_failed_and_disabled():
     assert verdict(None, status="failed", epochs_run=2, epochs_planned=5, reason="loss became NaN") == (
         "Training failed at epoch 2: loss became NaN.")
     assert "early stopping off" in verdict(None, status="completed", epochs_run=5, epochs_planned=5)
+
+
+def test_one_number_format_and_one_vanishing_threshold():
+    from tui_trainer.console import ConsolePrinter
+    from tui_trainer.events import GradientNorms
+    from tui_trainer.ui.widgets.gradients import reading as panel_reading
+    from tui_trainer.verdict import VANISHING_RATIO, gradient_reading, num, percent
+
+    assert num(0.0303500499) == "0.03035" and num(1.5e-5) == "1.500e-05" and num(0) == "0"
+    assert num(0.00431, fixed=True) == "0.0043" and num(1.0, fixed=True) == "1.0000" and num(None) == "n/a"
+    assert percent(0.98329) == "98.33%" and percent(None) == "—"
+    # a ratio of 5e-3 reads the same in the CLI and in the app: shrinking, not vanishing
+    assert panel_reading is gradient_reading and VANISHING_RATIO == 1e-3
+    assert gradient_reading(5e-3).startswith("Shrinking") and gradient_reading(5e-4).startswith("Vanishing")
+    import io
+
+    for ratio, vanishing in ((5e-3, False), (5e-4, True)):
+        out = io.StringIO()
+        ConsolePrinter(out)(GradientNorms(epoch=0, norms=(ratio, 1.0), layers=("dense_1", "dense_2"), samples=32))
+        assert ("vanishing toward the input" in out.getvalue()) is vanishing

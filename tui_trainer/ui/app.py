@@ -102,6 +102,17 @@ class TrainerApp(MonitorApp):
         if not isinstance(self.screen, RunsScreen):
             self.push_screen(RunsScreen(self.runs_dir))
 
+    def action_show_results(self) -> None:
+        """The results of the run in the monitor (the monitor's v)."""
+        self.monitor.action_results()
+
+    def action_show_lessons(self) -> None:
+        """Pick a lesson and run it; its runs then open side by side."""
+        from .screens.lessons import LessonsScreen
+
+        if not isinstance(self.screen, LessonsScreen):
+            self.push_screen(LessonsScreen(self.runs_dir))
+
     def on_runs_screen_open_run(self, message) -> None:
         """Show a recorded run in the monitor, through the same path live events take."""
         from ..runlog import RunLogError, load_run
@@ -123,6 +134,7 @@ class TrainerApp(MonitorApp):
         for problem in run.warnings:
             self.notify(problem, severity="warning")
         self.monitor.set_note("recorded run")
+        self.monitor.run_dir = message.path
         self.action_show_monitor()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -132,12 +144,16 @@ class TrainerApp(MonitorApp):
         yield SystemCommand("Show builder", "Edit layers, data and early stopping (b)", self.action_show_builder)
         yield SystemCommand("Show monitor", "Charts of the current or last run (m)", self.action_show_monitor)
         yield SystemCommand("Runs", "Browse recorded runs, open or compare them (r)", self.action_show_runs)
+        yield SystemCommand("Results", "Confusion matrix, misclassified images, first layer of the run shown (v)",
+                            self.action_show_results)
+        yield SystemCommand("Lessons", "Run a lesson: presets that differ in one thing, compared",
+                            self.action_show_lessons)
 
     # -- training ---------------------------------------------------------------------------------
 
     @property
     def training(self) -> bool:
-        return any(w.group == "training" and w.is_running for w in self.workers)
+        return any(w.group in ("training", "lesson") and w.is_running for w in self.workers)
 
     def action_train(self) -> None:
         if self.training:
@@ -210,7 +226,7 @@ class TrainerApp(MonitorApp):
         self.exit(return_code=143)
 
     async def _cancel_training(self, note: str) -> None:
-        workers = [w for w in self.workers if w.group == "training" and w.is_running]
+        workers = [w for w in self.workers if w.group in ("training", "lesson") and w.is_running]
         if workers:
             self._cancel.set()
             self.notify(note)

@@ -21,11 +21,13 @@ class CompareApp(App):
     TITLE = "tui-trainer"
     BINDINGS = [Binding("q", "quit", "Quit")]
 
-    def __init__(self, runs: Sequence[ComparedRun], metric: str = "val_loss", reading: str = "") -> None:
+    def __init__(self, runs: Sequence[ComparedRun], metric: str = "val_loss", reading: str = "",
+                 facts: Sequence = ()) -> None:
         super().__init__()
         self.runs = list(runs)
         self.metric = metric
         self.reading = reading
+        self.facts = tuple(facts)
 
     def get_default_screen(self) -> Screen:
-        return CompareScreen(self.runs, self.metric, reading=self.reading)
+        return CompareScreen(self.runs, self.metric, reading=self.reading, facts=self.facts)

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ...compare import ComparedRun, available_metrics, facts_table, format_cell
+from ...compare import GAP, ComparedRun, available_metrics, facts_table, format_cell, metric_series
 from ...text import printable
 from ...decimate import minmax_decimate
 from ...runstate import RunState
@@ -105,7 +105,7 @@ class CompareChart(EpochChart):
         metric = self.metric or "val_loss"
         series = []
         for i, run in enumerate(self.runs):
-            x, y = _finite(*run.state.series(metric))
+            x, y = _finite(*metric_series(run.state, metric))
             series.append((run, run_color(i), x, y))
         drawn = [s for s in series if s[3].size]
         if not drawn:
@@ -194,16 +194,20 @@ class CompareScreen(Screen):
 
     BINDINGS = [
         Binding("m", "cycle_metric", "Metric"),
+        Binding("v", "results", "Results"),
         Binding("escape", "close", "Back"),
         Binding("q", "close", "Back", show=False),
     ]
 
     def __init__(self, runs: Sequence[ComparedRun], metric: str = "val_loss", *, reading: str = "",
-                 name: Optional[str] = None, id: Optional[str] = None) -> None:  # noqa: A002
+                 facts: Sequence = (), name: Optional[str] = None, id: Optional[str] = None) -> None:  # noqa: A002
         super().__init__(name=name, id=id)
         self.runs = list(runs)
         self.reading = reading  # a paragraph saying what the numbers show (the lesson command writes one)
+        self.facts = tuple(facts)  # a lesson's own rows after the early-stopping facts
         self.metrics = available_metrics(self.runs) or [metric]
+        if metric == GAP and metric not in self.metrics:  # derived: shown when a lesson asks for it
+            self.metrics.append(GAP)
         self.metric = metric if metric in self.metrics else self.metrics[0]
 
     def compose(self) -> ComposeResult:
@@ -221,7 +225,7 @@ class CompareScreen(Screen):
         table.add_column("", key="fact")
         for i, run in enumerate(self.runs):
             table.add_column(Text.assemble(("━ ", f"bold {_hex(run_color(i))}"), printable(run.label)), key=run.label)
-        for row in facts_table(self.runs):
+        for row in facts_table(self.runs, self.facts):
             fact = row["fact"]
             cells = (Text(printable(format_cell(fact, row[run.label]))) for run in self.runs)  # Text: no markup
             table.add_row(Text(fact, style="bold"), *cells, key=fact)
@@ -234,6 +238,12 @@ class CompareScreen(Screen):
         self.metric = self.metrics[(i + 1) % len(self.metrics)]
         self.query_one(CompareChart).set_metric(self.metric)
         self.sub_title = f"compare {len(self.runs)} runs · {self.metric}"
+
+    def action_results(self) -> None:
+        """The runs' results (confusion matrix, mistakes, first layer's features), one after another (``]``)."""
+        from .results import ResultsScreen
+
+        self.app.push_screen(ResultsScreen([run.path for run in self.runs]))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
         # Back only when there is a screen to go back to; at the bottom of the stack the keys fall

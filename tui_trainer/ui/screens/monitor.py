@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
@@ -17,7 +21,7 @@ from ..widgets.status import EarlyStopBanner, ErrorPanel, Line, ProgressLine, Te
 class MonitorScreen(Screen):
     """Draws one RunState; the app feeds it events, live or from a log."""
 
-    BINDINGS = [("z", "zoom", "Zoom")]
+    BINDINGS = [("z", "zoom", "Zoom"), Binding("v", "results", "Results")]
 
     def __init__(self) -> None:
         super().__init__(id="monitor")
@@ -25,6 +29,8 @@ class MonitorScreen(Screen):
         self.error: str | None = None  # why the last run could not start or failed
         self.note = ""
         self._drawn_version = -1
+        self.run_dir: Optional[Path] = None  # the run folder, when known better than RunStarted's (moved runs)
+        self._ended = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -48,6 +54,7 @@ class MonitorScreen(Screen):
         self.error = None
         self.note = ""
         self._drawn_version = -1
+        self.run_dir = None
         self.refresh_view(force=True)
 
     def on_mount(self) -> None:
@@ -59,6 +66,23 @@ class MonitorScreen(Screen):
         for chart in self.query(EpochChart):
             chart.zoom = not chart.zoom
             chart.replot()
+
+    def action_results(self) -> None:
+        """Open the results (confusion matrix, misclassified images, first layer) of the run shown."""
+        s = self.state
+        if s.started is None or s.finished is None or s.finished.status == "failed":
+            self.notify("Results come once a run has ended (a failed run has none).", severity="warning")
+            return
+        from .results import ResultsScreen
+
+        # The folder as opened (replay and watch know it; a copied run's RunStarted names where it was made).
+        where = self.run_dir or getattr(self.app, "run_dir", None) or Path(s.started.run_dir)
+        self.app.push_screen(ResultsScreen(Path(where)))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
+        if action == "results":  # shown in the footer once the run has ended with a model to look at
+            return self.state.finished is not None and self.state.finished.status != "failed"
+        return True
 
     def set_note(self, note: str) -> None:
         """A word on where the events come from (replay, watch), after the run's name."""
@@ -95,6 +119,9 @@ class MonitorScreen(Screen):
 
     def _draw(self, state: RunState) -> None:
         self._drawn_version = state.version
+        if self._ended != (state.finished is not None):
+            self._ended = state.finished is not None
+            self.refresh_bindings()  # v (results) shows once the run has ended
         w = self._parts()
         with self.app.batch_update():
             s = state.started

@@ -14,41 +14,21 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ...compare import format_cell, load_runs
+from ...compare import load_runs
 from ...runlog import RunLogError
-from ...runs import RunInfo, find_runs
+from ...runs import RUN_COLUMNS, RunInfo, find_runs, run_cells
 from ...text import printable
 
 MARK = "✓"
 
-# (key, title) of the table's columns; the mark column first, so a marked run shows at a glance.
-# The preset comes last: the run id already ends with its name, and the early-stopping facts
-# should fit an 80-column terminal first.
-COLUMNS = (
-    ("mark", " "),
-    ("id", "run"),
-    ("status", "status"),
-    ("epochs", "epochs"),
-    ("stop", "stop"),
-    ("best", "best"),
-    ("best_value", "best value"),
-    ("test_acc", "test acc"),
-    ("preset", "preset"),
-)
+# (key, title) of the table's columns: the mark column first, so a marked run shows at a glance, then
+# the same columns as `tui-trainer runs list` (built once, in runs.py).
+COLUMNS = (("mark", " "),) + RUN_COLUMNS
 
 
 def _cells(info: RunInfo, marked: bool) -> tuple[object, ...]:
-    return (
-        Text(MARK, style="bold green") if marked else "",
-        Text(printable(info.id)),  # Text, not str: a DataTable reads a str as markup ("[/x]" would raise)
-        Text(printable(info.status)),
-        str(info.epochs),
-        str(info.stopped_epoch) if info.stopped_epoch is not None else "—",
-        str(info.best_epoch) if info.best_epoch is not None else "—",
-        format_cell("best value", info.best_value),
-        format_cell("test accuracy", info.test_accuracy),
-        Text(printable(info.preset)),
-    )
+    # Text, not str: a DataTable reads a str as markup (a name like "[/x]" would raise)
+    return (Text(MARK, style="bold green") if marked else "",) + tuple(Text(printable(c)) for c in run_cells(info))
 
 
 class RunsScreen(Screen):
@@ -86,6 +66,7 @@ class RunsScreen(Screen):
         Binding("enter", "open", "Open", priority=True),
         Binding("space", "toggle_mark", "Mark"),
         Binding("c", "compare", "Compare"),
+        Binding("v", "results", "Results"),
         Binding("r", "refresh", "Refresh"),
         Binding("escape", "close", "Back"),
     ]
@@ -190,6 +171,16 @@ class RunsScreen(Screen):
             return
         self.post_message(self.OpenRun(path))
 
+    def action_results(self) -> None:
+        """The results of the run under the cursor: confusion matrix, misclassified images, first layer."""
+        path = self.selected_path()
+        if path is None:
+            self.notify("No run to show.", severity="warning")
+            return
+        from .results import ResultsScreen
+
+        self.app.push_screen(ResultsScreen(path))
+
     def action_toggle_mark(self) -> None:
         """Mark or unmark the run under the cursor, then move to the next one."""
         path = self.selected_path()
@@ -226,7 +217,7 @@ class RunsScreen(Screen):
         # through to the app.
         if action == "close":
             return len(self.app.screen_stack) > 1 and self.app.screen is self
-        if action in ("open", "toggle_mark", "compare"):
+        if action in ("open", "toggle_mark", "compare", "results"):
             return bool(self.infos)
         return True
 

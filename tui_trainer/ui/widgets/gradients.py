@@ -13,12 +13,13 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ...runstate import RunState
+from ...verdict import gradient_reading, sci
 
 SPARK = "▁▂▃▄▅▆▇█"
 
 
 def _sci(value: Optional[float]) -> str:
-    return "  n/a  " if value is None else f"{value:.1e}"
+    return "  n/a  " if value is None else sci(value)  # n/a padded to the width of 1.2e-05
 
 
 def _sparkline(values: list[float], width: int) -> str:
@@ -31,15 +32,7 @@ def _sparkline(values: list[float], width: int) -> str:
     return "".join(SPARK[min(len(SPARK) - 1, int((v - lo) / span * (len(SPARK) - 1) + 0.5))] for v in values)
 
 
-def reading(ratio: Optional[float]) -> str:
-    """What a first/last ratio says, in the lesson's words."""
-    if ratio is None:
-        return ""
-    if ratio < 1e-3:
-        return f"Vanishing: layer 1 gets {ratio:.0e} of the output's gradient. Try relu, leaky_relu, elu."
-    if ratio < 1e-1:
-        return f"Shrinking: layer 1 gets {ratio:.1e} of the output's gradient."
-    return f"Healthy: the first layer gets {ratio:.2g}× the output layer's gradient."
+reading = gradient_reading  # the words and the thresholds live in verdict.py, shared with the CLI
 
 
 class GradientsPanel(Static):

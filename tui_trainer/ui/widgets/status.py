@@ -8,6 +8,7 @@ from textual.widgets import Static
 from ...runstate import RunState
 from ...telemetry import describe
 from ...text import printable
+from ...verdict import num
 
 
 def _clock(seconds: float | None) -> str:
@@ -126,7 +127,7 @@ class EarlyStopBanner(Line):
         if last is None or last.best_epoch is None or last.best_value is None:  # (a NaN is never best)
             self.show(f"Early stopping watches {state.started.monitor} (patience {state.started.patience}).")
             return
-        value = f"{last.best_value:.4g}" if last.best_value is not None else "n/a"
+        value = num(last.best_value)
         self.show(
             f"Best so far: epoch {last.best_epoch} ({state.monitor} {value}); "
             f"no improvement for {last.wait} of {state.started.patience} epochs."
