@@ -405,14 +405,14 @@ def load_run(run_dir: str | Path, *, compact: bool = False) -> LoadedRun:
     if (d / SUMMARY).is_file():
         try:
             summary = json.loads((d / SUMMARY).read_text(encoding="utf-8"))
-            _check_summary(summary)
+            check_summary(summary)
         except (OSError, ValueError, RecursionError) as exc:
             problems.append(f"{d / SUMMARY}: ignored, rebuilt from the events ({exc})")
             summary = None
     return LoadedRun(d, events, summary, problems)
 
 
-def _check_summary(data: Any) -> None:
+def check_summary(data: Any) -> None:
     """Raise ValueError unless ``data`` reads as summary.json: an object with a known status, fields typed."""
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
-from .runlog import EVENTS, SUMMARY, LoadedRun, RunLogError, default_runs_dir, load_run
+from .runlog import EVENTS, SUMMARY, LoadedRun, RunLogError, check_summary, default_runs_dir, load_run
 from .runstate import RunState
 
 # A run whose process we can't check (another host) and whose log has not grown for
@@ -128,7 +128,8 @@ def _read_summary(run_dir: Path) -> Optional[dict]:
     try:
         with open(run_dir / SUMMARY, "rb") as fh:
             data = json.loads(fh.read())
-    except (OSError, ValueError):
+        check_summary(data)  # typed as load_run checks it: a hostile file is no summary
+    except (OSError, ValueError, TypeError, RecursionError):
         return None
     return data if isinstance(data, dict) and "status" in data else None
 
