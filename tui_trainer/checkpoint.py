@@ -28,9 +28,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-BEST = "best.keras"
-BEST_INFO = "best.json"
-CHECKPOINT = "checkpoint.npz"
+from .runlog import BEST, BEST_INFO, CHECKPOINT
+
 FORMAT = 1
 
 

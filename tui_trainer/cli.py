@@ -475,6 +475,11 @@ def runs_list(runs_dir: RunsDirOption = None) -> None:
     widths = [max(len(r[c]) for r in rows + [header]) for c in range(len(header))]
     for r in [header, *rows]:
         typer.echo("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+    hints = [i for i in infos if i.hint]
+    if hints:
+        typer.echo("")
+    for i in hints:  # killed or cancelled runs that can go on
+        typer.echo(f"{printable(i.id)}: {printable(i.hint)}")
 
 
 def _load_run_or_fail(run: Path):

@@ -38,6 +38,9 @@ SUMMARY = "summary.json"
 PRESET = "preset.toml"
 MODEL = "model.keras"
 STDERR = "stderr.log"
+BEST = "best.keras"  # the best model so far (tui_trainer.checkpoint writes these three)
+BEST_INFO = "best.json"  # its epoch
+CHECKPOINT = "checkpoint.npz"  # the last finished epoch's full state, for `train --resume`
 # runs recorded by a Monitor in the user's own script (``tui-trainer run``, or added by hand)
 SOURCE = "source.json"  # script path, argv, working directory, versions
 SCRIPT = "script.py"  # a copy of the script

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
-from .runlog import EVENTS, SUMMARY, LoadedRun, RunLogError, check_summary, default_runs_dir, load_run
+from .runlog import BEST, BEST_INFO, CHECKPOINT, EVENTS, SUMMARY, LoadedRun, RunLogError, check_summary, default_runs_dir, load_run
 from .runstate import RunState
 
 # A run whose process we can't check (another host) and whose log has not grown for
@@ -88,6 +88,26 @@ class RunInfo:
     monitor: Optional[str]
     test_accuracy: Optional[float]
     started_at: str
+    hint: Optional[str] = None  # a killed or cancelled run that can go on: what is kept, how to resume
+
+
+def resume_hint(run_dir: Path, status: str, epochs: int) -> Optional[str]:
+    """``killed at epoch 17 — best weights (epoch 12) kept — resume with `...``` for a run that can go on.
+
+    Only for runs whose process is gone or that were cancelled, and that left a checkpoint; reads
+    two small files, so listing hundreds of finished runs costs nothing more.
+    """
+    if status not in ("gone", "cancelled") or not (run_dir / CHECKPOINT).is_file():
+        return None
+    what = "killed" if status == "gone" else "cancelled"
+    kept = ""
+    try:
+        best = json.loads((run_dir / BEST_INFO).read_text(encoding="utf-8"))["epoch"]
+        if (run_dir / BEST).is_file() and type(best) is int:
+            kept = f" — best weights (epoch {best}) kept"
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return f"{what} at epoch {epochs}{kept} — resume with `tui-trainer train --resume {run_dir}`"
 
 
 # The table of runs, built once for `tui-trainer runs list` and the app's runs screen: the early-stopping
@@ -161,6 +181,7 @@ def run_info(run_dir: Path) -> RunInfo:
         epochs=s.get("epochs_run", 0), stopped_epoch=s.get("stopped_epoch"), best_epoch=s.get("best_epoch"),
         best_value=s.get("best_value"), monitor=s.get("monitor"),
         test_accuracy=(s.get("test_metrics") or {}).get("accuracy"), started_at=s.get("started_at", ""),
+        hint=resume_hint(d, status, s.get("epochs_run", 0)),
     )
 
 

@@ -326,3 +326,25 @@ def test_the_compare_screen_pushed_over_another_pops_with_q(runs_dir):
         assert isinstance(app.screen, Screen) and not isinstance(app.screen, CompareScreen)
 
     run_app(Host(), check)
+
+
+def test_runs_screen_says_how_to_resume_a_cancelled_run(tmp_path):
+    root = tmp_path / "runs"
+    cancelled = make_run_dir(root, "20260101-000300-cancelled", "cancelled")
+    (cancelled / "checkpoint.npz").write_bytes(b"state")  # what the engine leaves each epoch
+    (cancelled / "best.keras").write_bytes(b"model")
+    (cancelled / "best.json").write_text('{"epoch": 8}')
+    make_run_dir(root, RELU, "early_stopped")
+
+    async def check(app, pilot):
+        screen = app.screen
+        title = screen.query_one("#runs-title", Static)
+        assert [info.id for info in screen.infos] == ["20260101-000300-cancelled", RELU]  # newest first
+        # the cursor is on the cancelled run: the title says what is kept and how to go on
+        assert shown(title) == (f"20260101-000300-cancelled: cancelled at epoch 9 — best weights (epoch 8) kept — "
+                                f"resume with `tui-trainer train --resume {cancelled}`")
+        await pilot.press("down")  # a finished run: nothing to resume
+        await pilot.pause()
+        assert shown(title).startswith("2 runs in ")
+
+    run_app(RunsHost(root), check)

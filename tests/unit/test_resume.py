@@ -82,6 +82,10 @@ def test_kill_9_then_resume_continues_the_log_to_the_verdict(tmp_path, blobs_csv
     assert killed_at >= 3
     kept = best_epoch_kept(run_dir)
     assert kept is not None and keras.saving.load_model(run_dir / "best.keras") is not None
+    r = runner.invoke(app, ["runs", "list", "--runs-dir", str(tmp_path / "runs")])
+    epochs_logged = sum(isinstance(e, EpochEnded) for e in load_run(run_dir).events)
+    assert (f"{run_dir.name}: killed at epoch {epochs_logged} — best weights (epoch {kept}) kept — resume with "
+            f"`tui-trainer train --resume {run_dir}`") in r.output
 
     r = runner.invoke(app, ["train", "--resume", str(run_dir)])
     assert r.exit_code == 0, r.output

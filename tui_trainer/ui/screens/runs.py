@@ -144,7 +144,14 @@ class RunsScreen(Screen):
         n = len(self.infos)
         marks = f" · {len(self.marked)} marked (c compares them)" if self.marked else ""
         title = f"{n} run{'s' if n != 1 else ''} in {self.runs_dir}{marks}" if n else "Runs"
-        self.query_one("#runs-title", Static).update(Text(title))
+        current = self.selected_path() if n else None
+        hint = next((i.hint for i in self.infos if i.path == current and i.hint), None)
+        if hint:  # the run under the cursor was killed or cancelled and can go on
+            title = f"{current.name}: {hint}"
+        self.query_one("#runs-title", Static).update(Text(printable(title)))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._update_title()
 
     def selected_path(self) -> Optional[Path]:
         """The run folder under the cursor, or None when the list is empty."""
