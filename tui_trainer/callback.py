@@ -181,6 +181,17 @@ class StreamingCallback(keras.callbacks.Callback):
                 if es is not None and es.best is not None else {}
             ckpt.last(snapshot(self.model, epoch + 1, es_state, time.perf_counter() - self._t_train))
 
+    def ending(self) -> tuple[str, str]:
+        """How the fit ended, once it has: ``(status, reason)``, status one of events.STATUSES."""
+        es = self.early_stopping
+        if self.failure:
+            return "failed", self.failure
+        if self.cancelled:
+            return "cancelled", "cancelled by the user"
+        if es is not None and es.stopped_epoch > 0:
+            return "early_stopped", ""
+        return "completed", ""
+
     def _close_checkpoints(self) -> None:
         if self._ckpt is None:
             return

@@ -498,15 +498,9 @@ def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path,
     finally:
         sampler.stop(tf)  # the last sample carries TensorFlow's peak GPU memory
     epochs_run = streaming.epochs_run
-    if streaming.failure:
-        emit(RunFailed(error=streaming.failure, epoch=epochs_run or None))
-        status, reason = "failed", streaming.failure
-    elif streaming.cancelled:
-        status, reason = "cancelled", "cancelled by the user"
-    elif early is not None and early.stopped_epoch > 0:
-        status, reason = "early_stopped", ""
-    else:
-        status, reason = "completed", ""
+    status, reason = streaming.ending()
+    if status == "failed":
+        emit(RunFailed(error=reason, epoch=epochs_run or None))
     test_metrics: dict[str, float] = {}
     if status != "failed":
         results = model.evaluate(data.x_test, data.y_test, batch_size=max(bs, 256), verbose=0, return_dict=True)

@@ -191,15 +191,7 @@ class Monitor(StreamingCallback):
     @_guarded
     def _train_end(self, logs=None):
         super()._train_end(logs)  # the EarlyStopping facts, after Keras restored the weights
-        es = self.early_stopping
-        if self.failure:
-            status, reason = "failed", self.failure
-        elif self.cancelled:
-            status, reason = "cancelled", "cancelled by the user"
-        elif es is not None and es.stopped_epoch > 0:
-            status, reason = "early_stopped", ""
-        else:
-            status, reason = "completed", ""
+        status, reason = self.ending()
         if self.save_model and self.run_dir is not None:
             self._save_model(self.run_dir)
         self._close(status, reason)
