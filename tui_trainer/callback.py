@@ -128,6 +128,7 @@ class StreamingCallback(keras.callbacks.Callback):
             self.early_stopping = None
         self._hook_early_stopping()
         self._best_seen: Optional[float] = None  # without EarlyStopping: the best val_loss (or loss) so far
+        self._best_weights: Optional[list] = self.resume_best_weights  # the newest best, for checkpoints
         if self.resume is not None:
             self._t_train -= self.resume.elapsed_s
             self._carry_over(self.resume)
@@ -173,13 +174,15 @@ class StreamingCallback(keras.callbacks.Callback):
                 self._best_seen = float(value)
             weights = None
         if improved:
-            ckpt.best(epoch + 1, weights if weights is not None else self.model.get_weights())
+            self._best_weights = weights if weights is not None else self.model.get_weights()
+            ckpt.best(epoch + 1, self._best_weights)
         if ckpt.resumable and not partial:
             from .checkpoint import snapshot
 
             es_state = {"wait": int(es.wait), "best": _finite_or_none(es.best), "best_epoch": es.best_epoch + 1} \
                 if es is not None and es.best is not None else {}
-            ckpt.last(snapshot(self.model, epoch + 1, es_state, time.perf_counter() - self._t_train))
+            ckpt.last(snapshot(self.model, epoch + 1, es_state, time.perf_counter() - self._t_train,
+                               self._best_weights))
 
     def ending(self) -> tuple[str, str]:
         """How the fit ended, once it has: ``(status, reason)``, status one of events.STATUSES."""

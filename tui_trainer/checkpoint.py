@@ -4,11 +4,12 @@ Two files in the run folder, each written to a temporary name and renamed, so
 a kill mid-write leaves the previous one:
 
 - ``best.keras`` (with ``best.json`` naming its epoch): the model with the best
-  weights so far, written when the monitored value improves. It loads with
+  weights so far, written when the monitored value improves (at most every
+  ``BEST_EVERY_S`` seconds, and at the end). It loads with
   ``keras.saving.load_model``.
 - ``checkpoint.npz``: the last finished epoch's full state (model and optimizer
-  variables, early stopping's counters), what ``tui-trainer train --resume``
-  continues from. Written by the engine's runs only.
+  variables, early stopping's counters and best weights), what ``tui-trainer
+  train --resume`` continues from. Written by the engine's runs only, every epoch.
 
 The training thread only copies the variables to NumPy (a few milliseconds
 for the lesson's models); the writing happens in a background thread, and a
@@ -22,6 +23,7 @@ import io
 import json
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -31,6 +33,11 @@ import numpy as np
 from .runlog import BEST, BEST_INFO, CHECKPOINT
 
 FORMAT = 1
+# best.keras is a whole Keras model file (config, weights, a zip): writing it costs a few hundred
+# milliseconds of Python, which competes with training for the interpreter on a small machine
+# (measured: 8 % of a 5-second epoch when written every epoch). It is written at most this often, and
+# once more at the end; checkpoint.npz, cheap to write, carries the best weights every epoch.
+BEST_EVERY_S = 30.0
 
 
 @dataclass
@@ -42,13 +49,18 @@ class TrainingState:
     optimizer_vars: list[np.ndarray]
     early_stopping: dict[str, Any] = field(default_factory=dict)  # wait, best, best_epoch (1-based)
     elapsed_s: float = 0.0
+    # the best epoch's weights, for early stopping to restore after a resume (best.keras is written
+    # less often: this copy is always in step with the counters above)
+    best_weights: Optional[list[np.ndarray]] = None
 
     def to_bytes(self) -> bytes:
+        best = self.best_weights or []
         meta = {"format": FORMAT, "epoch": self.epoch, "n_model": len(self.model_vars),
-                "n_optimizer": len(self.optimizer_vars), "early_stopping": self.early_stopping,
-                "elapsed_s": self.elapsed_s}
+                "n_optimizer": len(self.optimizer_vars), "n_best": len(best),
+                "early_stopping": self.early_stopping, "elapsed_s": self.elapsed_s}
         arrays = {f"m{i}": a for i, a in enumerate(self.model_vars)}
         arrays.update({f"o{i}": a for i, a in enumerate(self.optimizer_vars)})
+        arrays.update({f"b{i}": a for i, a in enumerate(best)})
         buf = io.BytesIO()
         np.savez(buf, meta=np.array(json.dumps(meta)), **arrays)
         return buf.getvalue()
@@ -63,17 +75,19 @@ class TrainingState:
                     raise ValueError(f"{path}: checkpoint format {meta.get('format')!r}, expected {FORMAT}")
                 model_vars = [data[f"m{i}"] for i in range(meta["n_model"])]
                 optimizer_vars = [data[f"o{i}"] for i in range(meta["n_optimizer"])]
+                best = [data[f"b{i}"] for i in range(meta.get("n_best", 0))]
         except (OSError, KeyError, ValueError, json.JSONDecodeError) as exc:
             raise ValueError(f"{path}: not a readable checkpoint ({exc})") from None
         return cls(int(meta["epoch"]), model_vars, optimizer_vars, dict(meta.get("early_stopping") or {}),
-                   float(meta.get("elapsed_s") or 0.0))
+                   float(meta.get("elapsed_s") or 0.0), best or None)
 
 
-def snapshot(model, epoch: int, early_stopping: dict[str, Any], elapsed_s: float) -> TrainingState:
+def snapshot(model, epoch: int, early_stopping: dict[str, Any], elapsed_s: float,
+             best_weights: Optional[list[np.ndarray]] = None) -> TrainingState:
     """Copy the model's and its optimizer's variables now (on the training thread)."""
     optimizer = getattr(model, "optimizer", None)
     opt_vars = [np.array(v) for v in optimizer.variables] if optimizer is not None else []
-    return TrainingState(epoch, model.get_weights(), opt_vars, early_stopping, elapsed_s)
+    return TrainingState(epoch, model.get_weights(), opt_vars, early_stopping, elapsed_s, best_weights)
 
 
 def restore(model, state: TrainingState) -> None:
@@ -163,12 +177,19 @@ class Checkpointer:
         return self.errors
 
     def _write_loop(self) -> None:
+        next_best = time.monotonic()  # the first best is written at once
         while True:
             with self._cond:
-                while self._best is None and self._last is None and not self._closing:
-                    self._cond.wait()
-                best, last, closing = self._best, self._last, self._closing
-                self._best = self._last = None
+                while not self._closing and self._last is None and (
+                        self._best is None or time.monotonic() < next_best):
+                    self._cond.wait(None if self._best is None else max(0.0, next_best - time.monotonic()))
+                closing = self._closing
+                best = self._best if closing or time.monotonic() >= next_best else None
+                last = self._last
+                if best is not None:
+                    self._best = None
+                    next_best = time.monotonic() + BEST_EVERY_S
+                self._last = None
             try:
                 if best is not None:
                     self._write_best(*best)
@@ -178,7 +199,7 @@ class Checkpointer:
                 message = f"checkpoint not written: {_short(exc)}"
                 if message not in self.errors:
                     self.errors.append(message)
-            if closing and best is None and last is None:
+            if closing and self._best is None and self._last is None:
                 return
 
     def _write_best(self, epoch: int, weights: list[np.ndarray]) -> None:

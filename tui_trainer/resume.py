@@ -36,7 +36,10 @@ class ResumePlan:
     previous_events: list[Event]
 
     def best_weights(self) -> Optional[list]:
-        """The best epoch's weights from best.keras, for early stopping to restore at the end."""
+        """The best epoch's weights, for early stopping to restore at the end: the checkpoint's copy
+        (in step with its counters), else best.keras."""
+        if self.state.best_weights is not None:
+            return self.state.best_weights
         path = self.run_dir / BEST
         if not path.is_file():
             return None
