@@ -50,7 +50,6 @@ def stderr_log_path() -> Optional[Path]:
 def open_app(preset: Optional[str], runs_dir: Optional[Path]) -> int:
     """Open the app on a preset, in a terminal or under Textual's web driver; returns the exit code (2 for bad input)."""
     from . import presets
-    from .runlog import default_runs_dir
     from .spec import SpecError
 
     try:
@@ -67,9 +66,8 @@ def open_app(preset: Optional[str], runs_dir: Optional[Path]) -> int:
     from .ui.app import TrainerApp
     from .ui.terminal import textual_owns_terminal
 
-    runs = runs_dir or default_runs_dir()
     with textual_owns_terminal(stderr_log_path()):
-        app = TrainerApp(spec, path, runs)
+        app = TrainerApp(spec, path, runs_dir)  # None: the app's default, read when first needed
         try:
             app.run()
         finally:

@@ -17,7 +17,6 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from ..runlog import default_runs_dir
 from ..spec import Preset
 from .base import MonitorApp
 from .screens.builder import BuilderScreen
@@ -59,20 +58,39 @@ class TrainerApp(MonitorApp):
         super().__init__()
         self.preset = preset
         self.source = source
-        self.runs_dir = Path(runs_dir) if runs_dir else default_runs_dir()
+        self._runs_dir = Path(runs_dir) if runs_dir else None
         self._cancel = threading.Event()
         self.last_result = None  # the engine's RunResult of the last finished run
         self.training_thread: Optional[threading.Thread] = None
+
+    @property
+    def runs_dir(self) -> Path:
+        """Where runs are recorded (``$TUI_TRAINER_RUNS`` or ``./runs`` unless given)."""
+        if self._runs_dir is None:
+            from ..runlog import default_runs_dir  # the run log's modules are not needed for the first frame
+
+            self._runs_dir = default_runs_dir()
+        return self._runs_dir
+
+    @runs_dir.setter
+    def runs_dir(self, value: Path) -> None:
+        self._runs_dir = Path(value)
 
     # -- screens ----------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
         super().on_mount()
         # Kept as an attribute: timers and late worker messages may still ask for it while the app shuts down.
-        self.builder = BuilderScreen(self.preset, self.source)
+        self.builder = BuilderScreen(self.preset, self.source, defer_forms=True)
         self.install_screen(self.builder, "builder")
         self.push_screen("builder")
         self.sub_title = self.preset.name
+
+    def on_ready(self) -> None:
+        # The first frame is on the screen: now the builder's forms (styling their 80 widgets
+        # before it doubled the time to the first frame).
+        # After the refresh that the builder's first contents asked for, or they would wait for the forms too.
+        self.builder.call_after_refresh(self.builder.mount_forms)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
         # Keep the footer short (80 columns): show only what makes sense where the user is.

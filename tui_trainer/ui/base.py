@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Optional
 from textual import on
 from textual.app import App
 
-from ..events import Event, RunStarted
 from ..text import printable
 from .messages import TrainingEvent
 
 if TYPE_CHECKING:
+    from ..events import Event
     from .screens.monitor import MonitorScreen
 
 REDRAW_INTERVAL_S = 0.2  # at most five redraws a second, however fast batches come
@@ -119,6 +119,8 @@ class MonitorApp(App):
 
     def handle_event(self, event: Event) -> None:
         """Fold one event into the monitor's state; the next tick redraws."""
+        from ..events import RunStarted  # here: the builder's first frame doesn't need the module
+
         self.monitor.state.apply(event)
         if isinstance(event, RunStarted):
             self.sub_title = f"{event.preset_name} · {event.device}"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from ..events import Event
+if TYPE_CHECKING:  # the builder's first frame needs no events module
+    from ..events import Event
 
 
 @dataclass

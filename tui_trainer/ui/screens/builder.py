@@ -177,6 +177,7 @@ class BuilderScreen(Screen):
     Args:
         preset: what to show first.
         source: the file it came from, if any.
+        defer_forms: leave the forms empty until :meth:`mount_forms` is called (after the app's first frame).
     """
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
@@ -258,8 +259,10 @@ class BuilderScreen(Screen):
             self.classes = classes
             self.error = error
 
-    def __init__(self, preset: Preset, source: Optional[Path] = None, **kwargs) -> None:
+    def __init__(self, preset: Preset, source: Optional[Path] = None, *, defer_forms: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
+        # The app's first frame shows the model and its parameter count; the forms follow (mount_forms).
+        self._defer_forms = defer_forms
         self._loaded = preset  # as loaded or last saved, to tell whether there are unsaved edits
         self._source = Path(source) if source else None
         self._base: dict[str, Any] = preset.model_dump(mode="json")  # fields without a widget live here
@@ -301,39 +304,64 @@ class BuilderScreen(Screen):
         with self.app.batch_update():
             table = self.query_one(LayerTable)
             table.set_layers(preset.layers, cursor=0, post=False)
-            monitor = self.query_one("#" + FIELDS["early_stopping.monitor"].id, Select)
-            opts = monitor_options(list(preset.training.metrics), preset.early_stopping.monitor)
-            monitor.set_options([(o, o) for o in opts])
-            for field in FIELDS.values():
-                self._set_widget(field, _get(self._base, field.path))
+            if self._forms_ready:
+                monitor = self.query_one("#" + FIELDS["early_stopping.monitor"].id, Select)
+                opts = monitor_options(list(preset.training.metrics), preset.early_stopping.monitor)
+                monitor.set_options([(o, o) for o in opts])
+                for field in FIELDS.values():
+                    self._set_widget(field, _get(self._base, field.path))
             self._refresh()
 
     # -- layout -----------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # The lines are composed with their text, not filled in on mount: what a widget gets after
+        # the first layout waits for the next frame.
         preset = self._loaded
+        table = LayerTable(preset.layers, input_shape=self._input_shape())
         yield Header()
-        yield Static(id="title")
-        yield Static(id="info")
+        yield Static(self._title_text(), id="title")
+        yield Static(Text(self._info_text()), id="info")
         with Vertical(id="body"):
             with Vertical(id="model-pane"):
-                yield LayerTable(preset.layers, input_shape=self._input_shape())
+                yield table
                 yield Static(id="layers-error")
-                yield Static(id="total")
+                yield Static(self._total_text(table), id="total")
                 yield Static(id="notes")
                 yield Static(id="layer-help")
-            with VerticalScroll(id="forms", can_focus=False):
-                for section, fields in SECTIONS.items():
-                    yield Static(section, classes="section", id=f"section-{section.lower()}")
-                    for field in fields:
-                        with Horizontal(classes="form-row", id="r" + field.id[1:]):
-                            yield Label(field.label)
-                            yield self._make_widget(field, _get(self._base, field.path))
-                        yield Static("", classes="field-error", id="e" + field.id[1:])
+            # Filled after the first frame (_mount_forms): the 18 fields are 80 widgets, and styling
+            # them took half of the time to the first frame.
+            yield VerticalScroll(id="forms", can_focus=False)
         with Horizontal(id="statusbar"):
             yield Static(id="status")
             yield Button("Train (t)", id="train", variant="success", compact=True)
         yield Footer()
+
+    def _form_widgets(self) -> list[Widget]:
+        """The data, training and EarlyStopping forms, with the values of the preset shown."""
+        widgets: list[Widget] = []
+        for section, fields in SECTIONS.items():
+            widgets.append(Static(section, classes="section", id=f"section-{section.lower()}"))
+            for field in fields:
+                widget = self._make_widget(field, _get(self._base, field.path))
+                widgets.append(Horizontal(Label(field.label), widget, classes="form-row", id="r" + field.id[1:]))
+                widgets.append(Static("", classes="field-error", id="e" + field.id[1:]))
+        return widgets
+
+    def mount_forms(self) -> None:
+        """Fill in the data, training and EarlyStopping forms (once; later calls do nothing).
+
+        With ``defer_forms`` the app calls this after the first frame; otherwise mounting does.
+        """
+        if self._forms_ready or self._forms_mounting:
+            return
+        self._forms_mounting = True
+        self.run_worker(self._mount_forms(), group="builder-forms")
+
+    async def _mount_forms(self) -> None:
+        await self.query_one("#forms", VerticalScroll).mount_all(self._form_widgets())
+        self._forms_ready = True
+        self._refresh()
 
     def _make_widget(self, field: FormField, value: Any) -> Widget:
         widget: Widget
@@ -383,21 +411,24 @@ class BuilderScreen(Screen):
         return _number(widget.value, field.kind)
 
     _refresh_pending = False
+    _forms_ready = False
+    _forms_mounting = False
 
     def on_mount(self) -> None:
         self._refresh()
+        if not self._defer_forms:
+            self.mount_forms()
 
     # -- validation -------------------------------------------------------------------------------
 
     def _raw(self) -> dict[str, Any]:
         """The preset as a dict, from the widgets, for pydantic to judge."""
         raw = copy.deepcopy(self._base)
-        if self.is_mounted:
+        if self._forms_ready:
             for field in FIELDS.values():
                 _put(raw, field.path, self._widget_value(field))
-            raw["layers"] = [
-                {"type": layer.type, **layer.model_dump(mode="json")} for layer in self.query_one(LayerTable).layer_specs
-            ]
+        if self.is_mounted:
+            raw["layers"] = [{"type": layer.type, **layer.model_dump(mode="json")} for layer in self._layer_specs()]
         return raw
 
     @staticmethod
@@ -442,6 +473,8 @@ class BuilderScreen(Screen):
             self.post_message(self.Changed(self, current))
 
     def _show_data_fields(self) -> None:
+        if not self._forms_ready:
+            return
         dataset = self._widget_value(FIELDS["data.dataset"])
         for field in SECTIONS["Data"]:
             # an invalid field stays in sight even where this data set ignores it, so it can be fixed
@@ -449,7 +482,7 @@ class BuilderScreen(Screen):
             self.query_one("#r" + field.id[1:]).display = shown
 
     def _show_errors(self) -> None:
-        for section, fields in SECTIONS.items():
+        for section, fields in SECTIONS.items() if self._forms_ready else ():
             bad = [f for f in fields if f.path in self.errors]
             title = self.query_one(f"#section-{section.lower()}", Static)
             title.set_class(bool(bad), "-invalid")
@@ -479,13 +512,20 @@ class BuilderScreen(Screen):
         """Whether the preset differs from the one loaded or last saved."""
         return self.current_preset() != self._loaded
 
-    def _show_header(self) -> None:
+    def _layer_specs(self) -> list:
+        """The layers as edited (the preset's until the table is mounted)."""
+        return self.query_one(LayerTable).layer_specs if self.is_mounted else list(self._loaded.layers)
+
+    def _title_text(self) -> Text:
         name = _get(self._raw(), "name")
-        title = Text.assemble((name, "bold"), (" (modified)" if self.modified else "", "italic"))
+        title = Text.assemble((name, "bold"), (" (modified)" if self.is_mounted and self.modified else "", "italic"))
         description = self._base.get("description") or ""
         if description:
             title.append(" — " + description, style="dim")
-        self.query_one("#title", Static).update(title)
+        return title
+
+    def _show_header(self) -> None:
+        self.query_one("#title", Static).update(self._title_text())
         self.query_one("#info", Static).update(Text(self._info_text()))
 
     # -- input width ------------------------------------------------------------------------------
@@ -547,7 +587,7 @@ class BuilderScreen(Screen):
         return f"data: {dataset}{where} · {input_}" + (f" · {classes} classes" if classes else "")
 
     def _adapter_text(self, shape: Shape) -> str:
-        adapter = input_adapter(self.query_one(LayerTable).layer_specs, shape) if self.is_mounted else None
+        adapter = input_adapter(self._layer_specs(), shape)
         return {"flatten": "; a Flatten layer feeds the first dense layer",
                 "channels": ", a channel axis added"}.get(adapter or "", "")
 
@@ -592,14 +632,18 @@ class BuilderScreen(Screen):
     def _show_model(self) -> None:
         table = self.query_one(LayerTable)
         table.input_shape = self._input_shape()
-        total = Text(table.total_text(), style="bold")
-        total.append("   enter/e edit · n add layer · K/J move · o open", style="not bold dim")
-        self.query_one("#total", Static).update(total)
+        self.query_one("#total", Static).update(self._total_text(table))
         self._show_layer_help()
         notes = self._notes(table.layer_specs)
         box = self.query_one("#notes", Static)
         box.update(Text(notes))
         box.display = bool(notes)
+
+    @staticmethod
+    def _total_text(table: LayerTable) -> Text:
+        total = Text(table.total_text(), style="bold")
+        total.append("   enter/e edit · n add layer · K/J move · o open", style="not bold dim")
+        return total
 
     def _notes(self, layers) -> str:
         """Hints that don't make the preset invalid but would surprise at training time."""
