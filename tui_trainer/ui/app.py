@@ -87,6 +87,7 @@ class TrainerApp(MonitorApp):
         self.sub_title = self.preset.name
 
     def on_ready(self) -> None:
+        super().on_ready()
         # The first frame is on the screen: now the builder's forms (styling their 80 widgets
         # before it doubled the time to the first frame).
         # After the refresh that the builder's first contents asked for, or they would wait for the forms too.

@@ -30,6 +30,8 @@ class MonitorApp(App):
 
     CSS_PATH = "app.tcss"
     TITLE = "tui-trainer"
+    DEFER_CHARTS = False
+    """Whether the monitor's charts come after the app's first frame (replay and watch: the verdict first)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -43,6 +45,7 @@ class MonitorApp(App):
         self.hung_up = False  # SIGHUP: the terminal is gone (the SSH connection dropped)
         self.terminations = 0  # SIGTERMs received
         self._signals: list[int] = []
+        self._first_frame_shown = False
 
     @property
     def monitor(self) -> "MonitorScreen":
@@ -51,9 +54,16 @@ class MonitorApp(App):
         if self._monitor is None:
             from .screens.monitor import MonitorScreen
 
-            self._monitor = MonitorScreen()
+            self._monitor = MonitorScreen(defer_charts=self.DEFER_CHARTS and not self._first_frame_shown)
             self.install_screen(self._monitor, "monitor")
         return self._monitor
+
+    def on_ready(self) -> None:
+        """The first frame is on the screen: what was left out of it comes now."""
+        self._first_frame_shown = True
+        if self._monitor is not None:
+            # after the refresh the first contents asked for, or they would wait for the charts too
+            self._monitor.call_after_refresh(self._monitor.mount_charts)
 
     def on_mount(self) -> None:
         self.set_interval(REDRAW_INTERVAL_S, self._redraw)

@@ -38,6 +38,7 @@ class ReplayApp(MonitorApp):
         Binding("r", "restart", "Restart"),
         Binding("q", "quit", "Quit"),
     ]
+    DEFER_CHARTS = True  # the verdict in words first; the charts need numpy and plotext loaded
 
     def __init__(self, run_dir: Path, events: list[Event], speed: float = 0.0, problems: Optional[list[str]] = None):
         super().__init__()
@@ -123,6 +124,7 @@ class WatchApp(MonitorApp):
     """
 
     BINDINGS = [Binding("q", "quit", "Quit")]
+    DEFER_CHARTS = True
 
     def __init__(self, run_dir: Path, poll_s: float = POLL_S):
         super().__init__()

@@ -13,18 +13,25 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from ...runstate import RunState
-from ..widgets.charts import BatchChart, EpochChart, MetricChart
-from ..widgets.gradients import GradientsPanel
 from ..widgets.status import EarlyStopBanner, ErrorPanel, Line, ProgressLine, TelemetryLine
 
 
 class MonitorScreen(Screen):
-    """Draws one RunState; the app feeds it events, live or from a log."""
+    """Draws one RunState; the app feeds it events, live or from a log.
+
+    Args:
+        defer_charts: leave the charts out until :meth:`mount_charts` is called. A replay draws
+            its verdict first and its charts right after: they need numpy and plotext, whose
+            imports alone take longer than the rest of the screen.
+    """
 
     BINDINGS = [("z", "zoom", "Zoom"), Binding("v", "results", "Results")]
 
-    def __init__(self) -> None:
+    def __init__(self, defer_charts: bool = False) -> None:
         super().__init__(id="monitor")
+        self._defer_charts = defer_charts
+        self._charts_ready = False
+        self._charts_mounting = False
         self.state = RunState()
         self.error: str | None = None  # why the last run could not start or failed
         self.note = ""
@@ -40,13 +47,26 @@ class MonitorScreen(Screen):
             yield TelemetryLine(id="telemetry")
             yield EarlyStopBanner(id="banner")
             yield ErrorPanel(id="error")
-            with Horizontal(id="charts"):
-                yield EpochChart(id="epoch-chart")
-                with Vertical(id="side-charts"):
-                    yield BatchChart(id="batch-chart")
-                    yield MetricChart(id="metric-chart")
-                    yield GradientsPanel(id="gradients")
+            yield Horizontal(id="charts")  # filled by mount_charts
         yield Footer()
+
+    def mount_charts(self) -> None:
+        """Put the charts in (once; later calls do nothing). Without ``defer_charts``, mounting the screen does."""
+        if self._charts_ready or self._charts_mounting:
+            return
+        self._charts_mounting = True
+        self.run_worker(self._mount_charts(), group="monitor-charts")
+
+    async def _mount_charts(self) -> None:
+        from ..widgets.charts import BatchChart, EpochChart, MetricChart
+        from ..widgets.gradients import GradientsPanel
+
+        side = Vertical(BatchChart(id="batch-chart"), MetricChart(id="metric-chart"), GradientsPanel(id="gradients"),
+                        id="side-charts")
+        await self.query_one("#charts", Horizontal).mount_all([EpochChart(id="epoch-chart"), side])
+        self._charts_ready = True
+        self._widgets = None  # looked up again, with the charts
+        self.refresh_view(force=True)
 
     def reset(self) -> None:
         """Start over for a new run."""
@@ -58,12 +78,14 @@ class MonitorScreen(Screen):
         self.refresh_view(force=True)
 
     def on_mount(self) -> None:
+        if not self._defer_charts:
+            self.mount_charts()
         # Events may have arrived before the screen was first shown (a recorded run, a fast start).
         self.call_after_refresh(self.refresh_view, True)
 
     def action_zoom(self) -> None:
         """Toggle the epoch charts' scale between every epoch and the epochs after the first drop."""
-        for chart in self.query(EpochChart):
+        for chart in self._parts().get("epoch_charts", ()):
             chart.zoom = not chart.zoom
             chart.replot()
 
@@ -109,10 +131,16 @@ class MonitorScreen(Screen):
             self._widgets = {
                 "title": self.query_one("#run-title", Line), "progress": self.query_one(ProgressLine),
                 "telemetry": self.query_one(TelemetryLine), "banner": self.query_one(EarlyStopBanner),
-                "error": self.query_one(ErrorPanel), "epoch_charts": list(self.query(EpochChart)),
-                "batch_chart": self.query_one(BatchChart), "gradients": self.query_one(GradientsPanel),
-                "metric_chart": self.query_one("#metric-chart"),
+                "error": self.query_one(ErrorPanel),
             }
+            if self._charts_ready:
+                from ..widgets.charts import BatchChart, EpochChart
+                from ..widgets.gradients import GradientsPanel
+
+                self._widgets.update({
+                    "epoch_charts": list(self.query(EpochChart)), "batch_chart": self.query_one(BatchChart),
+                    "gradients": self.query_one(GradientsPanel), "metric_chart": self.query_one("#metric-chart"),
+                })
         return self._widgets
 
     _widgets: "dict | None" = None
@@ -138,6 +166,8 @@ class MonitorScreen(Screen):
                 panel.show_error(error)
             else:
                 panel.clear()
+            if "batch_chart" not in w:  # the charts are not in yet (mount_charts)
+                return
             for chart in w["epoch_charts"]:  # MetricChart is an EpochChart too
                 chart.update_from(state)
             w["batch_chart"].update_from(state)
