@@ -7,6 +7,7 @@ Async Textual tests run through ``asyncio.run`` inside plain test functions
 from __future__ import annotations
 
 import asyncio
+import shutil
 from pathlib import Path
 
 import pytest
@@ -346,5 +347,34 @@ def test_runs_screen_says_how_to_resume_a_cancelled_run(tmp_path):
         await pilot.press("down")  # a finished run: nothing to resume
         await pilot.pause()
         assert shown(title).startswith("2 runs in ")
+
+    run_app(RunsHost(root), check)
+
+
+def test_runs_screen_long_list_arrives_whole_and_refresh_keeps_the_cursor(tmp_path):
+    """More runs than the first screenful: every row arrives, and `r` keeps the cursor on its run."""
+    from tui_trainer.ui.screens.runs import FIRST_ROWS
+
+    root = tmp_path / "runs"
+    first = make_run_dir(root, "20260101-000000-r000", "early_stopped")
+    n = FIRST_ROWS + 15
+    for i in range(1, n):
+        shutil.copytree(first, root / f"20260101-000000-r{i:03d}")
+
+    async def check(app, pilot):
+        screen = app.screen
+        table = screen.query_one("#runs-table", DataTable)
+        assert table.row_count == n
+        assert str(screen.query_one("#runs-title", Static).render()).startswith(f"{n} runs in ")
+        table.move_cursor(row=n - 1)  # the oldest run, well past the first screenful
+        await pilot.pause()
+        oldest = root / "20260101-000000-r000"
+        assert screen.selected_path() == oldest
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.pause()
+        assert table.row_count == n  # not doubled, nothing lost
+        assert screen.selected_path() == oldest
 
     run_app(RunsHost(root), check)
