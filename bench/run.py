@@ -326,7 +326,7 @@ def ui_figures(quick: bool, tmp: Path) -> None:
         if n == 1_000_000:
             mb = statistics.median(peaks)
             record("replay peak memory (1e6 batches)", mb, "<= 90 MB", mb <= 90, "MB",
-                   "VmHWM of the process when the verdict is drawn")
+                   "VmHWM of the process once its charts are drawn")
     size = (big / "events.jsonl").stat().st_size
     record("run log size (synthetic 1e6 run)", size / 1e6, "report", None, "B/batch", "chunks of 200 losses")
 

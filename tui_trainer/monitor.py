@@ -11,9 +11,10 @@ place of preset.toml; ``watch``, ``replay``, ``compare``, ``export`` and the
 runs screen read it like any other run. The streaming is the engine's own
 callback (:class:`tui_trainer.callback.StreamingCallback`).
 
-The Monitor prints nothing and never touches the terminal, and it never makes
-``fit`` fail: an error inside it is written to the run log and it stops
-recording.
+The Monitor prints nothing while it records, and it never makes ``fit`` fail:
+an error inside it is written to the run log and it stops recording. Only a
+fit it can't record gets one line on stderr (the folder can't be made, the
+disk filled), so that a run missing from the runs folder doesn't go unnoticed.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import keras
 from .callback import StreamingCallback, _fit_local
 from .events import Event, Note, RunFailed, RunStarted
 from .runlog import MODEL, RUN_LIST_ENV, SCRIPT, SOURCE, RunLogWriter, default_runs_dir, new_run_dir, now_iso
+from .text import printable
 
 MAX_SCRIPT_BYTES = 1 << 20  # a copy of the script, not of whatever large file argv[0] names
 
@@ -113,8 +115,16 @@ class Monitor(StreamingCallback):
         with contextlib.suppress(Exception):
             self._close_checkpoints()
         what = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ''}"
+        where = f" (the run so far is in {self.run_dir})" if self._log is not None and self.run_dir else ""
         with contextlib.suppress(Exception):
             self._close("failed", f"tui-trainer's Monitor stopped recording ({what}); training went on")
+        self._say(f"the Monitor stopped recording this fit: {what}; training goes on{where}")
+
+    @staticmethod
+    def _say(message: str) -> None:
+        """One line on stderr, about a fit that is not (or no longer) being recorded."""
+        with contextlib.suppress(Exception):  # a closed or broken stderr must not fail fit either
+            print(f"tui-trainer: {printable(message)}", file=sys.stderr, flush=True)
 
     def _close(self, status: str, reason: str = "") -> None:
         log = self._log
@@ -162,7 +172,7 @@ class Monitor(StreamingCallback):
         self.run_dir = run_dir
         self.run_dirs.append(run_dir)
         _write_source(run_dir)
-        self._log = RunLogWriter(run_dir)
+        self._log = RunLogWriter(run_dir, on_error=lambda message: self._say(f"{message}; training goes on"))
         atexit.register(self._at_exit)
         announce = os.environ.get(RUN_LIST_ENV)
         if announce:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from .results import PREPROCESSING, preprocessing_of
+from .results import PREPROCESSING, as_probabilities, predict_in_chunks, preprocessing_of
 from .runlog import MODEL, PRESET
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -202,10 +202,7 @@ def predict(run_dir: str | Path, input_path: str | Path, top: int = 3) -> list[P
             model = keras.models.load_model(run_dir / MODEL)
         except Exception as exc:
             raise PredictError(f"{run_dir / MODEL}: can't load the model ({type(exc).__name__})") from None
-        probs = np.asarray(model.predict(x, batch_size=256, verbose=0), dtype=np.float64)
-    if probs.min() < 0 or not np.allclose(probs.sum(axis=1), 1, atol=1e-3):  # logits
-        e = np.exp(probs - probs.max(axis=1, keepdims=True))
-        probs = e / e.sum(axis=1, keepdims=True)
+        probs = as_probabilities(predict_in_chunks(model, x).astype(np.float64))
     names = list(prep.get("class_names") or [])
     names += [str(k) for k in range(len(names), probs.shape[1])]
     out = []

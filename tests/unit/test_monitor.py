@@ -150,14 +150,53 @@ def test_batch_losses_are_each_batch_own_loss(tmp_path):
         assert weighted == pytest.approx(end.metrics["loss"], rel=1e-4)
 
 
-def test_the_monitor_never_fails_fit(tmp_path):
-    """A runs folder that can't be made: the fit trains on, and the Monitor records nothing."""
+def test_the_monitor_never_fails_fit(tmp_path, capsys):
+    """A runs folder that can't be made: the fit trains on, the Monitor records nothing and says so in one line."""
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the runs folder should be")
     x, y = blobs(n=64)
     model = small_model()
     history = model.fit(x, y, epochs=2, verbose=0, callbacks=[Monitor(runs_dir=blocker / "runs")])
     assert len(history.history["loss"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("tui-trainer: the Monitor stopped recording this fit: ")
+    assert "not-a-folder" in line and line.endswith("training goes on")
+
+
+def test_a_full_disk_stops_the_log_with_one_line_and_fit_goes_on(tmp_path, monkeypatch, capsys):
+    """The run log can't be written from epoch 2 on: the fit trains on, the log holds epoch 1, stderr says so."""
+    import errno
+    import os
+
+    from tui_trainer import runlog
+
+    real_open = open
+
+    class FullFromEpoch2:
+        def __init__(self, path, *args, **kwargs):
+            self.fh = real_open(path, *args, **kwargs)
+
+        def write(self, text):
+            if '"event":"epoch","epoch":2' in text:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return self.fh.write(text)
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+    def fake_open(path, mode="r", *args, **kwargs):
+        return FullFromEpoch2(path, mode, *args, **kwargs) if mode == "a" else real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(runlog, "open", fake_open, raising=False)
+    x, y = blobs(n=64)
+    monitor = Monitor(name="full", runs_dir=tmp_path)
+    history = small_model().fit(x, y, epochs=3, verbose=0, callbacks=[monitor])
+    assert len(history.history["loss"]) == 3
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == (f"tui-trainer: no space left on device writing {monitor.run_dir / 'events.jsonl'}; "
+                    "the run log is complete up to epoch 1; training goes on")
+    run = load_run(monitor.run_dir)
+    assert [e.epoch for e in run.events if isinstance(e, EpochEnded)] == [1]
 
 
 def test_an_error_inside_the_monitor_is_written_to_the_log_and_turns_it_off(tmp_path, monkeypatch):
