@@ -76,3 +76,30 @@ def tiny_preset_file(tmp_path, blobs_csv):
     path = tmp_path / "tiny.toml"
     path.write_text(tiny_preset_toml(blobs_csv))
     return path
+
+
+def disk_full_at(marker: str):
+    """An ``open`` to monkeypatch into a module: a file it opens for appending takes writes until one holds
+    ``marker``; that write puts a part of its line on the disk, as a filling disk does, then raises ENOSPC."""
+    import builtins
+    import errno
+
+    real_open = builtins.open
+
+    class FillsUp:
+        def __init__(self, path, *args, **kwargs):
+            self.fh = real_open(path, *args, **kwargs)
+
+        def write(self, text):
+            if marker in text:
+                self.fh.write(text[:10])
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return self.fh.write(text)
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+    def fake_open(path, mode="r", *args, **kwargs):
+        return FillsUp(path, mode, *args, **kwargs) if mode == "a" else real_open(path, mode, *args, **kwargs)
+
+    return fake_open

@@ -21,6 +21,8 @@ from tui_trainer.atomic import write_text_atomic
 from tui_trainer.cli import app
 from tui_trainer.runlog import iter_events
 
+from ..conftest import disk_full_at
+
 runner = CliRunner()
 ENOSPC = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
@@ -65,25 +67,7 @@ def test_write_text_atomic_keeps_the_old_file_when_the_disk_fills(tmp_path, monk
 
 
 def test_events_log_full_ends_the_run_failed_with_one_line(tmp_path, tiny_preset_file, monkeypatch):
-    real_open = open
-
-    class FullAfterEpoch1:
-        def __init__(self, path, *args, **kwargs):
-            self.fh = real_open(path, *args, **kwargs)
-
-        def write(self, text):
-            if '"event":"epoch","epoch":2' in text:
-                self.fh.write(text[:10])  # a part of the line reaches the disk, as it would
-                raise ENOSPC
-            return self.fh.write(text)
-
-        def __getattr__(self, name):
-            return getattr(self.fh, name)
-
-    def fake_open(path, mode="r", *args, **kwargs):
-        return FullAfterEpoch1(path, mode, *args, **kwargs) if mode == "a" else real_open(path, mode, *args, **kwargs)
-
-    monkeypatch.setattr(runlog, "open", fake_open, raising=False)
+    monkeypatch.setattr(runlog, "open", disk_full_at('"event":"epoch","epoch":2'), raising=False)
     runs = tmp_path / "runs"
     r = runner.invoke(app, ["train", str(tiny_preset_file), "--epochs", "3", "--runs-dir", str(runs)])
     assert r.exit_code == 1

@@ -25,7 +25,7 @@ from tui_trainer.runlog import load_run
 from tui_trainer.runs import find_runs
 from tui_trainer.runstate import RunState
 
-from ..conftest import blobs
+from ..conftest import blobs, disk_full_at
 from .test_callback import CancelAt, Script
 
 CASES = {
@@ -165,29 +165,9 @@ def test_the_monitor_never_fails_fit(tmp_path, capsys):
 
 def test_a_full_disk_stops_the_log_with_one_line_and_fit_goes_on(tmp_path, monkeypatch, capsys):
     """The run log can't be written from epoch 2 on: the fit trains on, the log holds epoch 1, stderr says so."""
-    import errno
-    import os
-
     from tui_trainer import runlog
 
-    real_open = open
-
-    class FullFromEpoch2:
-        def __init__(self, path, *args, **kwargs):
-            self.fh = real_open(path, *args, **kwargs)
-
-        def write(self, text):
-            if '"event":"epoch","epoch":2' in text:
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-            return self.fh.write(text)
-
-        def __getattr__(self, name):
-            return getattr(self.fh, name)
-
-    def fake_open(path, mode="r", *args, **kwargs):
-        return FullFromEpoch2(path, mode, *args, **kwargs) if mode == "a" else real_open(path, mode, *args, **kwargs)
-
-    monkeypatch.setattr(runlog, "open", fake_open, raising=False)
+    monkeypatch.setattr(runlog, "open", disk_full_at('"event":"epoch","epoch":2'), raising=False)
     x, y = blobs(n=64)
     monitor = Monitor(name="full", runs_dir=tmp_path)
     history = small_model().fit(x, y, epochs=3, verbose=0, callbacks=[monitor])
