@@ -92,7 +92,7 @@ class TelemetryLine(Line):
     Hidden until a run has telemetry, so runs recorded before it existed look as they did.
     """
 
-    DEFAULT_CSS = "TelemetryLine { height: 1; display: none; color: $text-muted; }"
+    DEFAULT_CSS = "TelemetryLine { height: 1; display: none; padding: 0 1; color: $text-muted; }"  # under the progress line
     FIXED_HEIGHT = True
 
     def update_from(self, state: RunState) -> None:
