@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+from .datasets.csv import is_number
 from .results import PREPROCESSING, as_probabilities, predict_in_chunks, preprocessing_of
 from .runlog import MODEL, PRESET
 
@@ -150,7 +151,7 @@ def _read_csv(path: Path):
             rows = [row for row in csv.reader(fh) if row and any(cell.strip() for cell in row)]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise PredictError(f"{path}: can't read it as CSV ({exc})") from None
-    if rows and not any(_is_number(c) for c in rows[0]):
+    if rows and not any(is_number(c) for c in rows[0]):
         rows = rows[1:]  # a header row: names, no numbers
     if not rows:
         raise PredictError(f"{path}: no samples in it")
@@ -159,19 +160,11 @@ def _read_csv(path: Path):
     for n, row in enumerate(rows, start=1):
         if len(row) != width:
             raise PredictError(f"{path}: sample {n} has {len(row)} values, the first has {width}")
-        bad = next((c for c in row if not _is_number(c)), None)
+        bad = next((c for c in row if not is_number(c)), None)
         if bad is not None:
             raise PredictError(f"{path}: sample {n} holds {bad.strip()[:20]!r}, not a number")
         values.append([float(c) for c in row])
     return np.asarray(values, dtype=np.float64)
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
 
 
 def predict(run_dir: str | Path, input_path: str | Path, top: int = 3) -> list[Prediction]:

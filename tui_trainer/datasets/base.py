@@ -114,6 +114,19 @@ class OfflineCheck:
     text: str
 
 
+def needs_module(module: str, ok: str, missing: str) -> Callable[[], OfflineCheck]:
+    """An ``offline`` check that holds when ``module`` can be imported (found, not imported)."""
+
+    def check() -> OfflineCheck:
+        import importlib.util
+
+        if importlib.util.find_spec(module) is not None:
+            return OfflineCheck(True, ok)
+        return OfflineCheck(False, missing)
+
+    return check
+
+
 @dataclass(frozen=True)
 class DataSource:
     """One data source: its name, its options, how to load it, what it needs offline.

@@ -86,7 +86,7 @@ def read_csv(
 
     rows = _rows(name, path, text, header)
     labels = [row[li].strip() for _, row in rows]
-    numeric = [_is_number(label) for label in labels]
+    numeric = [is_number(label) for label in labels]
     if all(numeric):  # the labels are class numbers: a feature cell (or a label like 'inf') is bad
         _raise_bad_cell(name, path, text, header)
         raise fail(name, path, "could not be read as numbers.")  # pragma: no cover - the walk finds it
@@ -129,7 +129,8 @@ def _numbers(text: str, usecols: Optional[list[int]] = None) -> Optional["np.nda
         return None
 
 
-def _is_number(cell: str) -> bool:
+def is_number(cell: str) -> bool:
+    """Whether a CSV cell reads as a number (``float()`` takes it: ``1``, ``-2.5e3``, ``nan``)."""
     try:
         float(cell)
     except ValueError:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 from typing import TYPE_CHECKING
 
-from .base import DataSource, OfflineCheck, Raw, fail, image_shape, numbered_classes, short
+from .base import DataSource, Raw, fail, image_shape, needs_module, numbered_classes, short
 
 if TYPE_CHECKING:  # pragma: no cover
     from tui_trainer.spec import DataSpec
@@ -33,11 +32,8 @@ def load(spec: "DataSpec") -> Raw:
     return Raw(arrays, {k: WHERE for k in arrays}, WHERE, 10)
 
 
-def offline() -> OfflineCheck:
-    """Available whenever scikit-learn is installed."""
-    if importlib.util.find_spec("sklearn") is not None:
-        return OfflineCheck(True, "available offline (ships with scikit-learn)")
-    return OfflineCheck(False, "scikit-learn is missing: pip install scikit-learn")
+offline = needs_module("sklearn", "available offline (ships with scikit-learn)",
+                       "scikit-learn is missing: pip install scikit-learn")
 
 
 SOURCE = DataSource(

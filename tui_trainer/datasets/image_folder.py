@@ -9,11 +9,10 @@ test split is held out, stratified; the lesson's min-max scaling follows.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Hashable, Mapping, Optional
 
-from .base import DataSource, OfflineCheck, PATH_HINT, Raw, abspath, fail, short
+from .base import DataSource, PATH_HINT, Raw, abspath, fail, needs_module, short
 
 if TYPE_CHECKING:  # pragma: no cover
     from tui_trainer.spec import DataSpec
@@ -150,11 +149,8 @@ def where(spec: "DataSpec") -> Hashable:
     return (str(root), tuple(entries) if entries is not None else None)
 
 
-def offline() -> OfflineCheck:
-    """Your own images: needs Pillow to decode them."""
-    if importlib.util.find_spec("PIL") is None:
-        return OfflineCheck(False, "needs Pillow to decode images: pip install pillow")
-    return OfflineCheck(True, "your own images (data.path): one subfolder of .png/.jpg images per class")
+offline = needs_module("PIL", "your own images (data.path): one subfolder of .png/.jpg images per class",
+                       "needs Pillow to decode images: pip install pillow")
 
 
 SOURCE = DataSource(
