@@ -471,6 +471,11 @@ def watch(
         raise _fail(f"{run}: no such run folder")
     elif not (run / EVENTS).exists() and not (run / "preset.toml").exists():
         raise _fail(f"{run}: not a run folder (no {EVENTS})")
+    from .inputs import file_problem
+
+    problem = file_problem(run / EVENTS, what=f"a run log ({EVENTS})")
+    if problem:  # a FIFO would block the app for good
+        raise _fail(f"{run / EVENTS}: {problem}")
     _needs_terminal()
     from .ui.viewer import WatchApp
 

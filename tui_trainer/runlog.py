@@ -369,7 +369,12 @@ class LogTail:
         self._bounds = EventBounds()
 
     def read(self) -> list[Event]:
-        """The events completed since the last call (none yet if the file does not exist)."""
+        """The events completed since the last call (none yet if the file does not exist, or is not a
+        regular file: opening a FIFO would wait for a writer)."""
+        from .inputs import is_regular
+
+        if not is_regular(self.path):
+            return []
         try:
             with open(self.path, "rb") as fh:
                 fh.seek(self.offset)
@@ -401,7 +406,10 @@ def load_run(run_dir: str | Path, *, compact: bool = False) -> LoadedRun:
         raise RunLogError(f"{run_dir}: no such run folder")
     events_file = d / EVENTS
     if not events_file.is_file():
-        raise RunLogError(f"{run_dir}: not a run folder (no {EVENTS})")
+        from .inputs import file_problem
+
+        problem = file_problem(events_file, what=f"a run log ({EVENTS})") if events_file.exists() else None
+        raise RunLogError(f"{events_file}: {problem}" if problem else f"{run_dir}: not a run folder (no {EVENTS})")
     problems: list[str] = []
     events = list(iter_events(events_file, problems, compact=compact))
     summary = None

@@ -411,3 +411,17 @@ def test_epochs_no_run_writes_are_skipped_and_the_rest_still_reads(tmp_path):
     lines[n] = lines[n].replace('"epoch":123456789,', '"epoch":1000007,')  # within the planned, but a jump
     (run / "events.jsonl").write_text("\n".join(lines) + "\n")
     assert load_run(run).warnings[0].endswith(f"line {n + 1} skipped: epoch 1000007 comes after epoch 6")
+
+
+def test_a_run_whose_log_is_a_fifo_is_refused_not_waited_on(tmp_path):
+    """`watch` and `replay` of a folder whose events.jsonl is a FIFO: one line, exit 2 (opening it would block)."""
+    run = tmp_path / "runs" / "20260101-000000-fifo"
+    run.mkdir(parents=True)
+    os.mkfifo(run / "events.jsonl")
+    expected = f"{run / 'events.jsonl'}: not a regular file (a FIFO (named pipe)); expected a run log (events.jsonl)"
+    for args in (["watch", str(run)], ["replay", str(run)]):
+        r = runner.invoke(app, args)
+        assert r.exit_code == 2 and r.output.splitlines() == [f"error: {expected}"], (args, r.output)
+    from tui_trainer.runlog import LogTail
+
+    assert LogTail(run / "events.jsonl").read() == []  # returns at once
