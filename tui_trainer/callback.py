@@ -56,7 +56,7 @@ class StreamingCallback(keras.callbacks.Callback):
         cancel: when set, training stops after the current batch.
         flush_interval_s: how often batch losses are sent during an epoch.
         grad_batch: ``(x, y)``, one fixed batch of training data. When given,
-            the L2 norm of every Dense kernel's gradient on it is measured once
+            the L2 norm of every Dense or Conv2D kernel's gradient on it is measured once
             before training (a GradientNorms event, epoch 0) and at the end of
             every epoch (``EpochEnded.grad_norms``), input side first. Nothing
             is done per batch.
@@ -417,7 +417,7 @@ def _fit_callbacks() -> Optional[list]:
 
 
 def _gradient_norms_fn(model: keras.Model, x, y) -> tuple[Callable[[], tuple], tuple[str, ...]]:
-    """A function measuring each Dense kernel's gradient norm on ``(x, y)``, and the layers' names.
+    """A function measuring each Dense or Conv2D kernel's gradient norm on ``(x, y)``, and the layers' names.
 
     The gradient step is traced once (one ``tf.function`` per run, the batch
     captured as a constant input), so each later call costs one forward and
@@ -432,9 +432,9 @@ def _gradient_norms_fn(model: keras.Model, x, y) -> tuple[Callable[[], tuple], t
     """
     import tensorflow as tf
 
-    from .model import dense_layers
+    from .model import kernel_layers
 
-    layers = dense_layers(model)
+    layers = kernel_layers(model)
     kernels = [layer.kernel for layer in layers]
     x, y = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
 

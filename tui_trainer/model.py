@@ -59,6 +59,6 @@ def compile_model(model: keras.Model, preset: Preset) -> None:
     model.compile(optimizer=optimizers[t.optimizer](learning_rate=t.learning_rate), loss=loss, metrics=list(t.metrics))
 
 
-def dense_layers(model: keras.Model) -> list[keras.layers.Dense]:
-    """The model's Dense layers, input side first."""
-    return [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+def kernel_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    """The model's Dense and Conv2D layers (the layers with a kernel), input side first."""
+    return [layer for layer in model.layers if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D))]

@@ -188,7 +188,7 @@ class RunState:
 
     @property
     def grad_layer_names(self) -> tuple[str, ...]:
-        """Names of the Dense layers the gradient norms belong to, input side first (empty: not recorded)."""
+        """Names of the Dense and Conv2D layers the gradient norms belong to, input side first (empty: not recorded)."""
         return self.grad_initial.layers if self.grad_initial else ()
 
     def grad_norms_history(self) -> list[tuple[int, tuple[Optional[float], ...]]]:
@@ -203,7 +203,7 @@ class RunState:
         return out
 
     def grad_ratio_series(self) -> tuple[list[int], list[float]]:
-        """Epochs and the first/last ratio of the gradient norms (first Dense layer over the output layer).
+        """Epochs and the first/last ratio of the gradient norms (first layer with a kernel over the output layer).
 
         Far below 1 (sigmoid x8: about 1e-5) means the gradient vanishes toward the input.
         Epochs whose ratio can't be told (NaN, a zero output gradient) are skipped.

@@ -235,8 +235,8 @@ class DiagnosticsSpec(_Model):
 
     gradient_norms: bool = Field(
         False,
-        description="Record the L2 norm of each Dense layer's kernel gradient (input side first) on one fixed "
-        "batch of training data, before training and after every epoch: shows gradients vanishing toward "
+        description="Record the L2 norm of each Dense and Conv2D layer's kernel gradient (input side first) on "
+        "one fixed batch of training data, before training and after every epoch: shows gradients vanishing toward "
         "the input in deep sigmoid stacks. Costs one extra forward and backward pass per epoch.",
     )
 

@@ -34,7 +34,7 @@ def tape_norms(model, x, y) -> list[float]:
     import keras
     import tensorflow as tf
 
-    kernels = [layer.kernel for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    kernels = [layer.kernel for layer in model.layers if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D))]
     with tf.GradientTape() as tape:
         loss = model.compute_loss(x=x, y=y, y_pred=model(x, training=False), training=False)
     return [float(tf.norm(g)) for g in tape.gradient(loss, kernels)]
@@ -99,6 +99,39 @@ def test_logged_norms_are_a_tape_on_the_same_batch_and_weights(with_dropout, tmp
     text = out.getvalue()
     assert "Kernel-gradient norms before training, on a fixed batch of 16: dense_1 (input side)" in text
     assert text.count("grad first/last ") == 2  # on each epoch's line
+
+
+def test_conv_layers_get_their_gradient_norms_too(tmp_path):
+    """A CNN on digits' 8x8 images: the conv kernels are measured with the dense ones, input side first."""
+    import keras
+
+    from tui_trainer.model import build_model, compile_model
+
+    digits, _ = presets.load("digits")
+    raw = digits.model_dump(mode="json")
+    raw["data"]["flatten"] = False
+    raw["layers"] = [{"type": "conv2d", "filters": 4, "kernel_size": 3, "activation": "relu"},
+                     {"type": "max_pool2d"}, {"type": "flatten"},
+                     {"type": "dense", "units": 10, "activation": "softmax"}]
+    raw["training"]["epochs"] = 1
+    raw["early_stopping"]["enabled"] = False
+    raw["diagnostics"] = {"gradient_norms": True}
+    preset = digits.model_validate(raw)
+    result = train(preset, runs_dir=tmp_path)
+    run = load_run(result.run_dir)
+    (first,) = [e for e in run.events if isinstance(e, GradientNorms)]
+
+    data = load_dataset(preset.data)
+    bs = preset.training.batch_size
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(preset.seed)
+    model = build_model(preset, data.input_shape, data.num_classes)
+    compile_model(model, preset)
+    kinds = [type(layer).__name__ for layer in model.layers if layer.name in first.layers]
+    assert kinds == ["Conv2D", "Dense"]
+    assert first.norms == pytest.approx(tape_norms(model, data.x_train[:bs], data.y_train[:bs]), rel=1e-5)
+    (epoch,) = [e for e in run.events if isinstance(e, EpochEnded)]
+    assert len(epoch.grad_norms) == 2
 
 
 # Measured with Glorot init on digits (issue note): sigmoid ~1e-5, the others ~1-2. tanh does not

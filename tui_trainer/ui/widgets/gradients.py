@@ -1,4 +1,4 @@
-"""The gradients panel: one bar per Dense layer on a log scale, and the first/last ratio over epochs.
+"""The gradients panel: one bar per Dense or Conv2D layer on a log scale, and the first/last ratio over epochs.
 
 With deep sigmoid the first layers get orders of magnitude less gradient than
 the last; on a log scale that is a staircase of bars no one can miss.
