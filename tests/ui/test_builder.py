@@ -12,7 +12,8 @@ from textual.widgets import Input, OptionList, Static
 
 from tui_trainer import presets
 from tui_trainer.spec import load_preset_file
-from tui_trainer.ui.screens.builder import BuilderScreen, OpenPresetScreen, SavePresetScreen
+from tui_trainer.ui.screens.builder import BuilderScreen
+from tui_trainer.ui.screens.preset_dialogs import OpenPresetScreen, SavePresetScreen
 from tui_trainer.ui.widgets.layers import ACTIVATION_HELP, LayerEditor, LayerTable
 
 SIZE = (100, 40)

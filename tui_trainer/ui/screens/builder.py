@@ -12,163 +12,42 @@ from __future__ import annotations
 
 import copy
 import math
-import re
 from pathlib import Path
-from typing import Any, NamedTuple, Optional
+from typing import Any, Optional
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
-from textual.suggester import SuggestFromList
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, OptionList, Select, Static, Switch
-from textual.widgets.option_list import Option
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static, Switch
 
 from ... import presets
-from ...datasets import SOURCES, known_input_shape, source_names
+from ...datasets import SOURCES, known_input_shape
 from ...layers import Shape, input_adapter
-from ...spec import (
-    COLOR_MODES,
-    OPTIMIZERS,
-    DataSpec,
-    Preset,
-    SpecError,
-    check_shapes,
-    parse_preset,
-    save_preset_file,
-    validate,
-)
+from ...spec import DataSpec, Preset, SpecError, check_shapes, parse_preset, save_preset_file, validate
 from ..widgets.layers import LayerTable, describe_layer
+from .builder_form import (
+    FIELDS,
+    SECTIONS,
+    FormField,
+    data_field_shown,
+    field_description,
+    frozen,
+    get_path,
+    monitor_options,
+    parse_number,
+    parse_size,
+    put_path,
+)
+from .preset_dialogs import OpenPresetScreen, SavePresetScreen, default_save_path, resolve_save_path
 
 PROBE_DELAY_S = 0.4  # wait for the user to stop typing a path before reading the file
-
-
-class FormField(NamedTuple):
-    path: str  # field path in the preset, as SpecError names it: "training.epochs"
-    kind: str  # select, text, int, float, switch, size ([height, width] typed as "28x28" or "28, 28")
-    options: tuple[str, ...] = ()
-
-    @property
-    def id(self) -> str:
-        return "f-" + self.path.replace(".", "-").replace("_", "-")
-
-    @property
-    def label(self) -> str:
-        return self.path.rsplit(".", 1)[-1]
-
-
-SECTIONS: dict[str, tuple[FormField, ...]] = {
-    "Data": (
-        FormField("data.dataset", "select", source_names()),
-        # Shown only for the data sets whose source reads them (DataSource.options).
-        FormField("data.path", "text"),
-        FormField("data.flatten", "switch"),  # off for conv layers: images keep their height and width
-        FormField("data.image_size", "size"),
-        FormField("data.color_mode", "select", COLOR_MODES),
-        FormField("data.label_column", "text"),
-        FormField("data.validation_split", "float"),
-    ),
-    "Training": (
-        FormField("training.optimizer", "select", OPTIMIZERS),
-        FormField("training.learning_rate", "float"),
-        FormField("training.batch_size", "int"),
-        FormField("training.epochs", "int"),
-        FormField("seed", "int"),
-    ),
-    "EarlyStopping": (
-        FormField("early_stopping.enabled", "switch"),
-        FormField("early_stopping.monitor", "select"),  # options depend on the preset's metrics
-        FormField("early_stopping.min_delta", "float"),
-        FormField("early_stopping.patience", "int"),
-        FormField("early_stopping.restore_best_weights", "switch"),
-        FormField("early_stopping.start_from_epoch", "int"),
-    ),
-}
-FIELDS: dict[str, FormField] = {f.path: f for fields in SECTIONS.values() for f in fields}
-
-
-def _get(raw: dict[str, Any], path: str) -> Any:
-    for part in path.split("."):
-        raw = raw[part]
-    return raw
-
-
-def _put(raw: dict[str, Any], path: str, value: Any) -> None:
-    *parents, last = path.split(".")
-    for part in parents:
-        raw = raw.setdefault(part, {})
-    raw[last] = value
-
-
-def _description(path: str) -> str:
-    """The pydantic ``Field(description=...)`` of a field path, for tooltips."""
-    model: type[BaseModel] = Preset
-    *parents, last = path.split(".")
-    for part in parents:
-        model = model.model_fields[part].annotation  # type: ignore[assignment]
-    return model.model_fields[last].description or ""
-
-
-def _size(text: str) -> Any:
-    """``[28, 28]`` from "28x28" or "28, 28"; ``None`` when empty; else the text, for pydantic to name."""
-    parts = [p for p in re.split(r"[\sx×,]+", text.strip().strip("[]()")) if p]
-    if not parts:
-        return None
-    return [int(p) for p in parts] if all(p.isdigit() for p in parts) else text.strip()
-
-
-def _data_field_shown(path: str, dataset: Any) -> bool:
-    """Whether the data form shows a field for a data set: the ones its source reads."""
-    option = path.removeprefix("data.")
-    if not path.startswith("data.") or option in ("dataset", "validation_split"):
-        return True
-    source = SOURCES.get(dataset)
-    return source is not None and option in source.options
-
-
-def _number(text: str, kind: str) -> Any:
-    """The number typed, or the text itself so that pydantic names what is wrong with it."""
-    text = text.strip()
-    for convert in ((int,) if kind == "int" else (int, float)):
-        try:
-            return convert(text)
-        except ValueError:
-            pass
-    return text
-
-
-def _frozen(value: Any) -> Any:
-    """A form value as part of a dict key (``image_size`` is a list)."""
-    return tuple(value) if isinstance(value, list) else value
-
-
-def monitor_options(metrics: list[str], current: str) -> list[str]:
-    """What EarlyStopping can watch: the loss and the metrics, with and without ``val_``."""
-    names = ["loss", *metrics]
-    options = [*(f"val_{n}" for n in names), *names]
-    options.sort(key=lambda o: (not o.startswith("val_"), o != "val_loss", o))
-    if current not in options:
-        options.append(current)
-    return list(dict.fromkeys(options))
-
-
-def default_save_path(name: str) -> Path:
-    """``<user presets dir>/<name>.toml``, the name made safe as a file name."""
-    stem = re.sub(r"[^\w.-]+", "-", name).strip("-.") or "preset"
-    return presets.user_dir() / f"{stem}.toml"
-
-
-def resolve_save_path(text: str) -> Path:
-    """A bare name goes to the user presets folder; anything with a ``/`` (or ``~``) is a path."""
-    text = text.strip()
-    p = Path(text).expanduser() if ("/" in text or text.startswith("~")) else presets.user_dir() / text
-    return p if p.suffix == ".toml" else p.with_name(p.name + ".toml")
 
 
 class BuilderScreen(Screen):
@@ -309,7 +188,7 @@ class BuilderScreen(Screen):
                 opts = monitor_options(list(preset.training.metrics), preset.early_stopping.monitor)
                 monitor.set_options([(o, o) for o in opts])
                 for field in FIELDS.values():
-                    self._set_widget(field, _get(self._base, field.path))
+                    self._set_widget(field, get_path(self._base, field.path))
             self._refresh()
 
     # -- layout -----------------------------------------------------------------------------------
@@ -343,7 +222,7 @@ class BuilderScreen(Screen):
         for section, fields in SECTIONS.items():
             widgets.append(Static(section, classes="section", id=f"section-{section.lower()}"))
             for field in fields:
-                widget = self._make_widget(field, _get(self._base, field.path))
+                widget = self._make_widget(field, get_path(self._base, field.path))
                 widgets.append(Horizontal(Label(field.label), widget, classes="form-row", id="r" + field.id[1:]))
                 widgets.append(Static("", classes="field-error", id="e" + field.id[1:]))
         return widgets
@@ -375,7 +254,7 @@ class BuilderScreen(Screen):
         else:
             widget = Input(self._text(value), compact=True, id=field.id, placeholder="(none)" if field.kind == "text" else "")
         widget.add_class("form-field")
-        widget.tooltip = _description(field.path)
+        widget.tooltip = field_description(field.path)
         return widget
 
     @staticmethod
@@ -407,8 +286,8 @@ class BuilderScreen(Screen):
         if field.kind == "text":
             return widget.value.strip() or None
         if field.kind == "size":
-            return _size(widget.value)
-        return _number(widget.value, field.kind)
+            return parse_size(widget.value)
+        return parse_number(widget.value, field.kind)
 
     _refresh_pending = False
     _forms_ready = False
@@ -426,7 +305,7 @@ class BuilderScreen(Screen):
         raw = copy.deepcopy(self._base)
         if self._forms_ready:
             for field in FIELDS.values():
-                _put(raw, field.path, self._widget_value(field))
+                put_path(raw, field.path, self._widget_value(field))
         if self.is_mounted:
             raw["layers"] = [{"type": layer.type, **layer.model_dump(mode="json")} for layer in self._layer_specs()]
         return raw
@@ -478,7 +357,7 @@ class BuilderScreen(Screen):
         dataset = self._widget_value(FIELDS["data.dataset"])
         for field in SECTIONS["Data"]:
             # an invalid field stays in sight even where this data set ignores it, so it can be fixed
-            shown = _data_field_shown(field.path, dataset) or field.path in self.errors
+            shown = data_field_shown(field.path, dataset) or field.path in self.errors
             self.query_one("#r" + field.id[1:]).display = shown
 
     def _show_errors(self) -> None:
@@ -517,7 +396,7 @@ class BuilderScreen(Screen):
         return self.query_one(LayerTable).layer_specs if self.is_mounted else list(self._loaded.layers)
 
     def _title_text(self) -> Text:
-        name = _get(self._raw(), "name")
+        name = get_path(self._raw(), "name")
         title = Text.assemble((name, "bold"), (" (modified)" if self.is_mounted and self.modified else "", "italic"))
         description = self._base.get("description") or ""
         if description:
@@ -536,7 +415,7 @@ class BuilderScreen(Screen):
         source = SOURCES.get(data["dataset"])
         if source is None or not data.get("path") or known_input_shape(data) is not None:
             return None
-        return (source.name, data["path"], *(_frozen(data.get(o)) for o in source.options if o != "path"))
+        return (source.name, data["path"], *(frozen(data.get(o)) for o in source.options if o != "path"))
 
     def _input_shape(self) -> Optional[Shape]:
         """The model's input shape: from the registry when it knows it, else from reading the file."""
@@ -747,82 +626,3 @@ class BuilderScreen(Screen):
             return
         self.load_preset(preset, path)
         self.notify(f"{path}", title=f"Opened '{preset.name}'")
-
-
-class _AskScreen(ModalScreen[Optional[str]]):
-    """A small dialog with one Input; dismisses with its text or None."""
-
-    DEFAULT_CSS = """
-    _AskScreen { align: center middle; }
-    _AskScreen > Vertical {
-        width: 76;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        border: round $accent;
-        background: $surface;
-        padding: 0 1;
-    }
-    _AskScreen Input { margin: 1 0 0 0; }
-    _AskScreen .hint { color: $text-muted; height: auto; }
-    _AskScreen OptionList { height: auto; max-height: 10; margin: 1 0 0 0; }
-    """
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        if event.value.strip():
-            self.dismiss(event.value.strip())
-
-
-class SavePresetScreen(_AskScreen):
-    """Ask where to save the preset."""
-
-    def __init__(self, default: Path) -> None:
-        super().__init__()
-        self.default = default
-
-    def compose(self) -> ComposeResult:
-        with Vertical() as box:
-            box.border_title = "Save preset as"
-            box.border_subtitle = "enter save · esc cancel"
-            yield Input(str(self.default), id="path")
-            yield Static("", classes="hint", id="hint")
-
-    def on_mount(self) -> None:
-        self._hint(self.query_one(Input).value)
-
-    @on(Input.Changed)
-    def _changed(self, event: Input.Changed) -> None:
-        self._hint(event.value)
-
-    def _hint(self, text: str) -> None:
-        hint = f"A bare name is saved in {presets.user_dir()}; the file's name becomes the preset's name."
-        if text.strip():
-            path = resolve_save_path(text)
-            hint = f"→ {path}" + ("  (exists: enter replaces it)" if path.exists() else "") + "\n" + hint
-        self.query_one("#hint", Static).update(Text(hint))
-
-
-class OpenPresetScreen(_AskScreen):
-    """Ask for a preset name or a path; lists the presets there are."""
-
-    def compose(self) -> ComposeResult:
-        entries = presets.available()
-        with Vertical() as box:
-            box.border_title = "Open preset"
-            box.border_subtitle = "enter open · esc cancel"
-            yield Input(
-                placeholder="name or path to a .toml file",
-                suggester=SuggestFromList([e.name for e in entries], case_sensitive=False),
-                id="ref",
-            )
-            yield OptionList(*(Option(f"{e.name}  [dim]{e.origin}: {e.path}[/dim]", id=e.name) for e in entries))
-
-    @on(OptionList.OptionSelected)
-    def _picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
