@@ -31,7 +31,7 @@ from ... import presets
 from ...datasets import SOURCES, known_input_shape
 from ...layers import Shape, input_adapter
 from ...spec import DataSpec, Preset, SpecError, check_shapes, parse_preset, save_preset_file, validate
-from ..widgets.layers import LayerTable, describe_layer
+from ..widgets.layers import LayerTable, describe_layer, parse_number
 from .builder_form import (
     FIELDS,
     SECTIONS,
@@ -41,7 +41,6 @@ from .builder_form import (
     frozen,
     get_path,
     monitor_options,
-    parse_number,
     parse_size,
     put_path,
 )

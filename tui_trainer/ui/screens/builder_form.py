@@ -94,17 +94,6 @@ def data_field_shown(path: str, dataset: Any) -> bool:
     return source is not None and option in source.options
 
 
-def parse_number(text: str, kind: str) -> Any:
-    """The number typed, or the text itself so that pydantic names what is wrong with it."""
-    text = text.strip()
-    for convert in ((int,) if kind == "int" else (int, float)):
-        try:
-            return convert(text)
-        except ValueError:
-            pass
-    return text
-
-
 def frozen(value: Any) -> Any:
     """A form value as part of a dict key (``image_size`` is a list)."""
     return tuple(value) if isinstance(value, list) else value

@@ -307,20 +307,26 @@ class KindPicker(_Modal):
         self.dismiss(event.option.id)
 
 
-def _value(text: str, kind: str) -> Any:
-    """The number(s) typed, or the text itself so that pydantic names what is wrong with it."""
+def parse_number(text: str, kind: str) -> Any:
+    """The number typed (``kind`` ``int``, or ``float`` taking ints too), or the text itself so that
+    pydantic names what is wrong with it. The builder's forms read numbers the same way."""
     text = text.strip()
-    if kind == "ints":
-        parts = [p for p in text.replace("x", ",").split(",") if p.strip()]
-        if len(parts) == 2:
-            return [_value(p, "int") for p in parts]
-        kind = "int"
     for convert in ((int,) if kind == "int" else (int, float)):
         try:
             return convert(text)
         except ValueError:
             pass
     return text
+
+
+def _value(text: str, kind: str) -> Any:
+    """The number(s) typed (``ints``: one, or two as ``3x5``/``3,5``), else as :func:`parse_number`."""
+    if kind == "ints":
+        parts = [p for p in text.strip().replace("x", ",").split(",") if p.strip()]
+        if len(parts) == 2:
+            return [parse_number(p, "int") for p in parts]
+        kind = "int"
+    return parse_number(text, kind)
 
 
 def _text(value: Any) -> str:
