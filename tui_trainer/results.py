@@ -142,8 +142,8 @@ def predict_in_chunks(model, x, batch_size: int = 256):
     import numpy as np
 
     x = np.asarray(x)
-    if len(x) == 0:
-        return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)
+    if len(x) == 0:  # one call on the empty array gives the (0, classes) shape (model.predict raises)
+        return np.asarray(model(x, training=False), dtype=np.float32)
     chunk = max(batch_size, PREDICT_CHUNK_BYTES // max(1, x[:1].nbytes))
     return np.concatenate([np.asarray(model(x[i:i + chunk], training=False), dtype=np.float32)
                            for i in range(0, len(x), chunk)])

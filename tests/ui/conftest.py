@@ -22,3 +22,14 @@ def _no_blink(monkeypatch):
     from textual.widgets import Input
 
     monkeypatch.setattr(Input, "cursor_blink", False, raising=False)
+
+
+async def charts_shown(app, pilot, timeout_s: float = 20.0) -> None:
+    """Wait until the monitor's charts are in: replay and watch add them after their first frame."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not app.monitor.charts_ready:
+        assert time.monotonic() < deadline, "the monitor's charts never arrived"
+        await pilot.pause(0.05)
+    await pilot.pause()

@@ -18,7 +18,7 @@ from tui_trainer.ui.viewer import ReplayApp, WatchApp
 from tui_trainer.ui.widgets.charts import EpochChart
 from tui_trainer.ui.widgets.status import EarlyStopBanner
 
-from .conftest import RECORDINGS, recorded
+from .conftest import RECORDINGS, charts_shown, recorded
 
 VERDICTS = {
     "early_stopped": "Early stopping at epoch 33: val_loss did not improve for 5 epochs; weights restored from epoch 28",
@@ -50,6 +50,7 @@ def test_replay_shows_the_live_verdict(name):
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.pause(0.3)
             assert banner(app).startswith(VERDICTS[name])
+            await charts_shown(app, pilot)  # they come after the verdict
             assert app.screen.query_one(EpochChart).plotted["val_loss"] == len(app.monitor.state.epochs)
     asyncio.run(main())
 
@@ -142,7 +143,7 @@ def test_z_zooms_the_epoch_charts_past_the_first_drop():
     async def main():
         app = ReplayApp(Path("run"), recorded("early_stopped"), speed=0)
         async with app.run_test(size=(110, 34)) as pilot:
-            await pilot.pause(0.3)
+            await charts_shown(app, pilot)
             chart = app.screen.query_one("#epoch-chart", EpochChart)
             assert chart.plotted["val_loss"] == 33 and not chart.zoom
             await pilot.press("z")

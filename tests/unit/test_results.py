@@ -169,3 +169,25 @@ def test_a_conv2d_first_layer_gives_its_filters():
                   probs=np.array([[1.0, 0, 0]], np.float32), first_kernel=kernel, image_shape=(8, 8, 1))
     feats = first_layer_features(res)
     assert [f.shape for f in feats] == [(3, 3)] * 4 and np.allclose(feats[1], kernel[:, :, 0, 1])
+
+
+@pytest.mark.parametrize("logits", [False, True])
+def test_predictions_in_chunks_equal_model_predict(logits, monkeypatch):
+    """The engine's few eager calls give what model.predict gives, over several chunks and a ragged last one."""
+    import keras
+
+    from tui_trainer import results
+
+    monkeypatch.setattr(results, "PREDICT_CHUNK_BYTES", 40 * 6 * 4)  # 40 samples of 6 float32 a call
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dense(3, activation=None if logits else "softmax")])
+    x = np.random.default_rng(0).normal(size=(101, 6)).astype("float32")
+    expected = model.predict(x, batch_size=16, verbose=0)
+    got = results.predict_in_chunks(model, x, batch_size=16)
+    assert got.shape == (101, 3) and got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
+    probs = results.as_probabilities(got)
+    np.testing.assert_allclose(probs.sum(axis=1), 1, rtol=1e-5)
+    assert (probs.argmax(axis=1) == expected.argmax(axis=1)).all()
+    assert results.predict_in_chunks(model, x[:0]).shape[0] == 0

@@ -47,23 +47,34 @@ class MonitorScreen(Screen):
             yield TelemetryLine(id="telemetry")
             yield EarlyStopBanner(id="banner")
             yield ErrorPanel(id="error")
-            yield Horizontal(id="charts")  # filled by mount_charts
+            # With defer_charts, empty until mount_charts fills it.
+            yield Horizontal(*([] if self._defer_charts else self._chart_widgets()), id="charts")
+        self._charts_ready = not self._defer_charts
         yield Footer()
 
-    def mount_charts(self) -> None:
-        """Put the charts in (once; later calls do nothing). Without ``defer_charts``, mounting the screen does."""
-        if self._charts_ready or self._charts_mounting:
-            return
-        self._charts_mounting = True
-        self.run_worker(self._mount_charts(), group="monitor-charts")
+    @property
+    def charts_ready(self) -> bool:
+        """Whether the charts are in the screen (with ``defer_charts``: once :meth:`mount_charts` has run)."""
+        return self._charts_ready
 
-    async def _mount_charts(self) -> None:
+    @staticmethod
+    def _chart_widgets() -> list:
         from ..widgets.charts import BatchChart, EpochChart, MetricChart
         from ..widgets.gradients import GradientsPanel
 
         side = Vertical(BatchChart(id="batch-chart"), MetricChart(id="metric-chart"), GradientsPanel(id="gradients"),
                         id="side-charts")
-        await self.query_one("#charts", Horizontal).mount_all([EpochChart(id="epoch-chart"), side])
+        return [EpochChart(id="epoch-chart"), side]
+
+    def mount_charts(self) -> None:
+        """Put the charts in, when ``defer_charts`` left them out (once; later calls do nothing)."""
+        if self._charts_ready or self._charts_mounting or not self.is_mounted:
+            return
+        self._charts_mounting = True
+        self.run_worker(self._mount_charts(), group="monitor-charts")
+
+    async def _mount_charts(self) -> None:
+        await self.query_one("#charts", Horizontal).mount_all(self._chart_widgets())
         self._charts_ready = True
         self._widgets = None  # looked up again, with the charts
         self.refresh_view(force=True)
@@ -78,8 +89,6 @@ class MonitorScreen(Screen):
         self.refresh_view(force=True)
 
     def on_mount(self) -> None:
-        if not self._defer_charts:
-            self.mount_charts()
         # Events may have arrived before the screen was first shown (a recorded run, a fast start).
         self.call_after_refresh(self.refresh_view, True)
 
