@@ -11,7 +11,6 @@ marked like any other invalid field.
 from __future__ import annotations
 
 import copy
-import math
 from pathlib import Path
 from typing import Any, Optional
 
@@ -28,8 +27,7 @@ from textual.widget import Widget
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static, Switch
 
 from ... import presets
-from ...datasets import SOURCES, known_input_shape
-from ...layers import Shape, input_adapter
+from ...layers import Shape
 from ...spec import DataSpec, Preset, SpecError, check_shapes, parse_preset, save_preset_file, validate
 from ..widgets.layers import LayerTable, describe_layer, parse_number
 from .builder_form import (
@@ -38,12 +36,12 @@ from .builder_form import (
     FormField,
     data_field_shown,
     field_description,
-    frozen,
     get_path,
     monitor_options,
     parse_size,
     put_path,
 )
+from .builder_data import DataView, Probe
 from .preset_dialogs import OpenPresetScreen, SavePresetScreen, default_save_path, resolve_save_path
 
 PROBE_DELAY_S = 0.4  # wait for the user to stop typing a path before reading the file
@@ -149,7 +147,7 @@ class BuilderScreen(Screen):
         """Invalid fields: field path (``training.epochs``, ``layers``) -> one-line message."""
         self._posted: Any = object()  # the last preset posted in Changed
         # probe key -> (input shape, number of classes, error) of the user's file
-        self._probes: dict[tuple, tuple[Optional[Shape], Optional[int], Optional[str]]] = {}
+        self._probes: dict[tuple, Probe] = {}
         self._probe_timer: Optional[Timer] = None
 
     # -- public API -------------------------------------------------------------------------------
@@ -196,10 +194,11 @@ class BuilderScreen(Screen):
         # The lines are composed with their text, not filled in on mount: what a widget gets after
         # the first layout waits for the next frame.
         preset = self._loaded
-        table = LayerTable(preset.layers, input_shape=self._input_shape())
+        view = self._data()
+        table = LayerTable(preset.layers, input_shape=view.input_shape)
         yield Header()
         yield Static(self._title_text(), id="title")
-        yield Static(Text(self._info_text()), id="info")
+        yield Static(Text(view.info_text(self._layer_specs())), id="info")
         with Vertical(id="body"):
             with Vertical(id="model-pane"):
                 yield table
@@ -321,7 +320,7 @@ class BuilderScreen(Screen):
     def _validate(self) -> None:
         preset, problems = validate(self._raw())
         if preset is not None:
-            shape = self._input_shape()
+            shape = self._data().input_shape
             if shape is not None:
                 try:
                     check_shapes(preset, shape)
@@ -404,73 +403,16 @@ class BuilderScreen(Screen):
 
     def _show_header(self) -> None:
         self.query_one("#title", Static).update(self._title_text())
-        self.query_one("#info", Static).update(Text(self._info_text()))
+        self.query_one("#info", Static).update(Text(self._data().info_text(self._layer_specs())))
 
-    # -- input width ------------------------------------------------------------------------------
+    # -- the data ---------------------------------------------------------------------------------
 
-    def _probe_key(self) -> Optional[tuple]:
-        """What a probe of the user's file depends on; ``None`` when the registry knows the shape."""
-        data = self._raw()["data"]
-        source = SOURCES.get(data["dataset"])
-        if source is None or not data.get("path") or known_input_shape(data) is not None:
-            return None
-        return (source.name, data["path"], *(frozen(data.get(o)) for o in source.options if o != "path"))
-
-    def _input_shape(self) -> Optional[Shape]:
-        """The model's input shape: from the registry when it knows it, else from reading the file."""
-        shape = known_input_shape(self._raw()["data"])
-        if shape is not None:
-            return shape
-        key = self._probe_key()
-        probed = self._probes.get(key) if key else None
-        return probed[0] if probed else None
-
-    def _input_dim(self) -> Optional[int]:
-        shape = self._input_shape()
-        return math.prod(shape) if shape is not None else None
-
-    def _num_classes(self) -> Optional[int]:
-        source = SOURCES.get(self._raw()["data"]["dataset"])
-        if source is not None and source.class_names is not None:
-            return len(source.class_names)
-        key = self._probe_key()
-        probed = self._probes.get(key) if key else None
-        return probed[1] if probed else None
-
-    def _info_text(self) -> str:
-        data = self._raw()["data"]
-        dataset = data["dataset"]
-        where = f" ({data['path']})" if data.get("path") else ""
-        source = SOURCES.get(dataset)
-        sample = source.shape(data) if source is not None else None
-        if source is not None and sample is not None:
-            size = "x".join(str(d) for d in sample[:2])  # HxW; the channel count shows when kept whole
-            if data.get("flatten", True):
-                input_ = f"input: {math.prod(sample)} features ({size} {source.samples}, flattened)"
-            else:
-                input_ = (f"input: {'x'.join(str(d) for d in sample)} {source.samples} "
-                          f"(not flattened{self._adapter_text(sample)})")
-        else:
-            key = self._probe_key()
-            probed = self._probes.get(key) if key else None
-            if probed is None:
-                input_ = "input: from file" + (" (reading it...)" if key else "")
-            elif probed[2]:
-                input_ = f"input: from file (can't read it: {probed[2]})"
-            elif len(probed[0]) == 1:
-                input_ = f"input: {probed[0][0]} features (from the file)"
-            else:
-                input_ = f"input: {'x'.join(map(str, probed[0]))} (from the file{self._adapter_text(probed[0])})"
-        classes = self._num_classes()
-        return f"data: {dataset}{where} · {input_}" + (f" · {classes} classes" if classes else "")
-
-    def _adapter_text(self, shape: Shape) -> str:
-        adapter = input_adapter(self._layer_specs(), shape)
-        return {"flatten": "; a Flatten layer feeds the first dense layer",
-                "channels": ", a channel axis added"}.get(adapter or "", "")
+    def _data(self) -> DataView:
+        """The data the preset (as edited) names, with what the registry or a read of the file tells of it."""
+        return DataView.of(self._raw()["data"], self._probes)
 
     def _maybe_probe(self) -> None:
-        key = self._probe_key()
+        key = self._data().key
         if key is None or key in self._probes:
             return
         if self._probe_timer is not None:
@@ -478,11 +420,12 @@ class BuilderScreen(Screen):
         self._probe_timer = self.set_timer(PROBE_DELAY_S, self._start_probe)
 
     def _start_probe(self) -> None:
-        key = self._probe_key()
+        view = self._data()
+        key = view.key
         if key is None or key in self._probes:
             return
         try:
-            spec = DataSpec.model_validate(self._raw()["data"])
+            spec = DataSpec.model_validate(view.data)
         except ValidationError:
             return
         self._probe(spec, key)
@@ -502,17 +445,18 @@ class BuilderScreen(Screen):
     @on(_InputProbed)
     def _on_probed(self, message: _InputProbed) -> None:
         self._probes[message.key] = (message.shape, message.classes, message.error)
-        if message.key == self._probe_key():
+        if message.key == self._data().key:
             self._refresh()  # the shapes may now show that a layer doesn't fit
 
     # -- model pane -------------------------------------------------------------------------------
 
     def _show_model(self) -> None:
         table = self.query_one(LayerTable)
-        table.input_shape = self._input_shape()
+        view = self._data()
+        table.input_shape = view.input_shape
         self.query_one("#total", Static).update(self._total_text(table))
         self._show_layer_help()
-        notes = self._notes(table.layer_specs)
+        notes = view.output_note(table.layer_specs)
         box = self.query_one("#notes", Static)
         box.update(Text(notes))
         box.display = bool(notes)
@@ -522,20 +466,6 @@ class BuilderScreen(Screen):
         total = Text(table.total_text(), style="bold")
         total.append("   enter/e edit · n add layer · K/J move · o open", style="not bold dim")
         return total
-
-    def _notes(self, layers) -> str:
-        """Hints that don't make the preset invalid but would surprise at training time."""
-        out = layers[-1] if layers else None
-        if out is None or not out.OUTPUT:
-            return ""
-        classes = self._num_classes()
-        if classes and out.units < classes:
-            return f"! The output layer has {out.units} units but the data has {classes} classes: training will fail."
-        if classes and out.units > classes:
-            return f"! The output layer has {out.units} units; the data has {classes} classes."
-        if out.activation not in ("softmax", "linear"):
-            return f"! The output layer uses {out.activation}: the loss expects softmax probabilities or linear logits."
-        return ""
 
     def _show_layer_help(self) -> None:
         table = self.query_one(LayerTable)

@@ -94,11 +94,6 @@ def data_field_shown(path: str, dataset: Any) -> bool:
     return source is not None and option in source.options
 
 
-def frozen(value: Any) -> Any:
-    """A form value as part of a dict key (``image_size`` is a list)."""
-    return tuple(value) if isinstance(value, list) else value
-
-
 def monitor_options(metrics: list[str], current: str) -> list[str]:
     """What EarlyStopping can watch: the loss and the metrics, with and without ``val_``."""
     names = ["loss", *metrics]
