@@ -95,9 +95,9 @@ def save_predictions(model, data, preset, run_dir: Path, batch_size: int = 256) 
         run_dir: the run folder.
         batch_size: prediction batch size.
     """
-    import numpy as np
-
     import os
+
+    import numpy as np
 
     prep = preprocessing_of(preset, data)
     arrays = _prediction_arrays(model, data.x_test, data.y_test, prep, batch_size)

@@ -88,9 +88,8 @@ class TrainerApp(MonitorApp):
 
     def on_ready(self) -> None:
         super().on_ready()
-        # The first frame is on the screen: now the builder's forms (styling their 80 widgets
-        # before it doubled the time to the first frame).
-        # After the refresh that the builder's first contents asked for, or they would wait for the forms too.
+        # The first frame is on the screen: now the builder's forms (styling their 80 widgets before it
+        # doubled its time), after the refresh its first contents asked for, or those would wait too.
         self.builder.call_after_refresh(self.builder.mount_forms)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:

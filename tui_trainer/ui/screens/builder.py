@@ -206,9 +206,10 @@ class BuilderScreen(Screen):
                 yield Static(self._total_text(table), id="total")
                 yield Static(id="notes")
                 yield Static(id="layer-help")
-            # Filled after the first frame (_mount_forms): the 18 fields are 80 widgets, and styling
-            # them took half of the time to the first frame.
-            yield VerticalScroll(id="forms", can_focus=False)
+            # With defer_forms, filled after the first frame (mount_forms): the 18 fields are 80 widgets,
+            # and styling them took half of the time to the first frame.
+            yield VerticalScroll(*([] if self._defer_forms else self._form_widgets()), id="forms", can_focus=False)
+        self._forms_ready = not self._defer_forms
         with Horizontal(id="statusbar"):
             yield Static(id="status")
             yield Button("Train (t)", id="train", variant="success", compact=True)
@@ -226,11 +227,9 @@ class BuilderScreen(Screen):
         return widgets
 
     def mount_forms(self) -> None:
-        """Fill in the data, training and EarlyStopping forms (once; later calls do nothing).
-
-        With ``defer_forms`` the app calls this after the first frame; otherwise mounting does.
-        """
-        if self._forms_ready or self._forms_mounting:
+        """Fill in the forms that ``defer_forms`` left out (once; later calls do nothing): the app calls
+        this after its first frame."""
+        if self._forms_ready or self._forms_mounting or not self.is_mounted:
             return
         self._forms_mounting = True
         self.run_worker(self._mount_forms(), group="builder-forms")
@@ -293,8 +292,6 @@ class BuilderScreen(Screen):
 
     def on_mount(self) -> None:
         self._refresh()
-        if not self._defer_forms:
-            self.mount_forms()
 
     # -- validation -------------------------------------------------------------------------------
 
