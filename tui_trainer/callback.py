@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import contextlib
 import math
-import sys
 import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
 
 import keras
+import numpy as np
 
+from . import keras_compat
 from .events import BatchLosses, EarlyStoppingResult, EpochEnded, Event, GradientNorms, Note
 
 if TYPE_CHECKING:
@@ -115,10 +116,11 @@ class StreamingCallback(keras.callbacks.Callback):
         self.failure = None
         self.epochs_run = 0
         self.notes = []
+        self._said_no_loss = False
         self._t_train = time.perf_counter()
         self._grad_fn = None
         self._stride = max(1, int(getattr(self.model, "steps_per_execution", 1) or 1))
-        callbacks = _fit_callbacks()
+        callbacks = keras_compat.fit_callbacks()
         if self.n_fit is None or self.batch_size is None:
             self._learn_batches()
         if self._given_es is None:
@@ -204,13 +206,9 @@ class StreamingCallback(keras.callbacks.Callback):
 
     def _learn_batches(self) -> None:
         """Samples and batch size of this fit, from Keras's data adapter when it knows them (arrays)."""
-        adapter = getattr(_fit_local("epoch_iterator"), "data_adapter", None)
-        try:
-            batches, size = adapter.num_batches, adapter.batch_size
-            partial = adapter.partial_batch_size if adapter.has_partial_batch else 0
-        except Exception:  # a tf.data pipeline or a generator: sizes unknown until seen
-            batches = size = None
-        if batches and size:
+        layout = keras_compat.batch_layout()  # None: a tf.data pipeline or a generator, sizes unknown until seen
+        if layout is not None:
+            batches, size, partial = layout
             self.batch_size = int(size)
             self.n_fit = int((batches - 1) * size + partial) if partial else int(batches * size)
         steps = (self.params or {}).get("steps")
@@ -278,9 +276,13 @@ class StreamingCallback(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         # Kept cheap: a float conversion, a dict store, and a clock read per batch.
         logs = logs or {}
-        mean = float(logs.get("loss", math.nan))
-        step = batch + 1
         self._check_cancel()
+        loss = logs.get("loss")
+        if loss is None:  # a custom train_step that names its losses otherwise (a GAN's d_loss, g_loss)
+            self._no_batch_loss()
+            return
+        mean = float(loss)
+        step = batch + 1
         with self._lock:
             self._means[step] = mean
             if not math.isfinite(mean) and self.failure is None:
@@ -291,6 +293,14 @@ class StreamingCallback(keras.callbacks.Callback):
             if now - self._last_flush >= self.flush_interval_s:
                 self._last_flush = now
                 self._flush()
+
+    def _no_batch_loss(self) -> None:
+        with self._lock:
+            if self._said_no_loss:
+                return
+            self._said_no_loss = True
+        self.sink(Note("this fit's logs have no 'loss' (a custom train_step): no per-batch losses are "
+                       "recorded; every value it logs is kept per epoch", epoch=self._epoch))
 
     def on_epoch_end(self, epoch, logs=None):
         if self.early_stopping is None:  # else it ran right after EarlyStopping's own on_epoch_end
@@ -318,10 +328,12 @@ class StreamingCallback(keras.callbacks.Callback):
         stopped_early = self.cancelled or self.failure is not None
         partial = steps_done < self.steps_per_epoch if self.steps_per_epoch else stopped_early
         self._checkpoint(epoch, logs, partial)
+        metrics, per_class = log_values(logs)
         self.sink(
             EpochEnded(
                 epoch=epoch + 1,
-                metrics={k: float(v) for k, v in logs.items() if isinstance(v, (int, float)) or hasattr(v, "__float__")},
+                metrics=metrics,
+                per_class=per_class,
                 duration_s=now - self._t_epoch,
                 elapsed_s=now - self._t_train,
                 partial=partial,  # stopped mid-epoch (cancel, NaN): Keras still validated it
@@ -343,7 +355,7 @@ class StreamingCallback(keras.callbacks.Callback):
         self.sink(
             EarlyStoppingResult(
                 monitor=es.monitor,
-                mode=_mode(es),
+                mode=keras_compat.early_stopping_mode(es),
                 patience=int(es.patience),
                 min_delta=abs(float(es.min_delta)),
                 baseline=_finite_or_none(es.baseline),
@@ -392,36 +404,36 @@ class StreamingCallback(keras.callbacks.Callback):
                                   steps_per_epoch=self.steps_per_epoch or 0))
 
 
-def _fit_local(name: str, max_depth: int = 12):
-    """A local variable of the ``fit`` that is calling this callback, or None.
-
-    Keras hands a callback neither the fit's other callbacks nor its data; both are
-    locals of ``Model.fit`` a few frames up (measured with Keras 3.15; a Keras that
-    lays them out differently gives None, and callers degrade gracefully).
-    """
-    frame = sys._getframe(2)
-    for _ in range(max_depth):
-        if frame is None:
-            return None
-        if frame.f_code.co_name == "fit" and name in frame.f_locals:
-            return frame.f_locals[name]
-        frame = frame.f_back
-    return None
-
-
-def _fit_callbacks() -> Optional[list]:
-    """Every callback of the running ``fit`` (its CallbackList's), or None when it can't be seen."""
-    found = _fit_local("callbacks", max_depth=14)
-    inner = getattr(found, "callbacks", None)
-    return list(inner) if isinstance(inner, list) else None
+def log_values(logs: dict) -> tuple[dict[str, float], dict[str, tuple[Optional[float], ...]]]:
+    """Keras's epoch logs as ``(metrics, per_class)``: every scalar as a float, and every vector
+    (``F1Score(average=None)``, one value per class) both whole, in ``per_class``, and as the mean
+    of its finite values, in ``metrics``. Values that are not numbers at all are left out."""
+    metrics: dict[str, float] = {}
+    per_class: dict[str, tuple[Optional[float], ...]] = {}
+    for name, value in logs.items():
+        if isinstance(value, (int, float)):
+            metrics[name] = float(value)
+            continue
+        try:
+            array = np.asarray(value, dtype=np.float64)  # NumPy, TensorFlow, JAX or torch (CPU) values
+        except (TypeError, ValueError):
+            continue
+        if array.size == 1:
+            metrics[name] = float(array.reshape(()))
+        elif array.size > 1:
+            flat = array.ravel()
+            finite = np.isfinite(flat)
+            per_class[name] = tuple(float(v) if ok else None for v, ok in zip(flat.tolist(), finite.tolist()))
+            metrics[name] = float(flat[finite].mean()) if finite.any() else math.nan
+    return metrics, per_class
 
 
 def _gradient_norms_fn(model: keras.Model, x, y) -> tuple[Callable[[], tuple], tuple[str, ...]]:
     """A function measuring each Dense or Conv2D kernel's gradient norm on ``(x, y)``, and the layers' names.
 
-    The gradient step is traced once (one ``tf.function`` per run, the batch
-    captured as a constant input), so each later call costs one forward and
-    backward pass on one batch. The model runs with ``training=False``: dropout
+    The gradient step is traced once (one ``tf.function``, or one ``jax.jit`` under
+    the JAX backend, per run, the batch captured as a constant input), so each
+    later call costs one forward and backward pass on one batch. The model runs with ``training=False``: dropout
     would otherwise draw a new mask every call, and the curve would show that
     noise rather than how the weights changed. The loss is the compiled one
     (``model.compute_loss``, regularisation included), as ``fit`` computes it.
@@ -430,11 +442,26 @@ def _gradient_norms_fn(model: keras.Model, x, y) -> tuple[Callable[[], tuple], t
     CPU: deep-sigmoid's first layer reads 1.06e-5 against 1.02e-5 in float32;
     bfloat16 and the other layers agree to 3 digits). The ratio it teaches holds.
     """
-    import tensorflow as tf
-
     from .model import kernel_layers
 
     layers = kernel_layers(model)
+    names = tuple(layer.name for layer in layers)
+    step = _jax_kernel_grad_norms(model, layers, x, y) if keras.backend.backend() == "jax" else \
+        _tf_kernel_grad_norms(model, layers, x, y)
+
+    def norms() -> tuple:
+        return tuple(_finite_or_none(v) for v in np.asarray(step()).tolist())
+
+    return norms, names
+
+
+# The backends whose gradients the lens can take (see _gradient_norms_fn); the engine refuses the others.
+GRADIENT_BACKENDS = ("tensorflow", "jax")
+
+
+def _tf_kernel_grad_norms(model: keras.Model, layers: list, x, y) -> Callable:
+    import tensorflow as tf
+
     kernels = [layer.kernel for layer in layers]
     x, y = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
 
@@ -446,16 +473,30 @@ def _gradient_norms_fn(model: keras.Model, x, y) -> tuple[Callable[[], tuple], t
         grads = tape.gradient(loss, kernels)
         return tf.stack([tf.norm(tf.cast(g, tf.float32)) for g in grads])
 
-    def norms() -> tuple:
-        return tuple(_finite_or_none(v) for v in step().numpy().tolist())
-
-    return norms, tuple(layer.name for layer in layers)
+    return step
 
 
-def _mode(es: keras.callbacks.EarlyStopping) -> str:
-    # EarlyStopping resolves "auto" lazily into monitor_op; report what it used.
-    op = getattr(es, "monitor_op", None)
-    if op is None:
-        return getattr(es, "mode", "auto")
-    name = getattr(op, "__name__", "")
-    return "max" if "greater" in name else "min"
+def _jax_kernel_grad_norms(model: keras.Model, layers: list, x, y) -> Callable:
+    import jax
+    import jax.numpy as jnp
+
+    trainable = model.trainable_variables
+    where = [next(i for i, v in enumerate(trainable) if v is layer.kernel) for layer in layers]
+    x, y = jnp.asarray(x), jnp.asarray(y)
+
+    @jax.jit
+    def step_of(trainable_values, non_trainable_values, metrics_values):
+        def loss_of(values):  # the JAX trainer's own stateless loss (Keras's guide to a JAX train_step)
+            loss, _ = model.compute_loss_and_updates(values, non_trainable_values, metrics_values, x, y, None,
+                                                     training=False)
+            return loss
+
+        grads = jax.grad(loss_of)(trainable_values)
+        return jnp.stack([jnp.linalg.norm(grads[i].astype(jnp.float32)) for i in where])
+
+    def step():  # the variables' values now (the weights at the end of this epoch)
+        return step_of([v.value for v in model.trainable_variables],
+                       [v.value for v in model.non_trainable_variables],
+                       [v.value for v in model.metrics_variables])
+
+    return step

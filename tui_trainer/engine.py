@@ -155,6 +155,26 @@ def check_mixed_precision(preset: Preset, source: Optional[str] = None) -> None:
         )
 
 
+def check_backend(preset: Preset, source: Optional[str] = None) -> None:
+    """Refuse, before anything is recorded, what the Keras backend in use can't do (``KERAS_BACKEND``):
+    tf.distribute strategies are TensorFlow's; the gradient lens runs on TensorFlow and JAX."""
+    import keras
+
+    from .callback import GRADIENT_BACKENDS
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return
+    if preset.training.strategy not in ("auto", "one_device"):
+        raise SpecError(f"strategy {preset.training.strategy!r} is a tf.distribute strategy, and Keras runs on "
+                        f"{backend} here (KERAS_BACKEND): use strategy = \"auto\", or KERAS_BACKEND=tensorflow",
+                        source=source, field="training.strategy")
+    if preset.diagnostics.gradient_norms and backend not in GRADIENT_BACKENDS:
+        raise SpecError(f"gradient_norms measures gradients with TensorFlow or JAX, and Keras runs on {backend} here "
+                        "(KERAS_BACKEND): set gradient_norms = false, or KERAS_BACKEND=tensorflow or jax",
+                        source=source, field="diagnostics.gradient_norms")
+
+
 def _visible_gpus(tf) -> list:
     # A seam of its own: tests stand a GPU in for the mixed-precision path.
     return tf.config.list_physical_devices("GPU")
@@ -217,6 +237,7 @@ def train(
     check_compatible(preset, data, source)
     check_size(preset, data, source)
     check_mixed_precision(preset, source)
+    check_backend(preset, source)
 
     quiet_tensorflow_env()
     if role is not None and not role.is_chief:

@@ -57,6 +57,30 @@ class RunStarted:
 
 
 @dataclass(frozen=True)
+class ModelBuilt:
+    """The model's description, once Keras has built it.
+
+    A model that isn't built when ``fit`` begins (a ``Sequential`` without
+    ``keras.Input``, a subclassed model) has no shapes or weights yet, so its
+    RunStarted carries what could be read then; this event, sent once the first
+    training step has built it, replaces those fields. Readers fold it into the
+    RunStarted they hold.
+    """
+
+    kind: ClassVar[str] = "model_built"
+    layers: tuple[dict[str, Any], ...]
+    params_total: int
+    input_shape: tuple[int, ...] = ()
+    num_classes: int = 0
+
+    def describe(self, started: "RunStarted") -> "RunStarted":
+        """``started`` with this model's description in place of the one it had."""
+        return dataclasses.replace(started, layers=self.layers, params_total=self.params_total,
+                                   input_shape=self.input_shape or started.input_shape,
+                                   num_classes=self.num_classes or started.num_classes)
+
+
+@dataclass(frozen=True)
 class BatchLosses:
     """Losses of consecutive batches of one epoch.
 
@@ -95,6 +119,9 @@ class EpochEnded:
     # batch, with the weights at the end of this epoch; input side first, in GradientNorms.layers'
     # order. None inside the tuple: the norm was NaN or infinite.
     grad_norms: Optional[tuple[Optional[float], ...]] = None
+    # metrics that are vectors (``F1Score(average=None)``: one value per class), by name, each value in
+    # order (None: NaN); ``metrics`` holds their mean under the same name, for the charts
+    per_class: dict[str, tuple[Optional[float], ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -214,11 +241,11 @@ class Telemetry:
     tf_peak_mb: Optional[tuple[float, ...]] = None
 
 
-Event = Union[RunStarted, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunResumed, Note, RunFailed,
+Event = Union[RunStarted, ModelBuilt, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunResumed, Note, RunFailed,
               RunFinished, Telemetry]
 EVENT_TYPES: dict[str, type] = {
     cls.kind: cls
-    for cls in (RunStarted, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunResumed, Note, RunFailed,
+    for cls in (RunStarted, ModelBuilt, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunResumed, Note, RunFailed,
                 RunFinished, Telemetry)
 }
 _TUPLE_FIELDS = {  # Optional[tuple[...]] counts too: JSON hands every tuple back as a list
@@ -252,8 +279,11 @@ def to_dict(event: Event) -> dict[str, Any]:
     if isinstance(event, BatchLosses):  # the hot path: floats are already finite-checked by the callback
         data["losses"] = list(event.losses)
         return data
-    if isinstance(event, EpochEnded) and event.grad_norms is None:
-        del data["grad_norms"]  # diagnostics off: the log reads as it did before the field existed
+    if isinstance(event, EpochEnded):  # unused optional fields: the log reads as it did before they existed
+        if event.grad_norms is None:
+            del data["grad_norms"]
+        if not event.per_class:
+            del data["per_class"]
     return _json_safe(data)
 
 

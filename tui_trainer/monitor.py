@@ -24,8 +24,6 @@ import contextlib
 import functools
 import json
 import os
-import platform
-import shutil
 import socket
 import sys
 import threading
@@ -35,8 +33,10 @@ from typing import Any, Optional
 
 import keras
 
-from .callback import StreamingCallback, _fit_local
-from .events import Event, Note, RunFailed, RunStarted
+from . import fitinfo, keras_compat
+from .atomic import write_text_atomic
+from .callback import StreamingCallback
+from .events import Event, ModelBuilt, Note, RunFailed, RunStarted
 from .runlog import MODEL, RUN_LIST_ENV, SCRIPT, SOURCE, RunLogWriter, default_runs_dir, new_run_dir, now_iso
 from .text import printable
 
@@ -96,6 +96,8 @@ class Monitor(StreamingCallback):
         self._log: Optional[RunLogWriter] = None
         self._disabled = False
         self._t_start = 0.0
+        self._unbuilt = False  # the model wasn't built when fit began: described once it is
+        self._fit_x: Any = None
 
     # -- the run log -------------------------------------------------------------------------------
 
@@ -168,19 +170,34 @@ class Monitor(StreamingCallback):
         self._close("failed", "a new fit began before this one ended")  # a fit that raised inside a try
         self._t_start = time.perf_counter()
         super().on_train_begin(logs)
-        run_dir = new_run_dir(Path(self.runs_dir) if self.runs_dir else default_runs_dir(), self._run_name())
+        trial = _tuner_trial(keras_compat.fit_callbacks())
+        name = self._run_name() + (f"-trial-{trial['trial_id']}" if trial and not self.name else "")
+        run_dir = new_run_dir(Path(self.runs_dir) if self.runs_dir else default_runs_dir(), name)
         self.run_dir = run_dir
         self.run_dirs.append(run_dir)
-        _write_source(run_dir)
+        _write_source(run_dir, trial)
         self._log = RunLogWriter(run_dir, on_error=lambda message: self._say(f"{message}; training goes on"))
         atexit.register(self._at_exit)
         announce = os.environ.get(RUN_LIST_ENV)
         if announce:
             with open(announce, "a", encoding="utf-8") as fh:
                 fh.write(f"{run_dir}\n")
-        self._emit(self._run_started(run_dir))
-        if self.save_model:
+        started, self._unbuilt = self._run_started(run_dir, name, trial)
+        self._emit(started)
+        if self.save_model and not self._unbuilt:  # an unbuilt model can't be cloned yet: once it is built
             self.start_checkpoints(run_dir)  # best.keras whenever the monitored value improves
+        if fitinfo.notebook_shell() is not None:  # a notebook cell shows one line: where the run is
+            print(f"tui-trainer: recording this fit in {run_dir} (follow it: tui-trainer watch {run_dir})")
+
+    def _describe_built_model(self) -> None:
+        """Send the model's description once Keras has built it (it wasn't when fit began)."""
+        if self._unbuilt and self.model.built:
+            self._unbuilt = False
+            facts = fitinfo.describe_model(self.model, self._fit_x)
+            self._emit(ModelBuilt(layers=facts.layers, params_total=facts.params_total,
+                                  input_shape=facts.input_shape, num_classes=facts.num_classes))
+            if self.save_model and self.run_dir is not None:
+                self.start_checkpoints(self.run_dir)
 
     @_guarded
     def on_epoch_begin(self, epoch, logs=None):
@@ -188,6 +205,8 @@ class Monitor(StreamingCallback):
 
     @_guarded
     def on_train_batch_begin(self, batch, logs=None):
+        if self._unbuilt:  # the first step builds it: described from the second batch on
+            self._describe_built_model()
         super().on_train_batch_begin(batch, logs)
 
     @_guarded
@@ -196,6 +215,8 @@ class Monitor(StreamingCallback):
 
     @_guarded
     def _epoch_end(self, epoch, logs=None):
+        if self._unbuilt:
+            self._describe_built_model()
         super()._epoch_end(epoch, logs)
 
     @_guarded
@@ -223,156 +244,92 @@ class Monitor(StreamingCallback):
     def _run_name(self) -> str:
         if self.name:
             return self.name
-        script = _script_path()
+        shell = fitinfo.notebook_shell()
+        if shell is not None:
+            return fitinfo.notebook_name(shell)
+        script = fitinfo.script_path()
         return script.stem if script else "keras-fit"
 
-    def _run_started(self, run_dir: Path) -> RunStarted:
-        from .engine import describe_device
-
+    def _run_started(self, run_dir: Path, name: str, trial: Optional[dict[str, Any]]) -> tuple[RunStarted, bool]:
+        """The run's first event, and whether the model is still to be described (not built yet)."""
         model = self.model
-        import tensorflow as tf
-
-        x = _fit_local("x")
-        val_x = _fit_local("val_x")
-        n_val = _length(val_x) or 0
-        input_shape = _input_shape(model)
-        es = self.early_stopping
-        script = _script_path()
+        x, val_x = keras_compat.fit_data()
+        self._fit_x = x
+        facts = fitinfo.describe_model(model, x)
         notes = list(self.notes)
+        if not facts.built:
+            notes.append("the model is built by its first training step: its layers' shapes and parameter "
+                         "count are recorded then")
+        elif facts.missing:
+            notes.append(f"not recorded: {', '.join(facts.missing)}")
+        if trial:
+            hp = ", ".join(f"{k}={v}" for k, v in trial["hyperparameters"].items())
+            notes.append(f"KerasTuner trial {trial['trial_id']}" + (f": {hp}" if hp else ""))
+        es = self.early_stopping
+        script = fitinfo.script_path()
+        shell = fitinfo.notebook_shell()
+        n_train = self.n_fit or fitinfo.length(x) or 0
         return RunStarted(
             run_id=run_dir.name,
             run_dir=str(run_dir),
-            preset_name=self._run_name(),
+            preset_name=name,
             preset={},
             seed=None,  # type: ignore[arg-type]  # the script seeds (or not) as it likes
-            device=describe_device(tf, model.distribute_strategy if _has_strategy(model) else None),
-            dataset=script.name if script else "your fit",
-            data_source=_describe_data(x),
-            n_train=self.n_fit or (_length(x) if _length(x) else 0),
-            n_val=n_val,
+            device=fitinfo.describe_device(model),
+            dataset=script.name if script else (f"{name} (notebook)" if shell is not None else "your fit"),
+            data_source=fitinfo.describe_data(x),
+            n_train=n_train,
+            n_val=fitinfo.length(val_x) or 0,
             n_test=0,
-            input_shape=input_shape,
-            num_classes=_num_outputs(model),
-            layers=tuple(_layer_rows(model)),
-            params_total=int(model.count_params()),
+            input_shape=facts.input_shape,
+            num_classes=facts.num_classes,
+            layers=facts.layers,
+            params_total=facts.params_total,
             epochs=int((self.params or {}).get("epochs") or 0),
             batch_size=int(self.batch_size or 0),
             steps_per_epoch=int(self.steps_per_epoch or 0),
             monitor=es.monitor if es else None,
             patience=int(es.patience) if es else None,
             started_at=now_iso(),
-            versions=_versions(),
+            versions=fitinfo.versions(),
             host=socket.gethostname(),
             pid=os.getpid(),
             notes=tuple(notes),
             origin="script",
-        )
+        ), not facts.built
 
 
-# --- describing a user's fit (best effort: none of this may fail a run) ------------------------------
+# --- where the fit came from --------------------------------------------------------------------------
 
 
-def _script_path() -> Optional[Path]:
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None) or (sys.argv[0] if sys.argv and sys.argv[0] else None)
-    if not path or path == "-c":
-        return None
-    p = Path(path)
-    return p.resolve() if p.is_file() and p.suffix == ".py" else None
-
-
-def _versions() -> dict[str, str]:
-    import tensorflow as tf
-
-    from . import __version__
-
-    return {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
-            "tui_trainer": __version__}
-
-
-def _write_source(run_dir: Path) -> None:
-    """source.json (what ran, where, with which versions) and a copy of the script as script.py."""
-    script = _script_path()
+def _write_source(run_dir: Path, trial: Optional[dict[str, Any]]) -> None:
+    """source.json (what ran, where, with which versions) and the code as script.py: a copy of the
+    script, or a notebook's cells executed so far."""
+    script = fitinfo.script_path()
+    shell = fitinfo.notebook_shell()
     info: dict[str, Any] = {"script": str(script) if script else None, "argv": list(sys.argv),
-                            "cwd": os.getcwd(), "versions": _versions(), "executable": sys.executable}
-    (run_dir / SOURCE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-    if script is not None and script.stat().st_size <= MAX_SCRIPT_BYTES:
-        with contextlib.suppress(OSError):
-            shutil.copyfile(script, run_dir / SCRIPT)
+                            "cwd": os.getcwd(), "versions": fitinfo.versions(), "executable": sys.executable}
+    code: Optional[str] = None
+    if shell is not None:
+        info["notebook"] = fitinfo.notebook_path(shell) or fitinfo.notebook_name(shell)
+        code = fitinfo.cells_as_script(fitinfo.notebook_cells(shell), info["notebook"])
+    if trial:
+        info["tuner_trial"] = trial
+    write_text_atomic(run_dir / SOURCE, json.dumps(info, indent=2) + "\n")
+    with contextlib.suppress(OSError):
+        if code is not None:
+            write_text_atomic(run_dir / SCRIPT, code[:MAX_SCRIPT_BYTES])
+        elif script is not None and script.stat().st_size <= MAX_SCRIPT_BYTES:
+            write_text_atomic(run_dir / SCRIPT, script.read_text(encoding="utf-8", errors="replace"))
 
 
-def _length(x: Any) -> Optional[int]:
-    if x is None:
-        return None
-    first = x
-    while isinstance(first, (list, tuple)) and first:  # multi-input: its first array
-        first = first[0]
-    if isinstance(first, dict) and first:
-        first = next(iter(first.values()))
-    shape = getattr(first, "shape", None)
-    try:
-        return int(shape[0]) if shape is not None and len(shape) and shape[0] is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _describe_data(x: Any) -> str:
-    if x is None:
-        return "unknown data"
-    kind = type(x).__module__.split(".")[0] + "." + type(x).__name__
-    if "Dataset" in type(x).__name__ and "tensorflow" in kind:
-        return "a tf.data.Dataset"
-    if hasattr(x, "__next__") or type(x).__name__ == "generator":
-        return "a Python generator"
-    shape = getattr(x, "shape", None)
-    if shape is not None:
-        return f"arrays, x {'x'.join(str(d) for d in shape)}"
-    return f"{type(x).__name__} data"
-
-
-def _input_shape(model: keras.Model) -> tuple[int, ...]:
-    try:
-        shape = model.inputs[0].shape if getattr(model, "inputs", None) else None
-    except Exception:
-        shape = None
-    if shape is None:
-        return ()
-    return tuple(int(d) for d in shape[1:] if d is not None)
-
-
-def _num_outputs(model: keras.Model) -> int:
-    try:
-        shape = model.outputs[0].shape if getattr(model, "outputs", None) else None
-        return int(shape[-1]) if shape is not None and shape[-1] is not None else 0
-    except Exception:
-        return 0
-
-
-def _has_strategy(model: keras.Model) -> bool:
-    try:
-        import tensorflow as tf
-
-        return model.distribute_strategy is not tf.distribute.get_strategy()
-    except Exception:
-        return False
-
-
-def _layer_rows(model: keras.Model) -> list[dict[str, Any]]:
-    rows = []
-    layers = [layer for layer in getattr(model, "layers", []) or [] if type(layer).__name__ != "InputLayer"]
-    for i, layer in enumerate(layers):
-        row: dict[str, Any] = {"position": i + 1, "type": type(layer).__name__, "name": layer.name}
-        with contextlib.suppress(Exception):
-            row["params"] = int(layer.count_params())
-        with contextlib.suppress(Exception):
-            row["output_shape"] = [None if d is None else int(d) for d in layer.output.shape]
-        with contextlib.suppress(Exception):
-            units = getattr(layer, "units", None) or getattr(layer, "filters", None)
-            if units:
-                row["units"] = int(units)
-        act = getattr(layer, "activation", None)
-        if act is not None:
-            row["activation"] = getattr(act, "__name__", str(act))
-        rows.append(row)
-    return rows
-
+def _tuner_trial(callbacks: Optional[list]) -> Optional[dict[str, Any]]:
+    """KerasTuner's trial this fit belongs to (its id and hyperparameter values), if any."""
+    for cb in callbacks or []:
+        trial = getattr(cb, "trial", None) if type(cb).__name__ == "TunerCallback" else None
+        if trial is not None:
+            with contextlib.suppress(Exception):
+                values = dict(trial.hyperparameters.values)
+                return {"trial_id": str(trial.trial_id),
+                        "hyperparameters": {k: v for k, v in values.items() if isinstance(v, (int, float, str, bool))}}
+    return None

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
 
 from .atomic import error_text, write_error_message, write_text_atomic
-from .events import (STATUSES, BatchLosses, EpochEnded, Event, GradientNorms, RunFinished, RunStarted,
+from .events import (STATUSES, BatchLosses, EpochEnded, Event, GradientNorms, ModelBuilt, RunFinished, RunStarted,
                      _all_finite_numbers, check_fields, from_dict, json_safe, to_dict)
 from .runstate import RunState, Summary
 
@@ -244,7 +244,10 @@ class LoadedRun:
 
     @property
     def started(self) -> Optional[RunStarted]:
-        return next((e for e in self.events if isinstance(e, RunStarted)), None)
+        """The run's RunStarted, with the model's description once it was built (ModelBuilt)."""
+        started = next((e for e in self.events if isinstance(e, RunStarted)), None)
+        built = next((e for e in self.events if isinstance(e, ModelBuilt)), None)
+        return built.describe(started) if started is not None and built is not None else started
 
     @property
     def finished(self) -> Optional[RunFinished]:

@@ -18,6 +18,7 @@ from .events import (
     EpochEnded,
     Event,
     GradientNorms,
+    ModelBuilt,
     Note,
     RunFailed,
     RunFinished,
@@ -112,6 +113,9 @@ class RunState:
             self.started = event
             self.notes.extend(event.notes)
             self.last_tick = time.monotonic()
+        elif isinstance(event, ModelBuilt):
+            if self.started is not None:
+                self.started = event.describe(self.started)
         elif isinstance(event, EarlyStoppingResult):
             self.early_stopping = event
         elif isinstance(event, RunFailed):

@@ -1,0 +1,83 @@
+"""Everything tui-trainer reads of Keras's private layout, in one module.
+
+Keras hands a callback neither the fit's other callbacks nor its data, and keeps
+how EarlyStopping resolved ``mode="auto"`` to itself. The Monitor needs all
+three, so it reads them from where Keras keeps them:
+
+- the locals of ``Model.fit`` a few frames up the training thread's stack
+  (``callbacks``: the CallbackList; ``x``/``val_x``: the data after the
+  validation split; ``epoch_iterator``: the iterator and its data adapter) —
+  the same names in the TensorFlow, JAX and PyTorch trainers;
+- the data adapter's ``num_batches``, ``batch_size``, ``has_partial_batch``,
+  ``partial_batch_size`` (arrays only; a ``tf.data`` pipeline knows none);
+- ``EarlyStopping.monitor_op`` (``ops.less`` / ``ops.greater``).
+
+Laid out this way from Keras 3.0 through 3.15 (checked: 3.15.1, with the
+TensorFlow and JAX backends). ``tests/unit/test_keras_compat.py`` runs a real fit
+and asserts every reader here finds what it reads, so a Keras release that moves
+any of it fails that one test, loudly, and nothing else has to be searched.
+Every reader returns None (never raises) when the layout is not what it expects,
+and callers degrade: a run without its batch size still records its epochs.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Optional
+
+# The Keras versions whose layout this module was checked against (the test names the running one).
+CHECKED = ("3.15",)
+_MAX_DEPTH = 24  # frames between a callback hook and Model.fit: CallbackList, wrappers, our own helpers
+
+
+def fit_local(name: str) -> Any:
+    """A local variable of the ``Model.fit`` that is running this thread's callbacks, or None.
+
+    Walks up from the caller to the nearest frame of a function named ``fit`` that
+    has ``name`` among its locals (a wrapper named ``fit`` that lacks it, like
+    ``tui-trainer run``'s own, is passed over).
+    """
+    frame = sys._getframe(1)
+    for _ in range(_MAX_DEPTH):
+        if frame is None:
+            return None
+        if frame.f_code.co_name == "fit" and name in frame.f_locals:
+            return frame.f_locals[name]
+        frame = frame.f_back
+    return None
+
+
+def fit_callbacks() -> Optional[list]:
+    """Every callback of the running ``fit`` (its CallbackList's), or None when they can't be seen."""
+    inner = getattr(fit_local("callbacks"), "callbacks", None)
+    return list(inner) if isinstance(inner, list) else None
+
+
+def fit_data() -> tuple[Any, Any]:
+    """``(x, val_x)`` of the running fit: the training inputs after the validation split, and the
+    validation inputs (None without validation, or when they can't be seen)."""
+    return fit_local("x"), fit_local("val_x")
+
+
+def batch_layout() -> Optional[tuple[int, int, int]]:
+    """``(num_batches, batch_size, partial_batch_size)`` of the running fit's data adapter, when it
+    knows them (NumPy arrays, tensors); None for a ``tf.data`` pipeline, a generator or a PyDataset."""
+    adapter = getattr(fit_local("epoch_iterator"), "data_adapter", None)
+    try:
+        batches, size = adapter.num_batches, adapter.batch_size
+        partial = adapter.partial_batch_size if adapter.has_partial_batch else 0
+    except Exception:
+        return None
+    if not batches or not size:
+        return None
+    return int(batches), int(size), int(partial or 0)
+
+
+def early_stopping_mode(es) -> str:
+    """What an EarlyStopping compares with: "min" or "max" once it has resolved ``mode="auto"``
+    (lazily, at the first epoch it watches); its ``mode`` as given before that."""
+    op = getattr(es, "monitor_op", None)
+    if op is None:  # not resolved yet (no epoch watched)
+        return getattr(es, "mode", "auto")
+    name = getattr(op, "__name__", "")
+    return "max" if "greater" in name else "min"
