@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import copy
 import functools
 import json
 import os
@@ -98,6 +99,12 @@ class Monitor(StreamingCallback):
         self._t_start = 0.0
         self._unbuilt = False  # the model wasn't built when fit began: described once it is
         self._fit_x: Any = None
+
+    def __deepcopy__(self, memo) -> "Monitor":
+        """A new Monitor with the same settings: KerasTuner copies the search's callbacks for each trial
+        (in one ``deepcopy`` of the list, so a given EarlyStopping maps to its own copy)."""
+        es = copy.deepcopy(self._given_es, memo) if self._given_es is not None else None
+        return type(self)(self.name, self.runs_dir, es, self.save_model, cancel=self.cancel)
 
     # -- the run log -------------------------------------------------------------------------------
 
@@ -248,7 +255,9 @@ class Monitor(StreamingCallback):
         if shell is not None:
             return fitinfo.notebook_name(shell)
         script = fitinfo.script_path()
-        return script.stem if script else "keras-fit"
+        if script is None:
+            return "keras-fit"
+        return script.parent.name if script.stem == "__main__" else script.stem  # python -m package
 
     def _run_started(self, run_dir: Path, name: str, trial: Optional[dict[str, Any]]) -> tuple[RunStarted, bool]:
         """The run's first event, and whether the model is still to be described (not built yet)."""
