@@ -25,9 +25,19 @@ Sink = Callable[[Event], None]
 
 
 def _finite_or_none(value) -> Optional[float]:
+    """A finite float of ``value`` (a Python or NumPy number, a one-element array or tensor), else None."""
     if value is None:
         return None
-    value = float(value)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        try:
+            array = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            return None
+        if array.size != 1:
+            return None
+        value = float(array.reshape(()))
     return value if math.isfinite(value) else None
 
 

@@ -205,3 +205,15 @@ def test_a_custom_train_step_without_loss_is_recorded_whole(tmp_path):
     assert {"d_loss", "g_loss"} <= set(epochs[0].metrics)
     assert not any(isinstance(e, RunFailed) for e in run.events)
     assert any("no 'loss'" in e.message for e in run.events if isinstance(e, Note))
+
+
+def test_values_keras_hands_over_as_arrays_are_read_as_numbers():
+    # Keras's own EarlyStopping tests leave `best` as a one-element array; metrics may be vectors.
+    from tui_trainer.callback import _finite_or_none, log_values
+
+    assert _finite_or_none(np.array([0.25])) == 0.25
+    assert _finite_or_none(np.array([[0.5]], dtype="float32")) == 0.5
+    assert _finite_or_none(np.array([0.1, 0.2])) is None and _finite_or_none(np.float32("nan")) is None
+    metrics, per_class = log_values({"loss": np.float32(0.5), "f1": np.array([0.2, np.nan, 0.4]), "name": "x"})
+    assert metrics == {"loss": 0.5, "f1": pytest.approx(0.3)}
+    assert per_class == {"f1": (pytest.approx(0.2), None, pytest.approx(0.4))}
