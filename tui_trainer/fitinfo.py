@@ -67,18 +67,22 @@ def _input_shape(model: keras.Model) -> tuple[int, ...]:
     return ()
 
 
+def _first_array(x: Any) -> Any:
+    """The first input of ``x`` (a list, tuple or dict of inputs: its first), as given."""
+    first = x
+    while isinstance(first, (list, tuple)) and first:
+        first = first[0]
+    if isinstance(first, dict) and first:
+        first = next(iter(first.values()))
+    return first
+
+
 def data_shape(x: Any) -> tuple[int, ...]:
     """One sample's shape in the fit's inputs (the first input of several): arrays or a tf.data
     pipeline's element spec; () when it can't be told (a generator)."""
     with contextlib.suppress(Exception):
-        first = x
         spec = getattr(x, "element_spec", None)  # tf.data: (inputs, targets[, weights])
-        if spec is not None:
-            first = spec[0] if isinstance(spec, tuple) else spec
-        while isinstance(first, (list, tuple)) and first:
-            first = first[0]
-        if isinstance(first, dict) and first:
-            first = next(iter(first.values()))
+        first = _first_array(spec if spec is not None else x)
         shape = getattr(first, "shape", None)
         if shape is not None and len(shape) > 1:
             return _dims(shape[1:])
@@ -87,14 +91,7 @@ def data_shape(x: Any) -> tuple[int, ...]:
 
 def length(x: Any) -> Optional[int]:
     """Samples in ``x`` (its first array's first dimension), None when not known."""
-    if x is None:
-        return None
-    first = x
-    while isinstance(first, (list, tuple)) and first:  # multi-input: its first array
-        first = first[0]
-    if isinstance(first, dict) and first:
-        first = next(iter(first.values()))
-    shape = getattr(first, "shape", None)
+    shape = getattr(_first_array(x), "shape", None) if x is not None else None
     try:
         return int(shape[0]) if shape is not None and len(shape) and shape[0] is not None else None
     except (TypeError, ValueError):
