@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
+from .text import printable
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 WILDCARD = ("", "0.0.0.0", "::")
 TOKEN_ENV = "TUI_TRAINER_TOKEN"
@@ -219,6 +221,16 @@ class Gate:
         return None
 
 
+def _one_line_for_aiohttp(record: logging.LogRecord) -> bool:
+    """A logging filter: an aiohttp error with a traceback becomes one line (its message, shortened)."""
+    if record.name.startswith("aiohttp") and record.exc_info and record.exc_info[1] is not None:
+        exc = record.exc_info[1]
+        text = printable(" ".join(str(exc).split()))[:160]
+        record.msg, record.args = f"{record.getMessage()}: {type(exc).__name__}: {text}", ()
+        record.exc_info = record.exc_text = None
+    return True
+
+
 def _csp(host: str) -> str:
     """The page's Content-Security-Policy: everything from this server, the websocket back to it, no framing."""
     return ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
@@ -257,12 +269,14 @@ def make_server(host: str, port: int, token: str, preset: Optional[str] = None, 
 
     class _Server(Server):
         def initialize_logging(self) -> None:
-            """textual-serve's log lines, without the local variables of a traceback (the token is one)."""
+            """textual-serve's log lines, without the local variables of a traceback (the token is one), and
+            aiohttp's complaints about malformed requests (anyone can send them) in one line each."""
             from rich.logging import RichHandler
 
-            logging.basicConfig(level="DEBUG" if self.debug else "INFO", format="%(message)s", handlers=[
-                RichHandler(show_path=False, show_time=False, rich_tracebacks=True, tracebacks_show_locals=False,
-                            console=self.console)])
+            handler = RichHandler(show_path=False, show_time=False, rich_tracebacks=True,
+                                  tracebacks_show_locals=False, console=self.console)
+            handler.addFilter(_one_line_for_aiohttp)
+            logging.basicConfig(level="DEBUG" if self.debug else "INFO", format="%(message)s", handlers=[handler])
 
         async def _make_app(self) -> web.Application:
             app = web.Application(middlewares=[guard])
