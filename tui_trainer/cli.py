@@ -363,8 +363,6 @@ def serve(
     On loopback unless --host says otherwise. On a remote box: ssh -L 8000:localhost:8000 gpu-box, then open
     the http://localhost:8000/?token=... it prints.
     """
-    from click.core import ParameterSource
-
     from . import presets
     from .serve import port_free, serve as run_server, token_problem
     from .spec import SpecError
@@ -373,6 +371,9 @@ def serve(
         raise _fail(f"--token: {why}")
     if read_only and preset:
         raise _fail("--read-only shows recorded runs and has no builder: give no preset")
+    # by name: typer ships its own copy of click, whose ParameterSource is another class than click's
+    if token is not None and getattr(ctx.get_parameter_source("token"), "name", "") == "COMMANDLINE":
+        _warn("--token is visible to every user of this machine (ps); set TUI_TRAINER_TOKEN instead")
     try:
         presets.load(preset)  # a bad preset is one line here, not an error page in every browser tab
     except SpecError as exc:
@@ -384,9 +385,6 @@ def serve(
     why = port_free(host, port)
     if why is not None:
         raise _fail(f"can't listen on {host}:{port} ({why}); choose another with --port")
-    if token is not None and ctx.get_parameter_source("token") == ParameterSource.COMMANDLINE:
-        typer.echo("warning: --token is visible to every user of this machine (ps); "
-                   "set TUI_TRAINER_TOKEN instead", err=True)
     run_server(host, port, preset, runs_dir, token=token, read_only=read_only)
 
 

@@ -225,9 +225,14 @@ def test_serve_bad_input_is_one_line():
         s.listen()
         port = s.getsockname()[1]
         r = CliRunner().invoke(app, ["serve", "--port", str(port)])
-    assert r.exit_code == 2
-    assert r.output.strip().splitlines() == [
-        f"error: can't listen on 127.0.0.1:{port} (Address already in use); choose another with --port"]
+        assert r.exit_code == 2
+        assert r.output.strip().splitlines() == [
+            f"error: can't listen on 127.0.0.1:{port} (Address already in use); choose another with --port"]
+        r = CliRunner().invoke(app, ["serve", "--port", str(port), "--token", TOKEN])  # said, whatever follows
+        assert r.output.strip().splitlines()[0] == ("warning: --token is visible to every user of this machine "
+                                                    "(ps); set TUI_TRAINER_TOKEN instead")
+        r = CliRunner().invoke(app, ["serve", "--port", str(port)], env={"TUI_TRAINER_TOKEN": TOKEN})
+        assert "warning" not in r.output and r.exit_code == 2
 
 
 # --- the page ----------------------------------------------------------------------------------------
