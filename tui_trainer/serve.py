@@ -254,8 +254,8 @@ def make_server(host: str, port: int, token: str, preset: Optional[str] = None, 
     @web.middleware
     async def guard(request: web.Request, handler):
         route = request.match_info.route.name
-        token = request.query.get("token") if route == "index" else request.match_info.get("token")
-        refused = gate.refusal(route, request.headers, token)
+        given = request.query.get("token") if route == "index" else request.match_info.get("token")
+        refused = gate.refusal(route, request.headers, given)
         if refused is not None:
             status, why = refused
             log.warning("%s %s from %s: %s", status, route or "request", request.remote, why)
