@@ -109,11 +109,17 @@ def root(
 def ui(
     preset: PresetArgument = None,
     runs_dir: RunsDirOption = None,
+    read_only: Annotated[
+        bool, typer.Option("--read-only", help="Open on the runs: replay, compare, results; "
+                                               "no training, no builder, nothing written.")
+    ] = False,
 ) -> None:
     """Open the terminal app: build a model, press t to train, watch it live."""
     from .launch import open_app
 
-    code = open_app(preset, runs_dir)
+    if read_only and preset:
+        raise _fail("--read-only shows recorded runs and has no builder: give no preset")
+    code = open_app(preset, runs_dir, read_only=read_only)
     if code:
         raise typer.Exit(code=code)
 
@@ -337,19 +343,37 @@ def doctor(
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     preset: PresetArgument = None,
     host: Annotated[str, typer.Option(help="Address to listen on; loopback unless you mean to share it.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     runs_dir: RunsDirOption = None,
+    token: Annotated[
+        Optional[str], typer.Option(envvar="TUI_TRAINER_TOKEN", show_envvar=True,
+                                    help="The token the URL must carry (default: a new random one each start). "
+                                         "Prefer the environment variable: a command line is visible in ps.")
+    ] = None,
+    read_only: Annotated[
+        bool, typer.Option("--read-only", help="Recorded runs only (replay, compare, results): "
+                                               "no training, no builder, nothing written.")
+    ] = False,
 ) -> None:
-    """Serve the app to a browser tab (textual-serve), on loopback unless --host says otherwise.
+    """Serve the app to a browser tab (textual-serve), for the holder of the token it prints.
 
-    On a remote box: ssh -L 8000:localhost:8000 gpu-box, then open http://localhost:8000.
+    On loopback unless --host says otherwise. On a remote box: ssh -L 8000:localhost:8000 gpu-box, then open
+    the http://localhost:8000/?token=... it prints.
     """
     from . import presets
-    from .serve import port_free, serve as run_server
+    from .serve import port_free, serve as run_server, token_problem
     from .spec import SpecError
 
+    if token is not None and (why := token_problem(token)) is not None:
+        raise _fail(f"--token: {why}")
+    if read_only and preset:
+        raise _fail("--read-only shows recorded runs and has no builder: give no preset")
+    # by name: typer ships its own copy of click, whose ParameterSource is another class than click's
+    if token is not None and getattr(ctx.get_parameter_source("token"), "name", "") == "COMMANDLINE":
+        _warn("--token is visible to every user of this machine (ps); set TUI_TRAINER_TOKEN instead")
     try:
         presets.load(preset)  # a bad preset is one line here, not an error page in every browser tab
     except SpecError as exc:
@@ -361,7 +385,7 @@ def serve(
     why = port_free(host, port)
     if why is not None:
         raise _fail(f"can't listen on {host}:{port} ({why}); choose another with --port")
-    run_server(host, port, preset, runs_dir)
+    run_server(host, port, preset, runs_dir, token=token, read_only=read_only)
 
 
 class _SafeStdout:

@@ -47,8 +47,11 @@ def stderr_log_path() -> Optional[Path]:
     return path if os.access(folder, os.W_OK) else None
 
 
-def open_app(preset: Optional[str], runs_dir: Optional[Path]) -> int:
-    """Open the app on a preset, in a terminal or under Textual's web driver; returns the exit code (2 for bad input)."""
+def open_app(preset: Optional[str], runs_dir: Optional[Path], read_only: bool = False) -> int:
+    """Open the app on a preset, in a terminal or under Textual's web driver; returns the exit code (2 for bad input).
+
+    ``read_only``: the app opens on the runs and neither trains nor writes anything (``serve --read-only``).
+    """
     from . import presets
     from .spec import SpecError
 
@@ -66,8 +69,8 @@ def open_app(preset: Optional[str], runs_dir: Optional[Path]) -> int:
     from .ui.app import TrainerApp
     from .ui.terminal import textual_owns_terminal
 
-    with textual_owns_terminal(stderr_log_path()):
-        app = TrainerApp(spec, path, runs_dir)  # None: the app's default, read when first needed
+    with textual_owns_terminal(None if read_only else stderr_log_path()):  # read-only: not even our own log
+        app = TrainerApp(spec, path, runs_dir, read_only=read_only)  # None: the app's default, read when first needed
         try:
             app.run()
         finally:

@@ -52,10 +52,17 @@ class TrainerApp(MonitorApp):
         Binding("b", "show_builder", "Builder"),
         Binding("r", "show_runs", "Runs"),
         Binding("q", "quit", "Quit"),
+        # Read-only (`serve --read-only`): the keys that would train, edit or write say why they don't.
+        Binding("t", "refuse('Training is off')", show=False),
+        Binding("b,o,ctrl+s", "refuse('There is no builder: no presets are opened or saved')", show=False),
     ]
 
-    def __init__(self, preset: Preset, source: Optional[Path] = None, runs_dir: Optional[Path] = None):
+    def __init__(self, preset: Preset, source: Optional[Path] = None, runs_dir: Optional[Path] = None, *,
+                 read_only: bool = False):
         super().__init__()
+        self.read_only = read_only
+        """Recorded runs only: the app opens on the runs screen, has no builder, trains and writes nothing."""
+        self.builder: Optional[BuilderScreen] = None  # made on mount, unless read-only
         self.preset = preset
         self.source = source
         self._runs_dir = Path(runs_dir) if runs_dir else None
@@ -78,8 +85,18 @@ class TrainerApp(MonitorApp):
 
     # -- screens ----------------------------------------------------------------------------------
 
+    def get_default_screen(self) -> Screen:
+        if self.read_only:  # the runs are the home screen: there is no builder to go back to
+            from .screens.runs import RunsScreen
+
+            return RunsScreen(self.runs_dir)
+        return super().get_default_screen()
+
     def on_mount(self) -> None:
         super().on_mount()
+        if self.read_only:
+            self.sub_title = "read-only"
+            return
         # Kept as an attribute: timers and late worker messages may still ask for it while the app shuts down.
         self.builder = BuilderScreen(self.preset, self.source, defer_forms=True)
         self.install_screen(self.builder, "builder")
@@ -88,12 +105,18 @@ class TrainerApp(MonitorApp):
 
     def on_ready(self) -> None:
         super().on_ready()
+        if self.builder is None:
+            return
         # The first frame is on the screen: now the builder's forms (styling their 80 widgets before it
         # doubled its time), after the refresh its first contents asked for, or those would wait too.
         self.builder.call_after_refresh(self.builder.mount_forms)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
         # Keep the footer short (80 columns): show only what makes sense where the user is.
+        if action == "refuse":  # read-only: its hidden keys stand in for those below
+            return self.read_only
+        if self.read_only and action in ("train", "show_builder", "show_lessons"):
+            return False
         if action == "cancel":
             return self.training
         if action == "show_builder":
@@ -102,6 +125,14 @@ class TrainerApp(MonitorApp):
             return self._monitor is not None and self.screen is not self._monitor
         return True
 
+    def action_refuse(self, what: str) -> None:
+        self.notify(f"{what}: this app is read-only (recorded runs only).", severity="warning", title="Read-only")
+
+    def _over_runs(self) -> None:
+        """Read-only: back to the runs screen at the bottom, the only one not pushed."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
     def action_show_builder(self) -> None:
         if self.screen is not self.builder:
             self.switch_screen("builder")
@@ -109,7 +140,11 @@ class TrainerApp(MonitorApp):
 
     def action_show_monitor(self) -> None:
         if self.screen is not self.monitor:
-            self.switch_screen("monitor")
+            if self.read_only:  # pushed over the runs, not switched for them
+                self._over_runs()
+                self.push_screen("monitor")
+            else:
+                self.switch_screen("monitor")
             self.monitor.refresh_view(force=True)
             self.refresh_bindings()
 
@@ -117,7 +152,9 @@ class TrainerApp(MonitorApp):
         """Browse recorded runs: open one in the monitor, mark several and compare them."""
         from .screens.runs import RunsScreen
 
-        if not isinstance(self.screen, RunsScreen):
+        if self.read_only:
+            self._over_runs()
+        elif not isinstance(self.screen, RunsScreen):
             self.push_screen(RunsScreen(self.runs_dir))
 
     def action_show_results(self) -> None:
@@ -128,6 +165,9 @@ class TrainerApp(MonitorApp):
         """Pick a lesson and run it; its runs then open side by side."""
         from .screens.lessons import LessonsScreen
 
+        if self.read_only:
+            self.action_refuse("Lessons train")
+            return
         if not isinstance(self.screen, LessonsScreen):
             self.push_screen(LessonsScreen(self.runs_dir))
 
@@ -144,7 +184,8 @@ class TrainerApp(MonitorApp):
             self.notify("A run is training; the monitor shows it. Cancel it (c) to open another.",
                         severity="warning")
             return
-        self.pop_screen()
+        if not self.read_only:  # read-only: the runs screen stays, under the monitor
+            self.pop_screen()
         self.new_run()
         self.monitor.state.live = False
         for event in run.events:
@@ -156,16 +197,20 @@ class TrainerApp(MonitorApp):
         self.action_show_monitor()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield SystemCommand("Train", "Train the model in the builder (t)", self.action_train)
-        yield SystemCommand("Cancel training", "Stop at the next batch (c)", self.action_cancel)
-        yield SystemCommand("Show builder", "Edit layers, data and early stopping (b)", self.action_show_builder)
+        for command in super().get_system_commands(screen):
+            if not (self.read_only and command.title == "Screenshot"):  # it saves a file
+                yield command
+        if not self.read_only:
+            yield SystemCommand("Train", "Train the model in the builder (t)", self.action_train)
+            yield SystemCommand("Cancel training", "Stop at the next batch (c)", self.action_cancel)
+            yield SystemCommand("Show builder", "Edit layers, data and early stopping (b)", self.action_show_builder)
         yield SystemCommand("Show monitor", "Charts of the current or last run (m)", self.action_show_monitor)
         yield SystemCommand("Runs", "Browse recorded runs, open or compare them (r)", self.action_show_runs)
         yield SystemCommand("Results", "Confusion matrix, misclassified images, first layer of the run shown (v)",
                             self.action_show_results)
-        yield SystemCommand("Lessons", "Run a lesson: presets that differ in one thing, compared",
-                            self.action_show_lessons)
+        if not self.read_only:
+            yield SystemCommand("Lessons", "Run a lesson: presets that differ in one thing, compared",
+                                self.action_show_lessons)
 
     # -- training ---------------------------------------------------------------------------------
 
@@ -174,6 +219,9 @@ class TrainerApp(MonitorApp):
         return any(w.group in ("training", "lesson") and w.is_running for w in self.workers)
 
     def action_train(self) -> None:
+        if self.read_only:
+            self.action_refuse("Training is off")
+            return
         if self.training:
             self.notify("Training is already running; press c to cancel it.", severity="warning")
             return

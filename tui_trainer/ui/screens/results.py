@@ -133,7 +133,8 @@ class ResultsScreen(Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="results")
     def _load(self) -> Results:
         # Thread: an older run's results come from keras.models.load_model, which must not block the UI.
-        return load_results(self.run_dir)
+        # read-only (serve --read-only): what the run saved, never recomputed (that loads its model and data)
+        return load_results(self.run_dir, recompute=not getattr(self.app, "read_only", False))
 
     def action_other_run(self, step: int) -> None:
         """Show the next (1) or previous (-1) run's results."""
