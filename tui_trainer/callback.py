@@ -24,21 +24,24 @@ if TYPE_CHECKING:
 Sink = Callable[[Event], None]
 
 
-def _finite_or_none(value) -> Optional[float]:
-    """A finite float of ``value`` (a Python or NumPy number, a one-element array or tensor), else None."""
-    if value is None:
-        return None
+def _number(value) -> Optional[float]:
+    """``value`` as one float (a Python or NumPy number, a one-element array or tensor of any backend);
+    None when it is not one number (a vector, a string)."""
     try:
-        value = float(value)
+        return float(value)
     except (TypeError, ValueError):
-        try:
-            array = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            return None
-        if array.size != 1:
-            return None
-        value = float(array.reshape(()))
-    return value if math.isfinite(value) else None
+        pass
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return float(array.reshape(())) if array.size == 1 else None
+
+
+def _finite_or_none(value) -> Optional[float]:
+    """A finite float of ``value`` (see _number), else None."""
+    value = _number(value) if value is not None else None
+    return value if value is not None and math.isfinite(value) else None
 
 
 class StreamingCallback(keras.callbacks.Callback):
@@ -289,7 +292,8 @@ class StreamingCallback(keras.callbacks.Callback):
         self._check_cancel()
         loss = logs.get("loss")
         if loss is None:  # a custom train_step that names its losses otherwise (a GAN's d_loss, g_loss)
-            self._no_batch_loss()
+            if not self._said_no_loss:  # checked without the lock: the note is sent once, under it
+                self._no_batch_loss()
             return
         mean = float(loss)
         step = batch + 1
@@ -421,17 +425,15 @@ def log_values(logs: dict) -> tuple[dict[str, float], dict[str, tuple[Optional[f
     metrics: dict[str, float] = {}
     per_class: dict[str, tuple[Optional[float], ...]] = {}
     for name, value in logs.items():
-        if isinstance(value, (int, float)):
-            metrics[name] = float(value)
+        number = _number(value)
+        if number is not None:
+            metrics[name] = number
             continue
         try:
-            array = np.asarray(value, dtype=np.float64)  # NumPy, TensorFlow, JAX or torch (CPU) values
+            flat = np.asarray(value, dtype=np.float64).ravel()  # a vector of NumPy, TensorFlow, JAX, torch values
         except (TypeError, ValueError):
-            continue
-        if array.size == 1:
-            metrics[name] = float(array.reshape(()))
-        elif array.size > 1:
-            flat = array.ravel()
+            continue  # not numbers at all
+        if flat.size > 1:
             finite = np.isfinite(flat)
             per_class[name] = tuple(float(v) if ok else None for v, ok in zip(flat.tolist(), finite.tolist()))
             metrics[name] = float(flat[finite].mean()) if finite.any() else math.nan

@@ -241,12 +241,12 @@ class Telemetry:
     tf_peak_mb: Optional[tuple[float, ...]] = None
 
 
-Event = Union[RunStarted, ModelBuilt, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunResumed, Note, RunFailed,
-              RunFinished, Telemetry]
+Event = Union[RunStarted, ModelBuilt, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunResumed, Note,
+              RunFailed, RunFinished, Telemetry]
 EVENT_TYPES: dict[str, type] = {
     cls.kind: cls
-    for cls in (RunStarted, ModelBuilt, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunResumed, Note, RunFailed,
-                RunFinished, Telemetry)
+    for cls in (RunStarted, ModelBuilt, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunResumed, Note,
+                RunFailed, RunFinished, Telemetry)
 }
 _TUPLE_FIELDS = {  # Optional[tuple[...]] counts too: JSON hands every tuple back as a list
     cls: {f.name for f in dataclasses.fields(cls) if str(f.type).startswith(("tuple", "Optional[tuple"))}
@@ -379,6 +379,8 @@ def from_dict(data: dict[str, Any]) -> Event:
     for name in _TUPLE_FIELDS[cls]:
         if isinstance(kwargs.get(name), list):
             kwargs[name] = tuple(tuple(v) if isinstance(v, list) else v for v in kwargs[name])
+    if cls is EpochEnded and isinstance(kwargs.get("per_class"), dict):  # tuples inside the dict, as written
+        kwargs["per_class"] = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs["per_class"].items()}
     names = {f.name for f in dataclasses.fields(cls)}
     check_fields(cls, kwargs, f"{kind} event")
     if cls is RunFinished and kwargs.get("status") not in STATUSES:

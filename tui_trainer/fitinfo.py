@@ -157,9 +157,7 @@ def num_classes(model: keras.Model) -> int:
         if last is None or not any(part in loss for part in _CLASSIFYING):
             continue
         return 2 if int(last) == 1 else int(last)
-    if len(shapes) == 1 and not any(losses) and shapes[0][-1] and int(shapes[0][-1]) > 1:
-        return int(shapes[0][-1])  # a loss object we can't name: a many-unit single output reads as classes
-    return 0
+    return 0  # no output is trained with a classification loss we can name: not guessed from its units
 
 
 def layer_rows(model: keras.Model) -> list[dict[str, Any]]:

@@ -217,7 +217,10 @@ def test_lessons_screen_runs_a_lesson_then_compares_it(tmp_path):
             screen.query_one(Input).value = "1"
             screen.query_one(OptionList).highlighted = list(LESSONS).index("scaling")
             await pilot.press("enter")
-            await pilot.pause()
+            for _ in range(100):  # the worker's thread starts when the loaded machine gets to it
+                if app.training:
+                    break
+                await pilot.pause(0.05)
             assert app.training  # the builder's t is refused while a lesson trains
             await app.workers.wait_for_complete()
             await pilot.pause(0.5)

@@ -142,6 +142,7 @@ def test_a_per_class_metric_is_kept_per_class_and_charted_as_its_mean(tmp_path):
     epochs = [e for e in run.events if isinstance(e, EpochEnded)]
     for epoch in epochs:
         values = epoch.per_class["f1_score"]
+        assert isinstance(values, tuple)  # as written, after the JSON round trip
         assert len(values) == 3
         finite = [v for v in values if v is not None]
         assert epoch.metrics["f1_score"] == pytest.approx(sum(finite) / len(finite))
