@@ -48,10 +48,14 @@ def test_an_unmodified_script_with_two_fits(tmp_path):
     script.write_text(TWO_FITS)
     r = tui_trainer("run", "--no-ui", "--runs-dir", "runs", str(script), "--lr", "0.1", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    first, second = run_folders(tmp_path / "runs")  # one folder per fit; the script's own Monitor not doubled
+    # one folder per fit, the script's own Monitor not doubled; in the order the console announced them
+    # (two fits in one second sort by name, not by time)
+    recorded = [Path(line.split("Recording to ", 1)[1].strip()) for line in r.stdout.splitlines()
+                if "Recording to " in line]
+    assert sorted(p.name for p in recorded) == [p.name for p in run_folders(tmp_path / "runs")]
+    first, second = ((tmp_path / "runs" / p.name) for p in recorded)
     assert not list((tmp_path / "runs").glob(".run-list-*"))  # nothing else left in the runs folder
     # the console follows each fit, as `train` prints
-    assert r.stdout.count("Recording to ") == 2
     assert "Epoch 1/3" in r.stdout and "Epoch 2/2" in r.stdout
     assert "All 2 epochs ran (early stopping off)" in r.stdout
     # the script's own output goes to output.log, not to the console
