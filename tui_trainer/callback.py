@@ -211,8 +211,7 @@ class StreamingCallback(keras.callbacks.Callback):
         planned = (self.params or {}).get("epochs")
         if planned and self.epochs_run < planned and getattr(self.model, "stop_training", False):
             # Not EarlyStopping: the script's own callback (or TerminateOnNaN) set model.stop_training.
-            return "completed", (f"fit ended by another callback at epoch {self.epochs_run} of {planned} "
-                                 "(it set model.stop_training), not by early stopping")
+            return "completed", "ended by another callback (it set model.stop_training), not by early stopping"
         return "completed", ""
 
     def _close_checkpoints(self) -> None:
