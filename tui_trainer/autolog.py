@@ -26,6 +26,7 @@ import threading
 import traceback
 from pathlib import Path
 
+from .keras_compat import MODEL_MODULE
 from .runlog import RUN_LIST_ENV
 
 CANCEL = threading.Event()
@@ -150,7 +151,7 @@ class _KerasImportHook(importlib.abc.MetaPathFinder):
     module's code has run, and only then takes itself off ``sys.meta_path``.
     """
 
-    TARGET = "keras.src.models.model"
+    TARGET = MODEL_MODULE
 
     def __init__(self):
         self._finding = False
