@@ -32,6 +32,7 @@ from .runlog import RUN_LIST_ENV
 CANCEL = threading.Event()
 CANCELLED_EXIT = 130
 _in_fit = 0
+_output = None  # the script's stdout as autolog set it up (the pipe to tui-trainer run)
 fits_recorded = 0  # of which a Monitor made a run folder
 fits_called = 0  # Model.fit calls the script made (a script with none is told so at its end)
 # The line the child writes into its own output when a fit's run folder exists: the parent
@@ -132,10 +133,14 @@ def _mark_run_dirs_in_output(monitor) -> None:
         if monitor.run_dir is not None:
             global fits_recorded
             fits_recorded += 1
-            sys.stdout.flush()
-            sys.stderr.flush()
-            sys.stdout.write(f"{RUN_MARK}{monitor.run_dir}{RUN_MARK_END}\n")
-            sys.stdout.flush()
+            out = _output or sys.__stdout__  # the pipe, even where the script redirected sys.stdout
+            try:  # never fails the fit: without its mark, this fit's output goes to the previous run's log
+                for stream in {id(s): s for s in (sys.stdout, sys.stderr, out) if s is not None}.values():
+                    stream.flush()  # what was printed before this fit goes out first
+                out.write(f"{RUN_MARK}{monitor.run_dir}{RUN_MARK_END}\n")
+                out.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
 
     monitor.on_train_begin = on_train_begin
     monitor._tui_trainer_marked = True
@@ -218,7 +223,8 @@ def main(argv: list[str]) -> None:
     script = Path(argv[0])
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    sys.stdout = _QuietStream(sys.stdout)
+    global _output
+    sys.stdout = _output = _QuietStream(sys.stdout)
     sys.stderr = _QuietStream(sys.stderr)
     sys.argv = [str(script), *argv[1:]]
     sys.path.insert(0, str(script.resolve().parent))  # as `python script.py` would
