@@ -49,7 +49,10 @@ def test_an_unmodified_script_with_two_fits(tmp_path):
     script.write_text(TWO_FITS)
     r = tui_trainer("run", "--no-ui", "--runs-dir", "runs", str(script), "--lr", "0.1", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    first, second = run_folders(tmp_path / "runs")  # one folder per fit; the script's own Monitor not doubled
+    # one folder per fit, the script's own Monitor not doubled; in the order the console announced them
+    # (not by name: two fits in one second sort by their run names)
+    first, second = [Path(p) for p in re.findall(r"^Recording to (.+)$", r.stdout, re.M)]
+    assert sorted(run_folders(tmp_path / "runs")) == sorted([first, second])
     assert not list((tmp_path / "runs").glob(".run-list-*"))  # nothing else left in the runs folder
     # the console follows each fit, as `train` prints
     assert r.stdout.count("Recording to ") == 2
