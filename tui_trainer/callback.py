@@ -208,6 +208,10 @@ class StreamingCallback(keras.callbacks.Callback):
             return "cancelled", "cancelled by the user"
         if es is not None and es.stopped_epoch > 0:
             return "early_stopped", ""
+        planned = (self.params or {}).get("epochs")
+        if planned and self.epochs_run < planned and getattr(self.model, "stop_training", False):
+            # Not EarlyStopping: the script's own callback (or TerminateOnNaN) set model.stop_training.
+            return "completed", "ended by another callback (it set model.stop_training), not by early stopping"
         return "completed", ""
 
     def _close_checkpoints(self) -> None:

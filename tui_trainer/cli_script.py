@@ -81,6 +81,11 @@ def _run_script_headless(script: Path, args: list[str], root: Path) -> int:
         script_run.stop()
         script_run.cleanup()
     code = code if code is not None else 1
+    if code == 0 and not script_run.run_dirs:  # never a silent exit 0 that recorded nothing
+        typer.echo(f"{script.name} ran to the end (exit 0) without a recorded fit: nothing recorded; "
+                   "its last lines:", err=True)
+        for line in list(script_run.lines)[-25:]:
+            typer.echo(f"  {line}", err=True)
     if code not in (0, 130):
         tail = list(script_run.lines)[-25:]
         where = "before any fit" if not script_run.run_dirs else f"(output in {script_run.run_dirs[-1] / OUTPUT})"

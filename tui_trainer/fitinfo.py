@@ -55,6 +55,26 @@ def describe_model(model: keras.Model, x: Any = None) -> ModelFacts:
                       num_classes=num_classes(model), built=built, missing=missing)
 
 
+def built_parts(model: keras.Model) -> list[tuple[str, int]]:
+    """``(name, parameters)`` of the model's direct sub-layers that are built, for a model that never is
+    (a GAN-style ``train_step`` calls its generator and discriminator, never the model itself)."""
+    parts = []
+    for layer in getattr(model, "layers", None) or []:
+        if getattr(layer, "built", False):
+            with contextlib.suppress(Exception):
+                parts.append((str(layer.name), int(layer.count_params())))
+    return parts
+
+
+def parts_note(parts: list[tuple[str, int]]) -> str:
+    """The note a never-built model's run carries: which parts its parameter count covers."""
+    if not parts:
+        return "the model was never built (its train_step never called it): no layers or parameters recorded"
+    listed = ", ".join(f"{name} ({params:,})" for name, params in parts)
+    return (f"the model itself was never built (its train_step calls its parts): parameters counted over its "
+            f"built parts: {listed}")
+
+
 def _dims(shape) -> tuple[int, ...]:
     return tuple(int(d) for d in shape if d is not None)
 

@@ -10,7 +10,9 @@ three, so it reads them from where Keras keeps them:
   the same names in the TensorFlow, JAX and PyTorch trainers;
 - the data adapter's ``num_batches``, ``batch_size``, ``has_partial_batch``,
   ``partial_batch_size`` (arrays only; a ``tf.data`` pipeline knows none);
-- ``EarlyStopping.monitor_op`` (``ops.less`` / ``ops.greater``).
+- ``EarlyStopping.monitor_op`` (``ops.less`` / ``ops.greater``);
+- the module ``keras.Model`` is defined in (:data:`MODEL_MODULE`), which ``tui-trainer run`` watches
+  to patch ``fit`` once it is loaded, whichever way the script imports Keras.
 
 Laid out this way from Keras 3.0 through 3.15 (checked: 3.15.1, with the
 TensorFlow and JAX backends). ``tests/unit/test_keras_compat.py`` runs a real fit
@@ -27,6 +29,8 @@ from typing import Any, Optional
 
 # The Keras versions whose layout this module was checked against (the test names the running one).
 CHECKED = ("3.15",)
+# Where keras.Model lives: `import keras`, `from tensorflow import keras` and `tf.keras` all load it.
+MODEL_MODULE = "keras.src.models.model"
 _MAX_DEPTH = 24  # frames between a callback hook and Model.fit: CallbackList, wrappers, our own helpers
 
 

@@ -226,8 +226,19 @@ class Monitor(StreamingCallback):
             self._describe_built_model()
         super()._epoch_end(epoch, logs)
 
+    def _describe_parts(self) -> None:
+        """A model still unbuilt when its fit ends (a GAN's): described by the parts that are built."""
+        self._unbuilt = False
+        parts = fitinfo.built_parts(self.model)
+        facts = fitinfo.describe_model(self.model, self._fit_x)
+        self._emit(ModelBuilt(layers=facts.layers, params_total=sum(p for _, p in parts),
+                              input_shape=facts.input_shape, num_classes=facts.num_classes))
+        self._emit(Note(fitinfo.parts_note(parts), epoch=self.epochs_run or None))
+
     @_guarded
     def _train_end(self, logs=None):
+        if self._unbuilt and self.epochs_run:
+            self._describe_parts()
         super()._train_end(logs)  # the EarlyStopping facts, after Keras restored the weights
         status, reason = self.ending()
         if self.save_model and self.run_dir is not None:

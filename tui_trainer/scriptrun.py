@@ -22,12 +22,18 @@ import threading
 from pathlib import Path
 from typing import Optional
 
+from .autolog import RUN_MARK, RUN_MARK_END
 from .runlog import EVENTS, OUTPUT, RUN_LIST_ENV, LogTail
 
 # Terminal control sequences in the script's output (colours, cursor moves): the log pane and
 # output.log keep the text.
 _ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 KEEP_LINES = 5000  # output lines held for the log pane
+READ_CHUNK = 64 * 1024  # the most read of one line at a time: a 400 MB line never sits in memory whole
+PANE_LINE_MAX = 4096  # bytes of one line kept for the log pane (the rest is counted)
+HEAD_BYTES = 8 * 1024 * 1024  # output.log keeps the first 8 MB of a fit's output...
+TAIL_BYTES = 8 * 1024 * 1024  # ...and the last 8 MB, with one line saying how much was dropped between
+_RUN_MARK_RE = re.compile(re.escape(RUN_MARK.encode()) + rb"([^\x07\n]*)" + re.escape(RUN_MARK_END.encode()) + rb"\n?")
 
 
 def clean_line(raw: bytes) -> str:
@@ -36,6 +42,108 @@ def clean_line(raw: bytes) -> str:
     if b"\r" in raw:
         raw = raw.rsplit(b"\r", 1)[-1] or raw.replace(b"\r", b"")
     return _ANSI.sub(b"", raw).decode("utf-8", "replace")
+
+
+class CappedLog:
+    """A run's ``output.log`` that keeps the first ``head`` and the last ``tail`` bytes of what is written.
+
+    The head goes to the file as it comes (``watch`` and ``tail -f`` see it live); past it, the newest
+    ``tail`` bytes are held in memory and written, after one line saying how many bytes were dropped,
+    when the log is closed. Without a path yet (output before the first fit) everything is held, under
+    the same cap, until :meth:`attach` names the file.
+
+    Args:
+        path: the file, or None until :meth:`attach`.
+        head: bytes written as they come.
+        tail: bytes kept from the end.
+    """
+
+    def __init__(self, path: Optional[Path], head: int = HEAD_BYTES, tail: int = TAIL_BYTES):
+        self.path = path
+        self.head, self.tail = head, tail
+        self.written = 0  # head bytes taken so far
+        self.dropped = 0
+        self._held = bytearray()  # head bytes not yet in the file (no path yet)
+        self._tail: collections.deque[bytes] = collections.deque()
+        self._tail_size = 0
+        self._fh = None
+        if path is not None:
+            self.attach(path)
+
+    def attach(self, path: Path) -> None:
+        """Write to ``path`` from now on (what was held goes in first)."""
+        self.path = path
+        try:
+            self._fh = open(path, "ab")
+            self._fh.write(self._held)
+            self._fh.flush()
+        except OSError:
+            self._fh = None
+        self._held = bytearray()
+
+    def write(self, data: bytes) -> None:
+        room = self.head - self.written
+        if room > 0:
+            part, data = data[:room], data[room:]
+            self.written += len(part)
+            if self._fh is not None:
+                self._fh.write(part)
+                self._fh.flush()
+            elif self.path is None:
+                self._held += part
+        if data:
+            self._tail.append(bytes(data))
+            self._tail_size += len(data)
+            while self._tail_size > self.tail:  # drop the oldest bytes, whole chunks then part of one
+                extra = self._tail_size - self.tail
+                first = self._tail[0]
+                if len(first) <= extra:
+                    self._tail.popleft()
+                    self._tail_size -= len(first)
+                    self.dropped += len(first)
+                else:
+                    self._tail[0] = first[extra:]
+                    self._tail_size -= extra
+                    self.dropped += extra
+
+    def close(self) -> None:
+        """Write the kept tail (after the dropped-bytes line) and close the file."""
+        if self._fh is None:
+            return
+        try:
+            if self.dropped:
+                self._fh.write(f"\n[tui-trainer: {self.dropped} bytes of output dropped here; output.log keeps "
+                               f"the first {self.head // 2**20} MB and the last {self.tail // 2**20} MB]\n".encode())
+            self._fh.write(b"".join(self._tail))
+            self._fh.close()
+        except OSError:
+            pass
+        self._fh = None
+        self._tail.clear()
+
+
+class _LineBuffer:
+    """One output line being read in pieces, at most :data:`PANE_LINE_MAX` bytes of it kept."""
+
+    def __init__(self):
+        self._parts = bytearray()
+        self._more = 0  # bytes of this line past the cap
+        self.pending = False
+
+    def add(self, chunk: bytes) -> bool:
+        """Take a piece; True when it ended the line."""
+        self.pending = True
+        room = PANE_LINE_MAX - len(self._parts)
+        self._parts += chunk[:max(room, 0)]
+        self._more += max(len(chunk) - max(room, 0), 0)
+        return chunk.endswith(b"\n")
+
+    def finish(self) -> bytes:
+        raw = bytes(self._parts)
+        if self._more:
+            raw = raw.rstrip(b"\r\n") + f" [... {self._more} more bytes on this line]".encode()
+        self._parts, self._more, self.pending = bytearray(), 0, False
+        return raw
 
 
 class ScriptRun:
@@ -56,8 +164,8 @@ class ScriptRun:
         self.lines: collections.deque[str] = collections.deque(maxlen=KEEP_LINES)
         self.lines_read = 0  # output lines received in all (the deque keeps the newest)
         self._lock = threading.Lock()
-        self._early: list[bytes] = []  # output before the first run folder exists
-        self._out = None  # the current run folder's output.log
+        self._early = CappedLog(None)  # output before the first fit: the first run's output.log
+        self._out: CappedLog = self._early  # where output goes now
         self._list_offset = 0
         self._reader: Optional[threading.Thread] = None
         self.cancel_requested = False
@@ -149,7 +257,7 @@ class ScriptRun:
         with self._lock:
             try:
                 if os.stat(self.list_file).st_size <= self._list_offset:
-                    return  # the usual case, checked for every output line: one stat, no read
+                    return  # the usual case: one stat, no read
                 with open(self.list_file, "rb") as fh:
                     fh.seek(self._list_offset)
                     data = fh.read()
@@ -157,42 +265,51 @@ class ScriptRun:
                 return
             complete = data[: data.rfind(b"\n") + 1]
             self._list_offset += len(complete)
-            found = [Path(line) for line in complete.decode("utf-8", "replace").splitlines() if line]
-            if found:
-                self.run_dirs.extend(found)
-                self._switch_output(found[-1])
+            self.run_dirs.extend(Path(line) for line in complete.decode("utf-8", "replace").splitlines() if line)
 
     def _switch_output(self, run_dir: Path) -> None:
-        """Send further output to ``run_dir``'s output.log (call with the lock held)."""
+        """Send further output to ``run_dir``'s output.log (call with the lock held). The first run's
+        log also gets what the script printed before its first fit."""
+        if self._out is self._early and self._early.path is None:
+            self._early.attach(run_dir / OUTPUT)
+            return
         if self._out is not None:
             self._out.close()
-        try:
-            self._out = open(run_dir / OUTPUT, "ab")
-        except OSError:
-            self._out = None
-            return
-        if self._early:  # what the script printed before its first fit
-            self._out.write(b"".join(self._early))
-            self._early = []
-        self._out.flush()
+        self._out = CappedLog(run_dir / OUTPUT)
 
     def _read_output(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
-        for raw in iter(self.proc.stdout.readline, b""):
-            self._discover()  # a fit may have begun since the last line: its output goes to its folder
-            with self._lock:
-                self.lines.append(clean_line(raw))
-                self.lines_read += 1
-                if self._out is not None:
-                    self._out.write(raw)
-                    self._out.flush()
-                elif len(self._early) < KEEP_LINES:
-                    self._early.append(raw)
+        line = _LineBuffer()
+        for chunk in iter(lambda: self.proc.stdout.readline(READ_CHUNK), b""):  # type: ignore[union-attr]
+            mark = _RUN_MARK_RE.search(chunk)
+            if mark is not None:  # a fit's run folder exists: what follows is that fit's output
+                before, after = chunk[: mark.start()], chunk[mark.end():]
+                self._take(before, line)
+                with self._lock:
+                    self._switch_output(Path(os.fsdecode(mark.group(1))))
+                chunk = after
+            self._take(chunk, line)
         self.proc.stdout.close()
+        self._discover()
         with self._lock:
-            if self._out is not None:
-                self._out.close()
-                self._out = None
+            if line.pending:
+                self._add_line(line.finish())
+            if self._early.path is None and self.run_dirs:  # no mark seen (a Monitor outside fit's list)
+                self._early.attach(self.run_dirs[0] / OUTPUT)
+            self._out.close()
+
+    def _take(self, chunk: bytes, line: "_LineBuffer") -> None:
+        """One piece of output: to the current output.log as is, to the log pane as whole lines."""
+        if not chunk:
+            return
+        with self._lock:
+            self._out.write(chunk)
+            if line.add(chunk):
+                self._add_line(line.finish())
+
+    def _add_line(self, raw: bytes) -> None:
+        self.lines.append(clean_line(raw))
+        self.lines_read += 1
 
     def output_since(self, seen: int) -> tuple[list[str], int]:
         """Output lines after the first ``seen`` ones, and the new count (thread-safe)."""

@@ -127,6 +127,11 @@ def verdict(
         if es.restored and not _nan_best(es):
             return f"{head}; Keras still restored the weights of epoch {es.restored_epoch} ({es.monitor} {_fmt(es.best_value)})."
         return f"{head}; {_restore_clause(es, last)}."
+    if status == "completed" and reason:  # stopped early by a callback that isn't EarlyStopping
+        head = f"Stopped at epoch {last} of {epochs_planned}: {reason}"
+        if es is None:  # such a callback may restore weights itself (keras-io's EarlyStoppingAtMinLoss does)
+            return f"{head}; the model keeps the weights that callback left it (restored or not: not seen here)."
+        return f"{head}; {_restore_clause(es, last)}."
     if es is None:
         return f"All {epochs_run} epochs ran (early stopping off); the model keeps the last epoch's weights."
     if es.triggered and es.stopped_epoch is not None:

@@ -47,3 +47,9 @@ def test_outside_a_fit_every_reader_says_none():
     assert keras_compat.fit_data() == (None, None)
     assert keras_compat.batch_layout() is None
     assert keras_compat.early_stopping_mode(keras.callbacks.EarlyStopping(mode="min")) == "min"
+
+
+def test_keras_model_lives_in_the_module_run_watches():
+    """`tui-trainer run` patches fit when this module is loaded (tests/unit/test_script_corpus.py runs it)."""
+    assert keras.Model.__module__ == keras_compat.MODEL_MODULE
+    assert keras.Model is __import__(keras_compat.MODEL_MODULE, fromlist=["Model"]).Model

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -43,6 +44,13 @@ class ScriptMonitorScreen(MonitorScreen):
             if widget.__class__.__name__ == "Footer":
                 yield Log(id="script-output", max_lines=5000, highlight=False)
             yield widget
+
+    def _draw(self, state) -> None:
+        super()._draw(state)
+        if state.started is None:  # nothing to train here ("Press t to train" is the lessons' line)
+            ended = getattr(self.app, "exit_code", None) is not None
+            wait = "The script recorded no fit." if ended else "Waiting for the script's first fit."
+            self._parts()["progress"].show(Text(wait, style="dim"))
 
     @property
     def output(self) -> Log:
@@ -150,8 +158,8 @@ class ScriptApp(MonitorApp):
                 self.handle_event(event)
         self.script_run.cleanup()
         if not self.script_run.run_dirs:
-            self.monitor.output.add_class("-large")  # nothing trained: the output says why
-            self.monitor.set_note(f"the script exited with code {self.exit_code} before any fit; its output is below")
+            self.monitor.output.add_class("-large")  # nothing recorded: the output says why
+            self.monitor.set_note(no_fit_note(self.script_run.script.name, self.exit_code))
         else:
             self.monitor.set_note(self._note())
         self.notify(f"The script exited with code {self.exit_code}. q quits.",
@@ -197,6 +205,13 @@ class ScriptApp(MonitorApp):
     def _kill_if_stuck(self) -> None:
         if self.script_run.running:
             self.script_run.kill()
+
+
+def no_fit_note(script: str, code: int) -> str:
+    """The header when a script ended with no recorded fit (a fit may still have run unrecorded)."""
+    if code == 0:
+        return f"{script} ran to the end (exit 0) without a recorded fit: nothing recorded; its output is below"
+    return f"the script exited with code {code} before any fit was recorded; its output is below"
 
 
 def run_script_app(script: Path, args: list[str], runs_dir: Path) -> int:
