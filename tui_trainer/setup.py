@@ -1,0 +1,315 @@
+"""A run's setup, read from the objects that trained it, and what differs between runs.
+
+:func:`describe_setup` reads a compiled Keras model, its optimizer, the fit's batch size, epochs and
+validation split and its EarlyStopping, and returns a flat dict of plain values keyed by the names
+the compare view shows (``"learning rate": 0.001``, ``"hidden layers": "Dense 64 relu"``). The engine
+and the :class:`~tui_trainer.monitor.Monitor` store it in ``RunStarted.setup``; a KerasTuner trial
+adds its hyperparameters as ``hp.<name>``.
+
+:func:`setup_of` reads it back from a run's RunStarted, deriving what it can from older logs that
+have no setup (their layers, preset, epochs, batch size and EarlyStopping monitor);
+:func:`differences` and :func:`labels_by_difference` name only the fields whose values differ.
+
+Only what was read is kept: a field that could not be read is absent, never guessed. Headless:
+this module imports neither Keras nor textual (the objects are read by duck typing).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from typing import Any, Iterable, Mapping, Optional, Sequence
+
+__all__ = [
+    "FIELDS",
+    "describe_setup",
+    "differences",
+    "format_value",
+    "labels_by_difference",
+    "layers_text",
+    "setup_of",
+]
+
+# The order in which fields are listed; hp.* fields come first, unknown ones last.
+FIELDS = (
+    "hidden layers", "output layer", "optimizer", "learning rate", "loss", "batch size", "epochs",
+    "validation split", "early stopping", "patience", "min_delta", "restore_best_weights",
+    "start_from_epoch", "baseline",
+)
+# Short names for the labels of runs (legend, column headers).
+_SHORT = {"learning rate": "lr", "batch size": "batch", "validation split": "val split",
+          "early stopping": "ES", "hidden layers": "hidden", "output layer": "output"}
+_LAYER_FIELDS = ("hidden layers", "output layer")
+MAX_LABEL = 36
+
+Scalar = Any  # str | int | float | bool
+
+
+# --- reading the objects -------------------------------------------------------------------------
+
+
+def _name(obj: Any) -> Optional[str]:
+    """A loss's or an activation's name: a string as given, a function's name, a Loss object's name."""
+    if obj is None:
+        return None
+    if isinstance(obj, str):
+        return obj
+    name = getattr(obj, "__name__", None)
+    if isinstance(name, str):
+        return name
+    name = getattr(obj, "name", None)
+    return name if isinstance(name, str) and name else type(obj).__name__
+
+
+def _layer_text(layer: Any) -> str:
+    """``Dense 64 relu``, ``Conv2D 32 3x3 relu``, ``Dropout 0.2``, ``Flatten``."""
+    parts = [type(layer).__name__]
+    size = getattr(layer, "units", None) or getattr(layer, "filters", None)
+    if isinstance(size, int) and not isinstance(size, bool):
+        parts.append(str(size))
+    kernel = getattr(layer, "kernel_size", None)
+    if isinstance(kernel, (tuple, list)) and kernel and all(isinstance(k, int) for k in kernel):
+        parts.append("x".join(str(k) for k in kernel))
+    rate = getattr(layer, "rate", None)
+    if isinstance(rate, (int, float)) and not isinstance(rate, bool):
+        parts.append(_short_float(float(rate)))
+    act = _name(getattr(layer, "activation", None))
+    if act:
+        parts.append(act)
+    return " ".join(parts)
+
+
+def _group(texts: Sequence[str]) -> str:
+    """Consecutive equal layers counted: ``Dense 64 sigmoid x8, Dense 32 relu``."""
+    groups: list[list[Any]] = []
+    for text in texts:
+        if groups and groups[-1][0] == text:
+            groups[-1][1] += 1
+        else:
+            groups.append([text, 1])
+    return ", ".join(t if n == 1 else f"{t} x{n}" for t, n in groups)
+
+
+def _model_layers(model: Any) -> dict[str, str]:
+    with contextlib.suppress(Exception):
+        layers = [layer for layer in (getattr(model, "layers", None) or [])
+                  if type(layer).__name__ != "InputLayer"]
+        if layers:
+            texts = [_layer_text(layer) for layer in layers]
+            return {"hidden layers": _group(texts[:-1]) or "none", "output layer": texts[-1]}
+    return {}  # a subclassed model whose layers are made in build(): the built model's layers tell
+
+
+def _learning_rate(optimizer: Any) -> Optional[Scalar]:
+    """The optimizer's learning rate as a number, or a schedule's class name."""
+    lr = getattr(optimizer, "_learning_rate", None)
+    if lr is not None and callable(lr) and hasattr(lr, "get_config"):  # a LearningRateSchedule
+        return type(lr).__name__
+    with contextlib.suppress(Exception):
+        value = getattr(optimizer, "learning_rate")
+        value = value.numpy() if hasattr(value, "numpy") else value
+        value = float(value)
+        if math.isfinite(value):
+            return float(f"{value:.6g}")  # float32 storage: 0.0010000000474974513 -> 0.001
+    return None
+
+
+def _loss(model: Any) -> Optional[str]:
+    loss = getattr(model, "loss", None)
+    if isinstance(loss, Mapping):
+        names = [f"{k}: {_name(v)}" for k, v in loss.items()]
+        return ", ".join(names) or None
+    if isinstance(loss, (list, tuple)):
+        return ", ".join(str(_name(v)) for v in loss) or None
+    return _name(loss)
+
+
+def _early_stopping(es: Any) -> dict[str, Scalar]:
+    if es is None:
+        return {"early stopping": "off"}
+    out: dict[str, Scalar] = {"early stopping": str(getattr(es, "monitor", "?"))}
+    for key in ("patience", "min_delta", "restore_best_weights", "start_from_epoch", "baseline"):
+        value = getattr(es, key, None)
+        if isinstance(value, (bool, int, float, str)):
+            # Keras flips min_delta's sign for a metric it minimises: the size is what the user set.
+            out[key] = float(f"{abs(value) if key == 'min_delta' else value:.6g}") if isinstance(value, float) else value
+    if out.get("baseline") is None:
+        out.pop("baseline", None)
+    return out
+
+
+def describe_setup(
+    model: Any,
+    *,
+    batch_size: Optional[int] = None,
+    epochs: Optional[int] = None,
+    validation_split: Optional[float] = None,
+    early_stopping: Any = None,
+    hyperparameters: Optional[Mapping[str, Any]] = None,
+) -> dict[str, Scalar]:
+    """The setup of one fit, read from its objects: plain values keyed by the names compare shows.
+
+    Args:
+        model: The compiled model (built or not: unbuilt layers still know their kind and size).
+        batch_size: The fit's batch size, when known (0 or None: not known, left out).
+        epochs: The fit's ``epochs``.
+        validation_split: The fit's ``validation_split`` (left out when None).
+        early_stopping: The fit's EarlyStopping, or None when it has none (``early stopping: off``).
+        hyperparameters: A KerasTuner trial's ``hp.values``, stored as ``hp.<name>``.
+    """
+    setup: dict[str, Scalar] = {}
+    for key, value in (hyperparameters or {}).items():
+        if isinstance(value, (bool, int, float, str)):
+            setup[f"hp.{key}"] = value
+    setup.update(_model_layers(model))
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None:
+        setup["optimizer"] = type(optimizer).__name__
+        lr = _learning_rate(optimizer)
+        if lr is not None:
+            setup["learning rate"] = lr
+    loss = _loss(model)
+    if loss:
+        setup["loss"] = loss
+    if batch_size:
+        setup["batch size"] = int(batch_size)
+    if epochs:
+        setup["epochs"] = int(epochs)
+    if validation_split is not None:
+        setup["validation split"] = float(validation_split)
+    setup.update(_early_stopping(early_stopping))
+    return setup
+
+
+# --- reading runs back ---------------------------------------------------------------------------
+
+
+def layers_text(rows: Iterable[Any]) -> dict[str, str]:
+    """``hidden layers`` and ``output layer`` from RunStarted.layers rows (a preset's or a Monitor's)."""
+    texts = []
+    for row in rows:
+        if not isinstance(row, Mapping):
+            continue  # a hand-edited log: anything may be here
+        kind = str(row.get("type", "dense"))
+        parts = [kind[:1].upper() + kind[1:]]
+        for key in ("units", "rate", "activation"):
+            value = row.get(key)
+            if isinstance(value, float):
+                parts.append(_short_float(value))
+            elif isinstance(value, (int, str)) and not isinstance(value, bool):
+                parts.append(str(value))
+        texts.append(" ".join(parts))
+    if not texts:
+        return {}
+    return {"hidden layers": _group(texts[:-1]) or "none", "output layer": texts[-1]}
+
+
+def _from_preset(preset: Mapping[str, Any]) -> dict[str, Scalar]:
+    training = preset.get("training") if isinstance(preset.get("training"), Mapping) else {}
+    data = preset.get("data") if isinstance(preset.get("data"), Mapping) else {}
+    es = preset.get("early_stopping") if isinstance(preset.get("early_stopping"), Mapping) else {}
+    out: dict[str, Scalar] = {}
+    for key, name in (("optimizer", "optimizer"), ("learning_rate", "learning rate"), ("loss", "loss")):
+        if isinstance(training.get(key), (str, int, float)):
+            out[name] = training[key]
+    if isinstance(data.get("validation_split"), (int, float)):
+        out["validation split"] = float(data["validation_split"])
+    if es.get("enabled") is False:
+        out["early stopping"] = "off"
+    elif es:
+        for key in ("min_delta", "restore_best_weights", "start_from_epoch", "baseline"):
+            if isinstance(es.get(key), (bool, int, float)):
+                out[key] = es[key]
+    return out
+
+
+def setup_of(started: Any) -> dict[str, Scalar]:
+    """A run's setup: ``RunStarted.setup`` over what its other fields tell (for logs that predate it).
+
+    The layers come from ``RunStarted.layers`` when the setup has none (a model built by its first
+    step: the ModelBuilt event has completed those rows).
+    """
+    if started is None:
+        return {}
+    out: dict[str, Scalar] = {}
+    out.update(layers_text(getattr(started, "layers", ()) or ()))
+    preset = getattr(started, "preset", None)
+    if isinstance(preset, Mapping) and preset:
+        out.update(_from_preset(preset))
+    if getattr(started, "batch_size", 0):
+        out["batch size"] = started.batch_size
+    if getattr(started, "epochs", 0):
+        out["epochs"] = started.epochs
+    monitor = getattr(started, "monitor", None)
+    if monitor:
+        out["early stopping"] = monitor
+        if getattr(started, "patience", None) is not None:
+            out["patience"] = started.patience
+    elif getattr(started, "origin", "preset") == "preset" and preset:
+        out["early stopping"] = "off"
+    stored = getattr(started, "setup", None)
+    if isinstance(stored, Mapping):
+        out.update({k: v for k, v in stored.items() if isinstance(k, str) and isinstance(v, (bool, int, float, str))})
+    return out
+
+
+def _short_float(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def format_value(value: Any) -> str:
+    """One setup value as text; None (the run has no such field) as ``not recorded``."""
+    if value is None:
+        return "not recorded"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return _short_float(value)
+    return str(value)
+
+
+def _order(key: str) -> tuple[int, int, str]:
+    if key.startswith("hp."):
+        return (0, 0, key)
+    return (1, FIELDS.index(key), key) if key in FIELDS else (2, 0, key)
+
+
+def differences(setups: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[Any]]]:
+    """The fields whose values are not the same in every run: ``[(field, [value per run]), ...]``.
+
+    A field no run recorded is not listed; one that some runs lack shows None for them.
+    """
+    keys = sorted({k for s in setups for k in s}, key=_order)
+    out = []
+    for key in keys:
+        values = [s.get(key) for s in setups]
+        if len({format_value(v) for v in values}) > 1:
+            out.append((key, values))
+    return out
+
+
+def _label_part(key: str, value: Any) -> str:
+    text = format_value(value)
+    if key.startswith("hp."):
+        return f"{key[3:]}={text}"
+    if key in _LAYER_FIELDS and value is not None:
+        text = text.replace("Dense ", "")  # "hidden 64 relu, 32 relu": the legend is narrow
+    short = _SHORT.get(key, key)
+    return f"{short} {text}" if short else text
+
+
+def labels_by_difference(setups: Sequence[Mapping[str, Any]], fallback: Sequence[str]) -> list[str]:
+    """A short label per run naming its values of the (first two) fields that differ.
+
+    Short fields (hyperparameters, learning rate...) come before the layers, which are long. Falls
+    back to ``fallback`` (the run ids) when nothing differs or the labels would not tell every run
+    apart.
+    """
+    diffs = sorted(differences(setups)[:2], key=lambda d: d[0] in _LAYER_FIELDS)
+    if not diffs:
+        return list(fallback)
+    labels = []
+    for i in range(len(setups)):
+        label = ", ".join(_label_part(key, values[i]) for key, values in diffs)
+        labels.append(label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…")
+    return labels if len(set(labels)) == len(labels) else list(fallback)
