@@ -38,9 +38,12 @@ FIELDS = (
 )
 # Short names for the labels of runs (legend, column headers).
 _SHORT = {"learning rate": "lr", "batch size": "batch", "validation split": "val split",
-          "early stopping": "ES", "hidden layers": "hidden", "output layer": "output"}
+          "early stopping": "ES", "hidden layers": "hidden", "output layer": "output",
+          "restore_best_weights": "restore", "start_from_epoch": "start", "validation_split": "val split"}
+_OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop", "adamw": "AdamW", "nadam": "Nadam",
+               "adagrad": "Adagrad"}  # the classes model.compile_model builds
 _LAYER_FIELDS = ("hidden layers", "output layer")
-MAX_LABEL = 36
+MAX_LABEL = 48
 
 Scalar = Any  # str | int | float | bool
 
@@ -212,6 +215,8 @@ def _from_preset(preset: Mapping[str, Any]) -> dict[str, Scalar]:
     for key, name in (("optimizer", "optimizer"), ("learning_rate", "learning rate"), ("loss", "loss")):
         if isinstance(training.get(key), (str, int, float)):
             out[name] = training[key]
+    if isinstance(out.get("optimizer"), str):  # as the class that ran is named: "adam" built an Adam
+        out["optimizer"] = _OPTIMIZERS.get(out["optimizer"].lower(), out["optimizer"])
     if isinstance(data.get("validation_split"), (int, float)):
         out["validation split"] = float(data["validation_split"])
     if es.get("enabled") is False:
@@ -298,14 +303,32 @@ def _label_part(key: str, value: Any) -> str:
     return f"{short} {text}" if short else text
 
 
-def labels_by_difference(setups: Sequence[Mapping[str, Any]], fallback: Sequence[str]) -> list[str]:
-    """A short label per run naming its values of the (first two) fields that differ.
+def _telling_fields(diffs: list[tuple[str, list[Any]]], most: int = 3) -> list[tuple[str, list[Any]]]:
+    """The fewest differing fields, in order, whose values together tell the runs apart (or as many
+    as ``most`` allows)."""
+    chosen: list[tuple[str, list[Any]]] = []
+    n = len(diffs[0][1]) if diffs else 0
+    groups = [()] * n
+    for key, values in diffs:
+        split = [g + (format_value(v),) for g, v in zip(groups, values)]
+        if len(set(split)) > len(set(groups)):
+            chosen.append((key, values))
+            groups = split
+        if len(set(groups)) == n or len(chosen) == most:
+            break
+    return chosen
 
-    Short fields (hyperparameters, learning rate...) come before the layers, which are long. Falls
+
+def labels_by_difference(setups: Sequence[Mapping[str, Any]], fallback: Sequence[str]) -> list[str]:
+    """A short label per run naming its values of the fields that tell the runs apart.
+
+    The fields are taken in :data:`FIELDS` order (hyperparameters first), each only when it splits
+    runs the earlier ones left together, until every run is told apart (three fields at most). Short
+    fields (hyperparameters, learning rate...) come before the layers, which are long. Falls
     back to ``fallback`` (the run ids) when nothing differs or the labels would not tell every run
     apart.
     """
-    diffs = sorted(differences(setups)[:2], key=lambda d: d[0] in _LAYER_FIELDS)
+    diffs = sorted(_telling_fields(differences(setups)), key=lambda d: d[0] in _LAYER_FIELDS)
     if not diffs:
         return list(fallback)
     labels = []
