@@ -323,16 +323,29 @@ def labels_by_difference(setups: Sequence[Mapping[str, Any]], fallback: Sequence
     """A short label per run naming its values of the fields that tell the runs apart.
 
     The fields are taken in :data:`FIELDS` order (hyperparameters first), each only when it splits
-    runs the earlier ones left together, until every run is told apart (three fields at most). Short
+    runs the earlier ones left together, until every run is told apart (three fields at most); then
+    more of the differing fields while every label stays within :data:`MAX_LABEL` characters. Short
     fields (hyperparameters, learning rate...) come before the layers, which are long. Falls
     back to ``fallback`` (the run ids) when nothing differs or the labels would not tell every run
     apart.
     """
-    diffs = sorted(_telling_fields(differences(setups)), key=lambda d: d[0] in _LAYER_FIELDS)
-    if not diffs:
+    every = differences(setups)
+    chosen = _telling_fields(every)
+    if not chosen:
         return list(fallback)
-    labels = []
-    for i in range(len(setups)):
-        label = ", ".join(_label_part(key, values[i]) for key, values in diffs)
-        labels.append(label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…")
+    # Room left: name more of what differs (two runs: lr and layers, not one) unless the runs are a
+    # search's trials, told apart by their hyperparameters (the layers they build follow from them).
+    searched = all(key.startswith("hp.") for key, _ in chosen)
+    for field in every:
+        if searched or len(chosen) >= 3 or field in chosen:
+            continue
+        if max(len(label) for label in _labels(chosen + [field], len(setups))) <= MAX_LABEL:
+            chosen.append(field)
+    labels = [label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
+              for label in _labels(chosen, len(setups))]
     return labels if len(set(labels)) == len(labels) else list(fallback)
+
+
+def _labels(fields: list[tuple[str, list[Any]]], n: int) -> list[str]:
+    ordered = sorted(fields, key=lambda d: (d[0] in _LAYER_FIELDS, _order(d[0])))  # short fields first
+    return [", ".join(_label_part(key, values[i]) for key, values in ordered) for i in range(n)]

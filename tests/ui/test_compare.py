@@ -104,6 +104,31 @@ def test_compare_draws_both_runs_with_their_marks(runs_dir):
     run_app(CompareApp(runs), check)
 
 
+def test_script_runs_are_labelled_by_the_setup_they_recorded(tmp_path):
+    # Two script fits (RunStarted.setup as a Monitor writes it) that differ in learning rate only.
+    import json
+
+    dirs = []
+    for run_id, lr in (("20260101-000000-fit", 0.001), ("20260101-000100-fit", 0.01)):
+        d = make_run_dir(tmp_path / "runs", run_id, "early_stopped")
+        lines = (d / "events.jsonl").read_text().splitlines()
+        first = json.loads(lines[0])
+        first["setup"] = {"hidden layers": "Dense 64 relu", "optimizer": "Adam", "learning rate": lr}
+        (d / "events.jsonl").write_text("\n".join([json.dumps(first)] + lines[1:]) + "\n")
+        dirs.append(d)
+
+    async def check(app, pilot):
+        chart = app.screen.query_one(CompareChart)
+        assert chart.legend == ["lr 0.001", "lr 0.01"]
+        assert "lr 0.001" in shown(chart) and "lr 0.01" in shown(chart)
+        table = app.screen.query_one("#compare-facts", DataTable)
+        assert [str(c.label) for c in table.columns.values()][1:] == ["━ lr 0.001", "━ lr 0.01"]
+        assert cell_texts(table, "setup:learning rate") == ["learning rate", "0.001", "0.01"]
+        assert not any(str(k.value).startswith("setup:hidden") for k in table.rows)  # the same in both
+
+    run_app(CompareApp(load_runs(dirs)), check)
+
+
 def test_m_cycles_the_metric(runs_dir):
     runs = load_runs([runs_dir / RELU, runs_dir / SIGMOID])
 
