@@ -309,6 +309,7 @@ class Monitor(StreamingCallback):
             origin="script",
             setup=describe_setup(model, batch_size=self.batch_size, epochs=(self.params or {}).get("epochs"),
                                  validation_split=keras_compat.fit_local("validation_split") if n_val else None,
+                                 validation_samples=n_val,
                                  early_stopping=es, hyperparameters=trial["hyperparameters"] if trial else None),
         ), not facts.built
 

@@ -33,7 +33,7 @@ __all__ = [
 # The order in which fields are listed; hp.* fields come first, unknown ones last.
 FIELDS = (
     "hidden layers", "output layer", "optimizer", "learning rate", "loss", "batch size", "epochs",
-    "validation split", "early stopping", "patience", "min_delta", "restore_best_weights",
+    "validation split", "validation data", "early stopping", "patience", "min_delta", "restore_best_weights",
     "start_from_epoch", "baseline",
 )
 # Short names for the labels of runs (legend, column headers).
@@ -98,9 +98,21 @@ def _model_layers(model: Any) -> dict[str, str]:
         layers = [layer for layer in (getattr(model, "layers", None) or [])
                   if type(layer).__name__ != "InputLayer"]
         if layers:
-            texts = [_layer_text(layer) for layer in layers]
-            return {"hidden layers": _group(texts[:-1]) or "none", "output layer": texts[-1]}
+            outputs = _output_names(model, layers)
+            hidden = [_layer_text(layer) for layer in layers if layer.name not in outputs]
+            out = [_layer_text(layer) for layer in layers if layer.name in outputs]
+            return {"hidden layers": _group(hidden) or "none", "output layer": ", ".join(out)}
     return {}  # a subclassed model whose layers are made in build(): the built model's layers tell
+
+
+def _output_names(model: Any, layers: list) -> set[str]:
+    """The names of the layers that make the model's outputs (a functional model's may be several,
+    anywhere in its layer list); else the last layer's."""
+    with contextlib.suppress(Exception):
+        names = {t._keras_history[0].name for t in model.outputs}  # a functional model's output tensors
+        if names:
+            return names
+    return {layers[-1].name}
 
 
 def _learning_rate(optimizer: Any) -> Optional[Scalar]:
@@ -119,10 +131,11 @@ def _learning_rate(optimizer: Any) -> Optional[Scalar]:
 
 def _loss(model: Any) -> Optional[str]:
     loss = getattr(model, "loss", None)
-    if isinstance(loss, Mapping):
+    # Keras keeps a dict or list of losses in its own tracking wrappers: duck-typed, not isinstance.
+    if callable(getattr(loss, "items", None)) and not callable(loss):
         names = [f"{k}: {_name(v)}" for k, v in loss.items()]
         return ", ".join(names) or None
-    if isinstance(loss, (list, tuple)):
+    if isinstance(loss, (list, tuple)) or type(loss).__name__ == "_ListWrapper":
         return ", ".join(str(_name(v)) for v in loss) or None
     return _name(loss)
 
@@ -147,6 +160,7 @@ def describe_setup(
     batch_size: Optional[int] = None,
     epochs: Optional[int] = None,
     validation_split: Optional[float] = None,
+    validation_samples: Optional[int] = None,
     early_stopping: Any = None,
     hyperparameters: Optional[Mapping[str, Any]] = None,
 ) -> dict[str, Scalar]:
@@ -156,7 +170,9 @@ def describe_setup(
         model: The compiled model (built or not: unbuilt layers still know their kind and size).
         batch_size: The fit's batch size, when known (0 or None: not known, left out).
         epochs: The fit's ``epochs``.
-        validation_split: The fit's ``validation_split`` (left out when None).
+        validation_split: The fit's ``validation_split`` (left out when None or 0).
+        validation_samples: Samples of the fit's own ``validation_data``, recorded when there is no
+            split (``validation data: 8 samples``).
         early_stopping: The fit's EarlyStopping, or None when it has none (``early stopping: off``).
         hyperparameters: A KerasTuner trial's ``hp.values``, stored as ``hp.<name>``.
     """
@@ -178,8 +194,10 @@ def describe_setup(
         setup["batch size"] = int(batch_size)
     if epochs:
         setup["epochs"] = int(epochs)
-    if validation_split is not None:
+    if validation_split:
         setup["validation split"] = float(validation_split)
+    elif validation_samples:
+        setup["validation data"] = f"{int(validation_samples)} samples"
     setup.update(_early_stopping(early_stopping))
     return setup
 
@@ -348,4 +366,23 @@ def labels_by_difference(setups: Sequence[Mapping[str, Any]], fallback: Sequence
 
 def _labels(fields: list[tuple[str, list[Any]]], n: int) -> list[str]:
     ordered = sorted(fields, key=lambda d: (d[0] in _LAYER_FIELDS, _order(d[0])))  # short fields first
+    ordered = [(key, _distinct_layers(values) if key in _LAYER_FIELDS else values) for key, values in ordered]
     return [", ".join(_label_part(key, values[i]) for key, values in ordered) for i in range(n)]
+
+
+def _distinct_layers(values: list[Any]) -> list[Any]:
+    """Layer lists without the layers every run shares at their start and end, marked ``…``:
+    ``Conv2D 8 3x3 relu, Flatten, Dropout 0.5`` and ``…, Dropout 0.25`` become ``…Dropout 0.5``
+    and ``…Dropout 0.25``. Left whole when a run would keep no layer of its own."""
+    if any(not isinstance(v, str) for v in values):
+        return values
+    items = [v.split(", ") for v in values]
+    head = 0
+    while all(len(i) > head + 1 for i in items) and len({tuple(i[: head + 1]) for i in items}) == 1:
+        head += 1
+    tail = 0
+    while all(len(i) > head + tail + 1 for i in items) and len({i[len(i) - tail - 1] for i in items}) == 1:
+        tail += 1
+    if not head and not tail:
+        return values
+    return [("…" if head else "") + ", ".join(i[head: len(i) - tail]) + ("…" if tail else "") for i in items]

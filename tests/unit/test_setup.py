@@ -168,3 +168,48 @@ def test_keras_tuner_trials_differ_in_their_hyperparameters(tmp_path):
     assert [r.label for r in runs] == [f"units={units[d]}" for d in dirs]
     text = format_differences(runs)
     assert "none" not in text
+
+
+def test_shapes_of_real_scripts_convnet_schedule_and_two_outputs(tmp_path):
+    """A keras-io-style convnet (string optimizer, validation_split) against one with a learning-rate
+    schedule and validation_data; a functional model with two outputs and a loss per output."""
+    rng = np.random.default_rng(0)
+    x = rng.random((32, 8, 8, 1)).astype("float32")
+    y = keras.utils.to_categorical(rng.integers(0, 3, 32), 3)
+
+    def convnet(rate, optimizer, **fit):
+        model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, (3, 3), activation="relu"),
+                                  keras.layers.MaxPooling2D((2, 2)), keras.layers.Flatten(),
+                                  keras.layers.Dropout(rate), keras.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer=optimizer, loss="categorical_crossentropy")
+        monitor = Monitor(name="conv", runs_dir=tmp_path)
+        model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[monitor], **fit)
+        return monitor.run_dir
+
+    a = convnet(0.5, "adam", validation_split=0.25)
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.01, decay_steps=10, decay_rate=0.9)
+    b = convnet(0.25, keras.optimizers.Adam(schedule), validation_data=(x[:8], y[:8]))
+    runs = load_runs([a, b])
+    assert dict(what_differs(runs)) == {
+        "hidden layers": ["Conv2D 4 3x3 relu, MaxPooling2D, Flatten, Dropout 0.5",
+                          "Conv2D 4 3x3 relu, MaxPooling2D, Flatten, Dropout 0.25"],
+        "learning rate": ["0.001", "ExponentialDecay"],
+        "validation split": ["0.25", "not recorded"],
+        "validation data": ["not recorded", "8 samples"],
+    }
+    assert [r.label for r in runs] == ["lr 0.001, hidden …Dropout 0.5", "lr ExponentialDecay, hidden …Dropout 0.25"]
+
+    title, tags = keras.Input((5,), name="title"), keras.Input((3,), name="tags")
+    h = keras.layers.concatenate([keras.layers.Dense(4, activation="relu")(title), tags])
+    model = keras.Model([title, tags], [keras.layers.Dense(1, name="priority")(h),
+                                        keras.layers.Dense(2, activation="softmax", name="department")(h)])
+    model.compile(optimizer="rmsprop", loss={"priority": keras.losses.BinaryCrossentropy(from_logits=True),
+                                             "department": "categorical_crossentropy"})
+    monitor = Monitor(name="two", runs_dir=tmp_path)
+    model.fit({"title": rng.random((16, 5)), "tags": rng.random((16, 3))},
+              {"priority": rng.random((16, 1)), "department": keras.utils.to_categorical(rng.integers(0, 2, 16), 2)},
+              epochs=1, batch_size=8, verbose=0, callbacks=[monitor])
+    setup = load_run(monitor.run_dir).started.setup
+    assert setup["hidden layers"] == "Dense 4 relu, Concatenate"
+    assert setup["output layer"] == "Dense 1 linear, Dense 2 softmax"  # both outputs, wherever they sit
+    assert setup["loss"] == "priority: binary_crossentropy, department: categorical_crossentropy"
