@@ -122,10 +122,10 @@ def compare(
         list[Path], typer.Argument(help="Two or more run folders or ids.", show_default=False, autocompletion=complete_run)
     ],
     metric: Annotated[str, typer.Option(help="What to overlay: val_loss, loss, accuracy, val_accuracy.")] = "val_loss",
-    no_ui: Annotated[bool, typer.Option("--no-ui", help="Print the early-stopping facts side by side and exit.")] = False,
+    no_ui: Annotated[bool, typer.Option("--no-ui", help="Print what differs between the runs and their early-stopping facts, and exit.")] = False,
 ) -> None:
     """Overlay the curves of two or more runs, with each run's best and stop epochs and the facts side by side."""
-    from .compare import facts_table, format_table, load_runs
+    from .compare import facts_table, format_differences, format_table, load_runs
     from .runlog import RunLogError
 
     try:
@@ -136,6 +136,8 @@ def compare(
         for problem in run.run.warnings:
             _warn(problem)
     if no_ui:
+        typer.echo(printable(format_differences(loaded), newlines=True))
+        typer.echo()
         typer.echo(printable(format_table(facts_table(loaded)), newlines=True))
         return
     _needs_terminal()

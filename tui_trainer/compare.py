@@ -15,13 +15,14 @@ read side by side even on an 80-column terminal::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
 
 from .runlog import EVENTS, LoadedRun, RunLogError, default_runs_dir, empty_run_message, load_run
 from .runs import fold, liveness
 from .runstate import RunState
+from .setup import differences, format_value, labels_by_difference, setup_of
 from .verdict import num, percent, sci
 
 __all__ = [
@@ -37,6 +38,8 @@ __all__ = [
     "metric_series",
     "GAP",
     "run_facts",
+    "what_differs",
+    "format_differences",
 ]
 
 # The per-epoch quantities the compare chart cycles through, in this order, when logged.
@@ -49,7 +52,8 @@ class ComparedRun:
 
     Attributes:
         id: The run folder's name, e.g. ``20260101-000000-relu``.
-        label: What the legend and the table call it: the id, made unique within the comparison.
+        label: What the legend and the table call it: what differs between the runs compared
+            (``lr 0.01``), else the id, made unique within the comparison.
         path: The run folder.
         run: The folder read back (events, summary).
         state: The events folded into a RunState: what the chart draws.
@@ -60,6 +64,7 @@ class ComparedRun:
     path: Path
     run: LoadedRun
     state: RunState
+    setup: dict[str, Any] = field(default_factory=dict)  # tui_trainer.setup.setup_of(state.started)
 
 
 def _resolve(path: str | Path, runs_dir: Optional[Path]) -> Path:
@@ -74,12 +79,15 @@ def _resolve(path: str | Path, runs_dir: Optional[Path]) -> Path:
     return p
 
 
-def load_runs(paths: Sequence[str | Path], runs_dir: Optional[Path] = None) -> list[ComparedRun]:
+def load_runs(paths: Sequence[str | Path], runs_dir: Optional[Path] = None,
+              label_by_setup: bool = True) -> list[ComparedRun]:
     """Read the run folders to compare, in the order given.
 
     Args:
         paths: Run folders (or their events.jsonl, or bare run ids found in ``runs_dir``).
         runs_dir: Where bare run ids are looked up; default ``$TUI_TRAINER_RUNS`` or ``./runs``.
+        label_by_setup: Label the runs by what differs in their setups (see
+            :func:`tui_trainer.setup.labels_by_difference`); False: by run id.
 
     Raises:
         ValueError: fewer than two paths.
@@ -108,22 +116,45 @@ def load_runs(paths: Sequence[str | Path], runs_dir: Optional[Path] = None) -> l
         n = seen.get(run_id, 0) + 1
         seen[run_id] = n
         label = run_id if n == 1 else f"{run_id} ({n})"
-        runs.append(ComparedRun(id=run_id, label=label, path=loaded.dir, run=loaded, state=state))
+        runs.append(ComparedRun(id=run_id, label=label, path=loaded.dir, run=loaded, state=state,
+                                setup=setup_of(state.started)))
+    if label_by_setup:
+        for run, text in zip(runs, labels_by_difference([r.setup for r in runs], [r.label for r in runs])):
+            run.label = text
     return runs
 
 
-def hidden_activations(preset: dict[str, Any]) -> str:
+def what_differs(runs: Sequence[ComparedRun]) -> list[tuple[str, list[str]]]:
+    """The setup fields whose values differ between the runs, each with its value per run as text
+    (``not recorded`` where a run's log doesn't hold it), e.g. ``("learning rate", ["0.001", "0.01"])``."""
+    return [(key, [format_value(v) for v in values]) for key, values in differences([r.setup for r in runs])]
+
+
+def format_differences(runs: Sequence[ComparedRun]) -> str:
+    """The "what differs" section as text: one line per field, values in the runs' order."""
+    diffs = what_differs(runs)
+    if not diffs:
+        return "What differs: nothing recorded differs between these runs."
+    return "\n".join(["What differs:"] + [f"  {key}: {' | '.join(values)}" for key, values in diffs])
+
+
+def hidden_activations(preset: dict[str, Any]) -> Optional[str]:
     """The activations of the hidden Dense layers, e.g. ``relu``, ``sigmoid x8``, ``relu x2, tanh``.
 
     Hidden means every Dense layer but the last (the output layer); Dropout has no activation.
-    Consecutive equal activations are counted rather than repeated.
+    Consecutive equal activations are counted rather than repeated. ``none`` only for a model of one
+    layer; None (shown ``?``) when the layers weren't recorded or no hidden Dense layer has one.
     """
     given = preset.get("layers") if isinstance(preset, dict) else None
     given = given if isinstance(given, (list, tuple)) else []  # a hand-edited log: anything may be here
-    layers = [layer for layer in given if isinstance(layer, dict) and layer.get("type", "dense") == "dense"]
-    hidden = [str(layer.get("activation", "relu")) for layer in layers[:-1]]
+    rows = [layer for layer in given if isinstance(layer, dict)]
+    if not rows:
+        return None  # no layers recorded: nothing to say, not "none"
+    # A preset's rows say "dense", a Monitor's the Keras class name "Dense".
+    dense = [layer for layer in rows if str(layer.get("type", "dense")).lower() == "dense"]
+    hidden = [str(layer["activation"]) for layer in dense[:-1] if layer.get("activation") is not None]
     if not hidden:
-        return "none"
+        return "none" if len(rows) == 1 else None  # hidden layers that aren't Dense: see "what differs"
     groups: list[list[Any]] = []
     for act in hidden:
         if groups and groups[-1][0] == act:
@@ -219,6 +250,8 @@ def facts_table(runs: Sequence[ComparedRun], extra: Sequence[Fact] = ()) -> list
     """
     per_run = [(run.label, run_facts(run)) for run in runs]
     rows = []
+    if any(run.label != run.id for run in runs):  # labelled by what differs: say which run is which
+        rows.append({"fact": "run", **{run.label: run.id for run in runs}})
     for title, _, _ in FACTS:
         row: dict[str, Any] = {"fact": title}
         for label, facts in per_run:

@@ -24,6 +24,7 @@ from .atomic import is_disk_error, replacing, write_error_message
 from .events import EarlyStoppingResult, Event, Note, RunFailed, RunFinished, RunStarted
 from .runlog import STDERR, MODEL, RunDirError, RunLogWriter, check_runs_dir, default_runs_dir, new_run_dir, now_iso
 from .runstate import RunState, Summary
+from .setup import describe_setup
 from .spec import Preset, SpecError, check_shapes, param_counts
 from .telemetry import Sampler, serialized
 
@@ -501,6 +502,8 @@ def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path,
             pid=os.getpid(),
             notes=tuple(placement.notes),
             class_names=tuple(str(c) for c in (getattr(data, "class_names", None) or ())),
+            setup=describe_setup(model, batch_size=bs, epochs=preset.training.epochs, validation_split=vs,
+                                 early_stopping=early),
         ))
     callbacks = [early, streaming] if early else [streaming]  # EarlyStopping first: streaming reads its state
     sampler = Sampler(emit).start()  # GPU / CPU use, sampled in its own thread

@@ -54,6 +54,10 @@ class RunStarted:
     # the classes' names, index = label: the data set's own (fashion_mnist's clothing names), a csv's
     # string labels or an image folder's subfolders, as mapped to 0..n-1; empty when not known
     class_names: tuple[str, ...] = ()
+    # the model and training setup read from the objects that ran (tui_trainer.setup.describe_setup):
+    # plain values keyed by the names compare shows, e.g. {"learning rate": 0.001, "hp.units": 32};
+    # empty in logs written before it existed (compare then derives what the other fields tell)
+    setup: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from .atomic import write_text_atomic
 from .callback import StreamingCallback
 from .events import Event, ModelBuilt, Note, RunFailed, RunStarted
 from .runlog import MODEL, RUN_LIST_ENV, SCRIPT, SOURCE, RunLogWriter, default_runs_dir, new_run_dir, now_iso
+from .setup import describe_setup
 from .text import printable
 
 MAX_SCRIPT_BYTES = 1 << 20  # a copy of the script, not of whatever large file argv[0] names
@@ -289,6 +290,7 @@ class Monitor(StreamingCallback):
         script = fitinfo.script_path()
         shell = fitinfo.notebook_shell()
         n_train = self.n_fit or fitinfo.length(x) or 0
+        n_val = fitinfo.length(val_x) or 0
         return RunStarted(
             run_id=run_dir.name,
             run_dir=str(run_dir),
@@ -299,7 +301,7 @@ class Monitor(StreamingCallback):
             dataset=script.name if script else (f"{name} (notebook)" if shell is not None else "your fit"),
             data_source=fitinfo.describe_data(x),
             n_train=n_train,
-            n_val=fitinfo.length(val_x) or 0,
+            n_val=n_val,
             n_test=0,
             input_shape=facts.input_shape,
             num_classes=facts.num_classes,
@@ -316,6 +318,10 @@ class Monitor(StreamingCallback):
             pid=os.getpid(),
             notes=tuple(notes),
             origin="script",
+            setup=describe_setup(model, batch_size=self.batch_size, epochs=(self.params or {}).get("epochs"),
+                                 validation_split=keras_compat.fit_local("validation_split") if n_val else None,
+                                 validation_samples=n_val,
+                                 early_stopping=es, hyperparameters=trial["hyperparameters"] if trial else None),
         ), not facts.built
 
 

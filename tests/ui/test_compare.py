@@ -28,6 +28,8 @@ from .conftest import recorded
 
 SIZE = (110, 34)
 RELU, SIGMOID = "20260101-000000-relu", "20260101-000100-sigmoid"
+# What the two recordings' setups differ in, as the legend and the column headers name them.
+RELU_L, SIGMOID_L = "hidden 128 relu", "hidden 64 sigmoid x8"
 
 
 @pytest.fixture
@@ -74,12 +76,12 @@ def test_compare_draws_both_runs_with_their_marks(runs_dir):
         assert isinstance(screen, CompareScreen)
         chart = screen.query_one(CompareChart)
         text = shown(chart)
-        # The legend names both runs.
-        assert chart.legend == [RELU, SIGMOID]
-        assert RELU in text and SIGMOID in text
+        # The legend names both runs by what differs between them: their hidden layers.
+        assert chart.legend == [RELU_L, SIGMOID_L]
+        assert RELU_L in text and SIGMOID_L in text
         # relu: stopped at 33, best (and restored) 28; sigmoid: never stopped, best 49.
-        assert chart.run_marks[RELU] == {"best": 28, "stop": 33}
-        assert chart.run_marks[SIGMOID] == {"best": 49}
+        assert chart.run_marks[RELU_L] == {"best": 28, "stop": 33}
+        assert chart.run_marks[SIGMOID_L] == {"best": 49}
         assert chart.labels == ["stop 33"]
         assert "stop 33" in text
         assert canvas(chart).count("◆") == 2  # one best epoch per run
@@ -87,14 +89,44 @@ def test_compare_draws_both_runs_with_their_marks(runs_dir):
 
         table = screen.query_one("#compare-facts", DataTable)
         headers = [str(c.label) for c in table.columns.values()]
-        assert headers[1:] == [f"━ {RELU}", f"━ {SIGMOID}"]
+        assert headers[1:] == [f"━ {RELU_L}", f"━ {SIGMOID_L}"]
+        # What differs opens the table; the run ids say which folder is which.
+        assert cell_texts(table, "setup:hidden layers") == ["hidden layers", "Dense 128 relu", "Dense 64 sigmoid x8"]
+        assert [k.value for k in table.rows][:2] == ["setup:hidden layers", "run"]
+        assert cell_texts(table, "run") == ["run", RELU, SIGMOID]
         assert cell_texts(table, "stopped epoch") == ["stopped epoch", "33", "did not stop"]
         assert cell_texts(table, "best epoch") == ["best epoch", "28", "49"]
         assert cell_texts(table, "restored epoch") == ["restored epoch", "28", "49"]
-        assert cell_texts(table, "hidden layers") == ["hidden layers", "relu", "sigmoid x8"]
+        assert "hidden layers" not in [k.value for k in table.rows]  # said above, with the layers' sizes
+        assert "grad first/last, start" not in [k.value for k in table.rows]  # measured by neither run
         assert cell_texts(table, "test accuracy")[1] == "98.33%"
 
     run_app(CompareApp(runs), check)
+
+
+def test_script_runs_are_labelled_by_the_setup_they_recorded(tmp_path):
+    # Two script fits (RunStarted.setup as a Monitor writes it) that differ in learning rate only.
+    import json
+
+    dirs = []
+    for run_id, lr in (("20260101-000000-fit", 0.001), ("20260101-000100-fit", 0.01)):
+        d = make_run_dir(tmp_path / "runs", run_id, "early_stopped")
+        lines = (d / "events.jsonl").read_text().splitlines()
+        first = json.loads(lines[0])
+        first["setup"] = {"hidden layers": "Dense 64 relu", "optimizer": "Adam", "learning rate": lr}
+        (d / "events.jsonl").write_text("\n".join([json.dumps(first)] + lines[1:]) + "\n")
+        dirs.append(d)
+
+    async def check(app, pilot):
+        chart = app.screen.query_one(CompareChart)
+        assert chart.legend == ["lr 0.001", "lr 0.01"]
+        assert "lr 0.001" in shown(chart) and "lr 0.01" in shown(chart)
+        table = app.screen.query_one("#compare-facts", DataTable)
+        assert [str(c.label) for c in table.columns.values()][1:] == ["━ lr 0.001", "━ lr 0.01"]
+        assert cell_texts(table, "setup:learning rate") == ["learning rate", "0.001", "0.01"]
+        assert not any(str(k.value).startswith("setup:hidden") for k in table.rows)  # the same in both
+
+    run_app(CompareApp(load_runs(dirs)), check)
 
 
 def test_m_cycles_the_metric(runs_dir):
@@ -114,7 +146,7 @@ def test_m_cycles_the_metric(runs_dir):
         await pilot.press("m")
         await pilot.pause()
         assert chart.metric == "accuracy"
-        assert chart.run_marks[RELU] == {"best": 28, "stop": 33}
+        assert chart.run_marks[RELU_L] == {"best": 28, "stop": 33}
         assert canvas(chart).count("◆") == 2
 
     run_app(CompareApp(runs), check)
@@ -141,7 +173,9 @@ def test_compare_reads_at_80x24(runs_dir):
         chart = app.screen.query_one(CompareChart)
         table = app.screen.query_one("#compare-facts", DataTable)
         assert chart.size.height >= 8
-        assert chart.run_marks[RELU] == {"best": 28, "stop": 33}
+        assert chart.run_marks["epochs 50, hidden 128 relu"] == {"best": 28, "stop": 33}
+        headers = [str(c.label) for c in table.columns.values()]
+        assert headers[3] == "━ epochs 6, hidden 128 relu"
         assert "stop 33" in shown(chart)
         # Every fact row is in view (the chart gives way, not the table).
         assert table.size.height >= 1 + table.row_count
@@ -252,8 +286,8 @@ def test_runs_screen_lists_marks_and_compares(runs_dir):
         await pilot.pause()
         compare = app.screen
         assert isinstance(compare, CompareScreen)
-        assert [r.label for r in compare.runs] == [SIGMOID, RELU]
-        assert compare.query_one(CompareChart).run_marks[RELU] == {"best": 28, "stop": 33}
+        assert [r.label for r in compare.runs] == [SIGMOID_L, RELU_L]
+        assert compare.query_one(CompareChart).run_marks[RELU_L] == {"best": 28, "stop": 33}
 
         # escape goes back to the list, marks kept.
         await pilot.press("escape")

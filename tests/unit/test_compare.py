@@ -53,14 +53,20 @@ def runs_dir(tmp_path):
 def test_early_stopping_facts_side_by_side(runs_dir):
     runs = load_runs([runs_dir / "20260101-000000-relu", runs_dir / "20260101-000100-sigmoid",
                       runs_dir / "20260101-000200-completed", runs_dir / "20260101-000300-no_restore"])
-    assert [r.label for r in runs] == ["20260101-000000-relu", "20260101-000100-sigmoid",
-                                       "20260101-000200-completed", "20260101-000300-no_restore"]
+    # Labelled by what tells them apart: the layers, the epochs planned, restore_best_weights.
+    assert [r.label for r in runs] == ["epochs 50, restore True, hidden 128 relu",
+                                       "epochs 50, restore True, hidden 64 sigmoid x8",
+                                       "epochs 6, restore True, hidden 128 relu",
+                                       "epochs 50, restore False, hidden 128 relu"]
     rows = facts_table(runs)
-    assert [row["fact"] for row in rows] == ["preset", "hidden layers", "status", "epochs run", "monitor",
+    assert [row["fact"] for row in rows] == ["run", "preset", "hidden layers", "status", "epochs run", "monitor",
                                             "best epoch", "best value", "stopped epoch", "restored epoch",
                                             "test accuracy", "grad first/last, start", "grad first/last, end"]
     f = facts_by_name(rows)
     relu, sigmoid, completed, no_restore = (r.label for r in runs)
+    assert [f["run"][label] for label in (relu, sigmoid, completed, no_restore)] == [r.id for r in runs]
+    assert [r.id for r in runs] == ["20260101-000000-relu", "20260101-000100-sigmoid",
+                                    "20260101-000200-completed", "20260101-000300-no_restore"]
 
     # The relu run: EarlyStopping fired at 33 and restored the best epoch, 28.
     assert f["status"][relu] == "early_stopped"
@@ -98,7 +104,9 @@ def test_format_table_prints_what_a_user_reads(runs_dir):
     text = format_table(facts_table(runs))
     lines = {line.split("  ")[0]: line for line in text.splitlines()}
     header = text.splitlines()[0]
-    assert "20260101-000000-relu" in header and "20260101-000100-sigmoid" in header
+    assert "restore True, hidden 128 relu" in header and "restore True, hidden 64 sigmoid x8" in header
+    assert lines["run"].split()[1:] == ["20260101-000000-relu", "20260101-000100-sigmoid",
+                                        "20260101-000300-no_restore"]
     assert lines["stopped epoch"].split()[2:] == ["33", "did", "not", "stop", "33"]
     assert lines["restored epoch"].split()[2:] == ["28", "49", "not", "restored"]
     assert lines["hidden layers"].split()[2:] == ["relu", "sigmoid", "x8", "relu"]
@@ -119,7 +127,8 @@ def test_format_cell():
 
 def test_a_failed_run_compares_too(tmp_path):
     root = tmp_path / "runs"
-    runs = load_runs([make_run_dir(root, "a", "failed"), make_run_dir(root, "b", "cancelled")])
+    runs = load_runs([make_run_dir(root, "a", "failed"), make_run_dir(root, "b", "cancelled")],
+                     label_by_setup=False)
     f = facts_by_name(facts_table(runs))
     assert f["status"]["a"] == "failed" and f["status"]["b"] == "cancelled"
     assert f["test accuracy"]["a"] is None
@@ -176,7 +185,13 @@ def test_hidden_activations():
     assert hidden_activations({"layers": [dense("relu"), {"type": "dropout", "rate": 0.2}, dense("relu"),
                                           dense("tanh"), dense("softmax")]}) == "relu x2, tanh"
     assert hidden_activations({"layers": [dense("softmax")]}) == "none"
-    assert hidden_activations({}) == "none"
+    # Layers not recorded, or hidden layers that aren't Dense: not "none", which would claim a fact.
+    assert hidden_activations({}) is None
+    assert hidden_activations({"layers": [{"type": "Conv2D", "units": 8, "activation": "relu"},
+                                          {"type": "Dense", "units": 10, "activation": "softmax"}]}) is None
+    # A Monitor's rows name the Keras class (a KerasTuner trial's model): its Dense layers count.
+    assert hidden_activations({"layers": [{"type": "Dense", "units": 32, "activation": "relu"},
+                                          {"type": "Dense", "units": 10, "activation": "softmax"}]}) == "relu"
 
 
 def test_available_metrics(runs_dir):

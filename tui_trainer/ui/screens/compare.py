@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ...compare import GAP, ComparedRun, available_metrics, facts_table, format_cell, metric_series
+from ...compare import GAP, ComparedRun, available_metrics, facts_table, format_cell, metric_series, what_differs
 from ...text import printable
 from ...decimate import minmax_decimate
 from ...runstate import RunState
@@ -162,8 +162,21 @@ class CompareChart(EpochChart):
         return None
 
 
+def _worth_a_row(row: dict, runs: Sequence[ComparedRun], differs: set[str]) -> bool:
+    """Whether a facts row tells the reader something: not the activations when the layers that differ
+    are listed above it, not a measurement no run made (every fact stays in view at 80x24)."""
+    fact = row["fact"]
+    if fact == "hidden layers" and "hidden layers" in differs:
+        return False
+    unmeasured = {format_cell(fact, None)} <= {"—", "not measured"}
+    return not (unmeasured and all(row.get(run.label) is None for run in runs))
+
+
 class CompareScreen(Screen):
     """Several runs side by side: a chart of one metric per epoch over the table of their facts.
+
+    The runs are labelled (legend, column headers) by what differs in their setups; the table opens
+    with those fields (``learning rate  0.001  0.01``), then the early-stopping facts.
 
     Args:
         runs: The runs, as :func:`tui_trainer.compare.load_runs` returns them (two or more).
@@ -225,8 +238,14 @@ class CompareScreen(Screen):
         table.add_column("", key="fact")
         for i, run in enumerate(self.runs):
             table.add_column(Text.assemble(("━ ", f"bold {_hex(run_color(i))}"), printable(run.label)), key=run.label)
+        differs = what_differs(self.runs)
+        for key, values in differs:  # what tells the runs apart, first and in view
+            table.add_row(Text(printable(key), style="bold italic"), *(Text(printable(v)) for v in values),
+                          key=f"setup:{key}")
         for row in facts_table(self.runs, self.facts):
             fact = row["fact"]
+            if not _worth_a_row(row, self.runs, {key for key, _ in differs}):
+                continue
             cells = (Text(printable(format_cell(fact, row[run.label]))) for run in self.runs)  # Text: no markup
             table.add_row(Text(fact, style="bold"), *cells, key=fact)
 
