@@ -105,6 +105,10 @@ def _check(run_dir: Path, epochs: Optional[int]) -> ResumePlan:
     """Read and check what resuming ``run_dir`` needs; writes nothing."""
     from .runs import liveness
 
+    for name in sorted(WRITTEN):  # before anything is read: a link's target is not this run's file
+        if (run_dir / name).is_symlink():
+            raise ResumeError(f"{run_dir / name} is a symbolic link; tui-trainer never writes through one "
+                              "(remove it, or put the run's own file there)")
     try:
         loaded = load_run(run_dir)
     except RunLogError as exc:
@@ -113,10 +117,6 @@ def _check(run_dir: Path, epochs: Optional[int]) -> ResumePlan:
         if (run_dir / SOURCE).is_file():
             raise ResumeError(f"{run_dir}: recorded from a script; run the script again (`tui-trainer run`)")
         raise ResumeError(f"{run_dir}: not a run folder (no {PRESET})")
-    for name in sorted(WRITTEN):
-        if (run_dir / name).is_symlink():
-            raise ResumeError(f"{run_dir / name} is a symbolic link; tui-trainer never writes through one "
-                              "(remove it, or copy the run's own file there)")
     state = RunState(live=False)
     for event in loaded.events:
         state.apply(event)
