@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from .atomic import error_text
 from .checkpoint import BEST, CHECKPOINT, TrainingState, preset_hash
-from .events import Event, RunResumed
+from .events import Event, RunResumed, RunStarted
 from .runlog import PRESET, SOURCE, WRITTEN, RunLogError, load_run, now_iso
 from .runstate import RunState
 from .spec import Preset, SpecError, load_preset_file
@@ -141,7 +141,9 @@ def _check(run_dir: Path, epochs: Optional[int]) -> ResumePlan:
         preset = preset.with_overrides(epochs=epochs)
     if checkpoint.epoch >= preset.training.epochs:
         raise ResumeError(f"{run_dir}: all {preset.training.epochs} epochs have run; give more with --epochs")
-    return ResumePlan(run_dir, preset, checkpoint, loaded.events)
+    # a copied or moved run folder goes on where it is now: what the resume prints and records names it
+    events = [replace(e, run_dir=str(run_dir)) if isinstance(e, RunStarted) else e for e in loaded.events]
+    return ResumePlan(run_dir, preset, checkpoint, events)
 
 
 def _check_identity(run_dir: Path, checkpoint: TrainingState, state: RunState) -> None:

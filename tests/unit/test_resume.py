@@ -262,3 +262,17 @@ def test_resume_with_more_epochs_is_read_whole_by_every_reader(tmp_path, blobs_c
     assert best_epoch_kept(run_dir) == summary["best_epoch"]
     r = runner.invoke(app, ["results", str(run_dir)])
     assert r.exit_code == 0 and "skipped" not in r.output, r.output
+
+
+def test_a_copied_run_folder_resumes_where_it_is_now(tmp_path, blobs_csv):
+    import shutil
+
+    run_dir = _cancelled(tmp_path, blobs_csv)
+    copy = tmp_path / "elsewhere" / "copied-run"
+    shutil.copytree(run_dir, copy)
+    original = {p.name: p.read_bytes() for p in run_dir.iterdir()}
+    r = runner.invoke(app, ["train", "--resume", str(copy), "--epochs", "4"])
+    assert r.exit_code == 0, r.output
+    assert f"recording to {copy}" in r.output and f"Run saved in {copy}" in r.output
+    assert str(run_dir) not in r.output
+    assert {p.name: p.read_bytes() for p in run_dir.iterdir()} == original  # the original is left alone
