@@ -229,6 +229,16 @@ def train(
         SpecError: the preset doesn't fit the data, TF_CONFIG is missing or wrong, or
             mixed precision is asked for without a GPU (nothing is recorded).
     """
+    try:
+        return _train(preset, sink, cancel, runs_dir, replay_of, source, data, resume)
+    finally:
+        if resume is not None:  # plan_resume took the run's lock: let it go however training ended
+            resume.release()
+
+
+def _train(preset: Preset, sink: Optional[Sink], cancel: Optional[threading.Event], runs_dir: Optional[Path],
+           replay_of: Optional[str], source: Optional[str], data: Optional[Dataset],
+           resume: Optional["ResumePlan"]) -> RunResult:
     t_start = time.perf_counter()
     role = worker_role(preset, source=source)
     runs_root = Path(runs_dir or default_runs_dir()).expanduser()
@@ -248,7 +258,6 @@ def train(
         try:
             log = RunLogWriter(run_dir, preset, previous=resume.previous_events)  # one continuous log
         except OSError as exc:
-            resume.release()
             raise RunDirError(f"{write_error_message(exc, getattr(exc, 'filename', None) or run_dir)}; "
                               "nothing was trained") from None
     else:
