@@ -143,24 +143,30 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, run_file: b
     return target
 
 
-_UMASK: Optional[int] = None
+def umask() -> int:
+    """This process's umask, read without changing it where Linux tells it (/proc/self/status): setting it
+    to read it, as ``os.umask`` must, would give a file another thread makes meanwhile mode 0666."""
+    try:
+        fd = os.open("/proc/self/status", os.O_RDONLY)
+        try:
+            status = os.read(fd, 1 << 16).decode("ascii", "replace")
+        finally:
+            os.close(fd)
+        for line in status.splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def file_mode() -> int:
     """The mode a plain ``open`` gives a new file under this process's umask (0644 under umask 022)."""
-    global _UMASK
-    if _UMASK is None:  # read once: os.umask sets it while reading, which is not thread-safe
-        _UMASK = os.umask(0)
-        os.umask(_UMASK)
-    return 0o666 & ~_UMASK
+    return 0o666 & ~umask()
 
 
 def dir_mode() -> int:
     """The mode a plain ``mkdir`` gives a new folder under this process's umask (0755 under umask 022)."""
-    return 0o777 & ~_umask_value()
-
-
-def _umask_value() -> int:
-    file_mode()
-    assert _UMASK is not None
-    return _UMASK
+    return 0o777 & ~umask()
