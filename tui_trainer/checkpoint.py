@@ -18,10 +18,9 @@ slow disk makes it skip to the newest state rather than queue them.
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import io
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,7 +29,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from .runlog import BEST, BEST_INFO, CHECKPOINT
+from .atomic import replacing, write_bytes_atomic
+from .runlog import BEST, BEST_INFO, CHECKPOINT, EVENTS, PRESET
 
 FORMAT = 1
 # best.keras is a whole Keras model file (config, weights, a zip): writing it costs a few hundred
@@ -52,12 +52,17 @@ class TrainingState:
     # the best epoch's weights, for early stopping to restore after a resume (best.keras is written
     # less often: this copy is always in step with the counters above)
     best_weights: Optional[list[np.ndarray]] = None
+    # whose checkpoint it is: the run's id (its run_started event's) and a hash of its preset (see
+    # :func:`preset_hash`); resuming refuses a checkpoint of another run, or of an edited preset
+    run_id: Optional[str] = None
+    preset_hash: Optional[str] = None
 
     def to_bytes(self) -> bytes:
         best = self.best_weights or []
         meta = {"format": FORMAT, "epoch": self.epoch, "n_model": len(self.model_vars),
                 "n_optimizer": len(self.optimizer_vars), "n_best": len(best),
-                "early_stopping": self.early_stopping, "elapsed_s": self.elapsed_s}
+                "early_stopping": self.early_stopping, "elapsed_s": self.elapsed_s,
+                "run_id": self.run_id, "preset_hash": self.preset_hash}
         arrays = {f"m{i}": a for i, a in enumerate(self.model_vars)}
         arrays.update({f"o{i}": a for i, a in enumerate(self.optimizer_vars)})
         arrays.update({f"b{i}": a for i, a in enumerate(best)})
@@ -67,19 +72,32 @@ class TrainingState:
 
     @classmethod
     def load(cls, path: Path) -> "TrainingState":
-        """Read a checkpoint.npz. Raises ValueError when it is not one this version wrote."""
+        """Read a checkpoint.npz whole (every array is read, so a cut file is found here, not later).
+
+        Raises:
+            ValueError: one line: it is not one this version wrote (empty, cut, another format).
+        """
         try:
+            if Path(path).is_symlink():
+                raise ValueError("a symbolic link, not the run's own file")
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
-                if meta.get("format") != FORMAT:
-                    raise ValueError(f"{path}: checkpoint format {meta.get('format')!r}, expected {FORMAT}")
+                if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+                    raise ValueError(f"format {meta.get('format') if isinstance(meta, dict) else meta!r}, "
+                                     f"expected {FORMAT}")
                 model_vars = [data[f"m{i}"] for i in range(meta["n_model"])]
                 optimizer_vars = [data[f"o{i}"] for i in range(meta["n_optimizer"])]
                 best = [data[f"b{i}"] for i in range(meta.get("n_best", 0))]
-        except (OSError, KeyError, ValueError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{path}: not a readable checkpoint ({exc})") from None
-        return cls(int(meta["epoch"]), model_vars, optimizer_vars, dict(meta.get("early_stopping") or {}),
-                   float(meta.get("elapsed_s") or 0.0), best or None)
+                state = cls(int(meta["epoch"]), model_vars, optimizer_vars, dict(meta.get("early_stopping") or {}),
+                            float(meta.get("elapsed_s") or 0.0), best or None, meta.get("run_id"),
+                            meta.get("preset_hash"))
+        except Exception as exc:  # numpy and zipfile raise many kinds (BadZipFile, EOFError, ...) for a cut file
+            why = str(exc).strip().splitlines()
+            raise ValueError(f"{path}: not a readable checkpoint ({type(exc).__name__}: "
+                             f"{why[0][:200] if why else 'empty'})") from None
+        if state.epoch < 1:
+            raise ValueError(f"{path}: not a readable checkpoint (epoch {state.epoch})")
+        return state
 
 
 def snapshot(model, epoch: int, early_stopping: dict[str, Any], elapsed_s: float,
@@ -110,18 +128,46 @@ def restore(model, state: TrainingState) -> None:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename it."""
-    tmp = path.with_name(f".{path.name}.tmp")
+    """Write ``data`` to the run file ``path`` through a unique temporary file, then rename it (never
+    through a link standing at ``path``)."""
+    write_bytes_atomic(path, data, run_file=True)
+
+
+def preset_hash(path: Path) -> Optional[str]:
+    """A hash of a run's preset.toml as it parses, ``training.epochs`` left out (``--resume --epochs``
+    rewrites it); None when there is none (a Monitor's run) or it can't be read."""
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, ValueError):
+        return None
+    training = data.get("training")
+    if isinstance(training, dict):
+        training.pop("epochs", None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def run_id_of(run_dir: Path) -> Optional[str]:
+    """The run id in the first line of a run's events.jsonl (its run_started event), read without the rest."""
+    try:
+        with open(Path(run_dir) / EVENTS, "rb") as fh:
+            first = json.loads(fh.readline(1 << 20))
+        return str(first["run_id"]) if first.get("event") == "run_started" else None
+    except (OSError, ValueError, KeyError, AttributeError, TypeError):
+        return None
+
+
+def write_best(run_dir: Path, model, epoch: int, weights: list[np.ndarray]) -> None:
+    """Write best.keras (``model`` with ``weights``) and best.json naming ``epoch``, each renamed into place."""
+    model.set_weights(weights)
+    with replacing(Path(run_dir) / BEST, run_file=True) as tmp:  # a unique .keras name (Keras wants the suffix)
+        model.save(tmp)
+    write_atomic(Path(run_dir) / BEST_INFO, (json.dumps({"epoch": epoch}) + "\n").encode())
 
 
 class Checkpointer:
@@ -144,6 +190,7 @@ class Checkpointer:
         self._best: Optional[tuple[int, list[np.ndarray]]] = None
         self._last: Optional[TrainingState] = None
         self._closing = False
+        self.run_id, self.preset_hash = run_id_of(self.dir), preset_hash(self.dir / PRESET)
         try:
             self._clone = keras.models.clone_model(model)
         except Exception as exc:  # a subclassed model without get_config: no best.keras
@@ -194,6 +241,7 @@ class Checkpointer:
                 if best is not None:
                     self._write_best(*best)
                 if last is not None:
+                    last.run_id, last.preset_hash = self.run_id, self.preset_hash
                     write_atomic(self.dir / CHECKPOINT, last.to_bytes())
             except Exception as exc:  # a full disk: training goes on, the run says what is missing
                 message = f"checkpoint not written: {_short(exc)}"
@@ -203,15 +251,7 @@ class Checkpointer:
                 return
 
     def _write_best(self, epoch: int, weights: list[np.ndarray]) -> None:
-        self._clone.set_weights(weights)
-        tmp = self.dir / "tmp-best.keras"  # Keras wants the .keras suffix
-        try:
-            self._clone.save(tmp)
-            os.replace(tmp, self.dir / BEST)
-        finally:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        write_atomic(self.dir / BEST_INFO, (json.dumps({"epoch": epoch}) + "\n").encode())
+        write_best(self.dir, self._clone, epoch, weights)
 
 
 def best_epoch_kept(run_dir: Path) -> Optional[int]:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Optional
 
 from .datasets import DataError, Dataset, load_dataset
 from .distribute import WorkerRole, cpu_text, describe_placement, gpu_text, grouped, make_strategy, worker_role
-from .atomic import is_disk_error, replacing, write_error_message
+from .atomic import is_disk_error, open_append, replacing, write_error_message
 from .events import EarlyStoppingResult, Event, Note, RunFailed, RunFinished, RunStarted
 from .runlog import STDERR, MODEL, RunDirError, RunLogWriter, check_runs_dir, default_runs_dir, new_run_dir, now_iso
 from .runstate import RunState, Summary
@@ -32,6 +32,7 @@ Sink = Callable[[Event], None]
 
 if TYPE_CHECKING:
     from .resume import ResumePlan
+    from .runlock import RunLock
 
 __all__ = ["train", "RunResult", "DataError", "SpecError", "RunDirError", "check_compatible", "check_size",
            "quiet_tensorflow_env"]
@@ -60,7 +61,7 @@ def native_stderr_to(path: Path) -> Iterator[None]:
         return
     try:
         try:
-            with open(path, "ab") as fh:
+            with open_append(path, binary=True) as fh:  # never through a link planted in the run folder
                 os.dup2(fh.fileno(), 2)
         except OSError:  # a full or read-only disk: the native lines go where they went
             pass
@@ -229,6 +230,16 @@ def train(
         SpecError: the preset doesn't fit the data, TF_CONFIG is missing or wrong, or
             mixed precision is asked for without a GPU (nothing is recorded).
     """
+    try:
+        return _train(preset, sink, cancel, runs_dir, replay_of, source, data, resume)
+    finally:
+        if resume is not None:  # plan_resume took the run's lock: let it go however training ended
+            resume.release()
+
+
+def _train(preset: Preset, sink: Optional[Sink], cancel: Optional[threading.Event], runs_dir: Optional[Path],
+           replay_of: Optional[str], source: Optional[str], data: Optional[Dataset],
+           resume: Optional["ResumePlan"]) -> RunResult:
     t_start = time.perf_counter()
     role = worker_role(preset, source=source)
     runs_root = Path(runs_dir or default_runs_dir()).expanduser()
@@ -244,10 +255,24 @@ def train(
     if role is not None and not role.is_chief:
         return _train_silently(preset, data, cancel, role, replay_of, t_start)
     if resume is not None:
-        run_dir = resume.run_dir
-        log = RunLogWriter(run_dir, preset, previous=resume.previous_events)  # one continuous log
+        run_dir, lock = resume.run_dir, resume.lock  # plan_resume took the run's lock
+        try:
+            log = RunLogWriter(run_dir, preset, previous=resume.previous_events)  # one continuous log
+        except OSError as exc:
+            raise RunDirError(f"{write_error_message(exc, getattr(exc, 'filename', None) or run_dir)}; "
+                              "nothing was trained") from None
     else:
-        run_dir, log = _open_run(runs_root, preset)
+        run_dir, log, lock = _open_run(runs_root, preset)
+    try:
+        return _record(preset, data, sink, cancel, run_dir, log, replay_of, resume, t_start)
+    finally:
+        if lock is not None:  # held for the whole run: one writer per run folder
+            lock.release()
+
+
+def _record(preset: Preset, data: Dataset, sink: Optional[Sink], cancel, run_dir: Path, log: RunLogWriter,
+            replay_of, resume: Optional["ResumePlan"], t_start: float) -> RunResult:
+    """Train into an open run log and close it, however training ends."""
     stop = _Stop(cancel)
     log.on_error = stop.set_write_failed  # a full disk stops training after the batch that hit it
     emit = serialized(_compose(log, sink))  # the telemetry thread emits too
@@ -290,19 +315,24 @@ class _Stop:
         return self.write_failed.is_set() or (self.cancel is not None and self.cancel.is_set())
 
 
-def _open_run(runs_root: Path, preset: Preset) -> tuple[Path, RunLogWriter]:
-    """A new run folder with its preset.toml and open log.
+def _open_run(runs_root: Path, preset: Preset) -> tuple[Path, RunLogWriter, "RunLock"]:
+    """A new run folder, its write lock taken, with its preset.toml and open log.
 
     Raises:
         RunDirError: the folder or its first files can't be written (no run folder is left behind).
     """
+    from .runlock import RunLock
+
     try:
         run_dir = new_run_dir(runs_root, preset.name)
     except OSError as exc:
         raise RunDirError(f"can't make a run folder: {write_error_message(exc, runs_root)}") from None
+    lock = RunLock(run_dir)
     try:
-        return run_dir, RunLogWriter(run_dir, preset)
+        lock.acquire()  # nobody else knows the folder yet: this only fails on a full or read-only disk
+        return run_dir, RunLogWriter(run_dir, preset), lock
     except OSError as exc:
+        lock.release()
         shutil.rmtree(run_dir, ignore_errors=True)
         where = getattr(exc, "filename", None) or run_dir
         raise RunDirError(f"{write_error_message(exc, where)}; nothing was trained") from None
@@ -464,6 +494,7 @@ def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path,
         from .checkpoint import restore
 
         restore(model, resume.state)  # weights and optimizer state at the end of the last finished epoch
+        _catch_up_best(model, run_dir, resume)
     streaming = StreamingCallback(emit, n_fit=n_fit, batch_size=bs, early_stopping=early, cancel=cancel,
                                   grad_batch=grad_batch, checkpoint_dir=run_dir if checkpoints else None,
                                   resumable=checkpoints, resume=resume.state if resume else None,
@@ -530,9 +561,30 @@ def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path,
         results = model.evaluate(data.x_test, data.y_test, batch_size=max(bs, 256), verbose=0, return_dict=True)
         test_metrics = {k: float(v) for k, v in results.items()}
         _save_results(model, data, preset, run_dir, emit)
-    with replacing(run_dir / MODEL) as tmp:  # a full disk leaves no half-written model.keras
+    with replacing(run_dir / MODEL, run_file=True) as tmp:  # a full disk leaves no half-written model.keras
         model.save(tmp)
     return status, reason, test_metrics, epochs_run
+
+
+def _catch_up_best(model, run_dir: Path, resume: "ResumePlan") -> None:
+    """Make best.keras and best.json hold the checkpoint's best epoch before a resume goes on.
+
+    best.keras is written at most every BEST_EVERY_S seconds, so a kill can leave it behind the best
+    epoch that checkpoint.npz carries (and early stopping restores at the end): a resumed run that
+    never improves again would otherwise end with a best.* its verdict contradicts.
+    """
+    import keras
+
+    from .checkpoint import best_epoch_kept, write_best
+
+    best_epoch = resume.state.early_stopping.get("best_epoch")
+    weights = resume.state.best_weights
+    if not weights or not isinstance(best_epoch, int) or best_epoch_kept(run_dir) == best_epoch:
+        return
+    try:
+        write_best(run_dir, keras.models.clone_model(model), best_epoch, weights)
+    except Exception:  # a full disk: the callback's own best.* writes say so; training goes on
+        pass
 
 
 def _save_results(model, data: Dataset, preset: Preset, run_dir: Path, emit: Sink) -> None:

@@ -11,11 +11,19 @@ from typing import Any
 
 from .events import EpochEnded, json_safe
 from .runlog import LoadedRun
+from .runstate import RunState
 
 
 def epochs_csv(run: LoadedRun) -> str:
-    """One row per epoch: the epoch (from 1), every logged metric, timing and early stopping's state."""
-    epochs = [e for e in run.events if isinstance(e, EpochEnded)]
+    """One row per epoch: the epoch (from 1), every logged metric, timing and early stopping's state.
+
+    Epochs a resume superseded (logged after the checkpoint it went on from) are left out, as every
+    reader leaves them out: the run's state decides which epochs stand.
+    """
+    state = RunState(live=False)
+    for event in run.events:
+        state.apply(event)
+    epochs: list[EpochEnded] = list(state.epochs)
     metric_names: list[str] = []
     for e in epochs:
         metric_names += [k for k in e.metrics if k not in metric_names]

@@ -35,7 +35,7 @@ from typing import Any, Optional
 import keras
 
 from . import fitinfo, keras_compat
-from .atomic import write_text_atomic
+from .atomic import open_append, replacing, write_text_atomic
 from .callback import StreamingCallback
 from .events import Event, ModelBuilt, Note, RunFailed, RunStarted
 from .runlog import MODEL, RUN_LIST_ENV, SCRIPT, SOURCE, RunLogWriter, default_runs_dir, new_run_dir, now_iso
@@ -143,6 +143,7 @@ class Monitor(StreamingCallback):
         self._log = None
         with contextlib.suppress(Exception):
             atexit.unregister(self._at_exit)
+        lock, self._lock = getattr(self, "_lock", None), None
         from .engine import finished  # the engine's constructor of the last event
 
         try:
@@ -151,6 +152,8 @@ class Monitor(StreamingCallback):
             log(finished(status, log.state.epochs_run, {}, self._t_start, reason))
         finally:
             log.close()
+            if lock is not None:  # held until the run's last line and summary are written
+                lock.release()
 
     def abort(self, exc: BaseException) -> None:
         """Close the current run after ``fit`` raised ``exc``: cancelled for Ctrl-C, else failed."""
@@ -183,12 +186,15 @@ class Monitor(StreamingCallback):
         run_dir = new_run_dir(Path(self.runs_dir) if self.runs_dir else default_runs_dir(), name)
         self.run_dir = run_dir
         self.run_dirs.append(run_dir)
+        from .runlock import RunLock
+
+        self._lock = RunLock(run_dir).acquire()  # one writer per run folder, for the whole fit
         _write_source(run_dir, trial)
         self._log = RunLogWriter(run_dir, on_error=lambda message: self._say(f"{message}; training goes on"))
         atexit.register(self._at_exit)
         announce = os.environ.get(RUN_LIST_ENV)
         if announce:
-            with open(announce, "a", encoding="utf-8") as fh:
+            with open_append(announce) as fh:  # never through a link
                 fh.write(f"{run_dir}\n")
         started, self._unbuilt = self._run_started(run_dir, name, trial)
         self._emit(started)
@@ -247,13 +253,10 @@ class Monitor(StreamingCallback):
         self._close(status, reason)
 
     def _save_model(self, run_dir: Path) -> None:
-        tmp = run_dir / ("tmp-" + MODEL)  # Keras wants the .keras suffix; renamed once complete
         try:
-            self.model.save(tmp)
-            os.replace(tmp, run_dir / MODEL)
+            with replacing(run_dir / MODEL, run_file=True) as tmp:  # a unique .keras name, renamed once complete
+                self.model.save(tmp)
         except Exception as exc:  # a custom layer without get_config, a full disk: the run stands
-            with contextlib.suppress(OSError):
-                tmp.unlink()
             first = str(exc).strip().splitlines()
             self._emit(Note(f"model not saved: {type(exc).__name__}: {first[0][:200] if first else ''}",
                             epoch=self.epochs_run or None))
@@ -341,12 +344,12 @@ def _write_source(run_dir: Path, trial: Optional[dict[str, Any]]) -> None:
         code = fitinfo.cells_as_script(fitinfo.notebook_cells(shell), info["notebook"])
     if trial:
         info["tuner_trial"] = trial
-    write_text_atomic(run_dir / SOURCE, json.dumps(info, indent=2) + "\n")
+    write_text_atomic(run_dir / SOURCE, json.dumps(info, indent=2) + "\n", run_file=True)
     with contextlib.suppress(OSError):
         if code is not None:
-            write_text_atomic(run_dir / SCRIPT, code[:MAX_SCRIPT_BYTES])
+            write_text_atomic(run_dir / SCRIPT, code[:MAX_SCRIPT_BYTES], run_file=True)
         elif script is not None and script.stat().st_size <= MAX_SCRIPT_BYTES:
-            write_text_atomic(run_dir / SCRIPT, script.read_text(encoding="utf-8", errors="replace"))
+            write_text_atomic(run_dir / SCRIPT, script.read_text(encoding="utf-8", errors="replace"), run_file=True)
 
 
 def _tuner_trial(callbacks: Optional[list]) -> Optional[dict[str, Any]]:

@@ -19,11 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from .runlog import MODEL, PRESET, RunLogError, load_run
+from .runlog import MODEL, PREDICTIONS, PREPROCESSING, PRESET, RunLogError, load_run
 from .verdict import num, percent
-
-PREDICTIONS = "predictions.npz"
-PREPROCESSING = "preprocessing.json"
 MAX_IMAGES = 300  # misclassified test images kept for the gallery...
 MAX_IMAGE_BYTES = 2_000_000  # ...fewer when they are large (64x64 rgb: 162 of them)
 MAX_UNITS = 256  # first-layer units (or filters) whose weights are kept
@@ -95,19 +92,20 @@ def save_predictions(model, data, preset, run_dir: Path, batch_size: int = 256) 
         run_dir: the run folder.
         batch_size: prediction batch size.
     """
-    import os
+    import io
 
     import numpy as np
+
+    from .atomic import write_bytes_atomic
 
     prep = preprocessing_of(preset, data)
     arrays = _prediction_arrays(model, data.x_test, data.y_test, prep, batch_size)
     # Each file whole or not at all (a kill mid-write must not leave a cut file that reads as results).
-    for name, write in ((PREPROCESSING, lambda fh: fh.write((json.dumps(prep, indent=2) + "\n").encode())),
-                        (PREDICTIONS, lambda fh: np.savez_compressed(fh, **arrays))):
-        tmp = run_dir / f".{name}.tmp"
-        with open(tmp, "wb") as fh:
-            write(fh)
-        os.replace(tmp, run_dir / name)
+    # A unique temporary name each (mkstemp), removed on a failure (a full disk), never a link followed.
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    write_bytes_atomic(run_dir / PREPROCESSING, (json.dumps(prep, indent=2) + "\n").encode(), run_file=True)
+    write_bytes_atomic(run_dir / PREDICTIONS, buf.getvalue(), run_file=True)
 
 
 def _prediction_arrays(model, x_test, y_test, prep: dict[str, Any], batch_size: int) -> dict[str, Any]:

@@ -21,8 +21,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
 
-from .atomic import error_text, write_error_message, write_text_atomic
-from .events import (STATUSES, BatchLosses, EpochEnded, Event, GradientNorms, ModelBuilt, RunFinished, RunStarted,
+from .atomic import append_fd, dir_mode, error_text, refuse_link, write_error_message, write_text_atomic
+from .events import (STATUSES, BatchLosses, EpochEnded, Event, GradientNorms, ModelBuilt, RunFinished, RunResumed,
+                     RunStarted,
                      _all_finite_numbers, check_fields, from_dict, json_safe, to_dict)
 from .runstate import RunState, Summary
 
@@ -48,6 +49,13 @@ OUTPUT = "output.log"  # the script's stdout and stderr (``tui-trainer run`` onl
 # Set by `tui-trainer run`: a file each Monitor appends its run folder to, one line per fit,
 # so the parent process knows which folders its script made.
 RUN_LIST_ENV = "TUI_TRAINER_RUN_LIST"
+# Every name tui-trainer writes inside a run folder. A module that writes another one adds it here
+# (results.py, runlock.py), so the test that plants a link in place of each one covers it too.
+PREDICTIONS = "predictions.npz"  # the test set's predictions (results.py)
+PREPROCESSING = "preprocessing.json"  # how inputs were scaled, for `predict` (results.py)
+LOCK = ".lock"  # the writer's lock (runlock.py)
+WRITTEN: set[str] = {EVENTS, SUMMARY, PRESET, MODEL, STDERR, BEST, BEST_INFO, CHECKPOINT, SOURCE, SCRIPT, OUTPUT,
+                     PREDICTIONS, PREPROCESSING, LOCK}
 
 
 def default_runs_dir() -> Path:
@@ -110,7 +118,10 @@ def new_run_dir(runs_dir: Path, preset_name: str, now: Optional[datetime] = None
         except FileExistsError:
             continue
         return candidate
-    raise RuntimeError(f"could not create a new run folder in {runs_dir}")
+    # A thousand runs of one preset within one second (a sweep): a unique random suffix, never a failure.
+    candidate = Path(tempfile.mkdtemp(prefix=f"{base}-", dir=runs_dir))
+    os.chmod(candidate, dir_mode())  # mkdtemp makes 0700; a plain mkdir honours the umask
+    return candidate
 
 
 class RunLogWriter:
@@ -127,11 +138,13 @@ class RunLogWriter:
         from .spec import dumps_preset
 
         self.dir = Path(run_dir)
+        for name in (PRESET, EVENTS):  # checked before either is touched
+            refuse_link(self.dir / name)
         if preset is not None:
-            write_text_atomic(self.dir / PRESET, dumps_preset(preset))
+            write_text_atomic(self.dir / PRESET, dumps_preset(preset), run_file=True)
         if previous:
             _drop_cut_line(self.dir / EVENTS)  # a resumed run goes on after the last complete line
-        self._fh: Optional[IO[str]] = open(self.dir / EVENTS, "a", encoding="utf-8")
+        self._fh: Optional[IO[str]] = open(append_fd(self.dir / EVENTS), "a", encoding="utf-8")  # never a link
         self.state = RunState(live=False)
         for event in previous:  # a resumed run: its summary covers the whole log
             self.state.apply(event)
@@ -211,7 +224,7 @@ class RunLogWriter:
 def _drop_cut_line(path: Path) -> None:
     """Cut a file back to its last newline: a line a kill left half-written is not data."""
     try:
-        with open(path, "rb+") as fh:
+        with os.fdopen(os.open(path, os.O_RDWR | os.O_NOFOLLOW), "rb+") as fh:
             data = fh.read()
             end = data.rfind(b"\n") + 1
             if end < len(data):
@@ -223,7 +236,7 @@ def _drop_cut_line(path: Path) -> None:
 def write_summary(run_dir: Path, summary: Summary) -> None:
     """Write summary.json atomically, as strict JSON (a NaN or infinite number is written as null)."""
     text = json.dumps(json_safe(summary.to_dict()), indent=2, allow_nan=False) + "\n"
-    write_text_atomic(Path(run_dir) / SUMMARY, text)
+    write_text_atomic(Path(run_dir) / SUMMARY, text, run_file=True)
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -340,6 +353,9 @@ class EventBounds:
         why = None
         if isinstance(event, RunStarted):
             self.epochs = event.epochs
+        elif isinstance(event, RunResumed):
+            self.epochs = event.epochs or self.epochs  # `--resume --epochs N` raised the total
+            self.last = min(self.last, event.from_epoch)
         elif isinstance(event, (EpochEnded, BatchLosses)) and event.epoch < 1:
             why = f"epoch {event.epoch} (epochs count from 1)"
         elif isinstance(event, (EpochEnded, BatchLosses, GradientNorms)) and 0 < self.epochs < event.epoch:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from .runlog import BEST, BEST_INFO, CHECKPOINT, EVENTS, SUMMARY, LoadedRun, RunLogError, check_summary, default_runs_dir, load_run
+from .runlock import held
 from .runstate import RunState
 
 # A run whose process we can't check (another host) and whose log has not grown for
@@ -65,7 +66,8 @@ def liveness(state: RunState, run_dir: Path) -> str:
         return "finished"
     s = state.started
     if s is not None and s.host == socket.gethostname() and s.pid:
-        return "running" if process_alive(s.pid) and not pid_reused(s.pid, s.started_at) else "gone"
+        since = state.writer_since or s.started_at  # a resumed run's pid is the resuming process's
+        return "running" if process_alive(s.pid) and not pid_reused(s.pid, since) else "gone"
     try:
         age = time.time() - (run_dir / EVENTS).stat().st_mtime
     except OSError:
@@ -172,10 +174,14 @@ def run_info(run_dir: Path) -> RunInfo:
     elif not (d / EVENTS).is_file():
         raise RunLogError(f"{run_dir}: not a run folder (no {EVENTS})")
     status = s.get("status") or "running"
-    if status == "running":  # no summary: the writer is alive, gone, or out of sight on another host
+    writing = held(d)  # a writer holds the run's lock: starting, running, or resumed after a summary
+    if status == "running" or writing:  # no summary: the writer is alive, gone, or out of sight on another host
         run = run or load_run(d)
         state = fold(run)
-        status = "empty" if state.started is None else liveness(state, run.dir)
+        if state.started is None:
+            status = "starting" if writing else "empty"  # a starting run imports TensorFlow before its first line
+        else:
+            status = "running" if writing else liveness(state, run.dir)
     return RunInfo(
         id=d.name, path=d, preset=s.get("preset") or "?", status=status,
         epochs=s.get("epochs_run", 0), stopped_epoch=s.get("stopped_epoch"), best_epoch=s.get("best_epoch"),

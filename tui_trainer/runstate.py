@@ -78,6 +78,9 @@ class RunState:
     finished: Optional[RunFinished] = None
     notes: list[str] = field(default_factory=list)  # RunStarted's setup notes, then Note events
     resumed_from: list[int] = field(default_factory=list)  # epochs after which `train --resume` went on
+    # when the process now writing the run began writing it (the last resume's time; the run's own start
+    # before any resume): whether its pid still names that process is judged against this
+    writer_since: str = ""
     grad_initial: Optional[GradientNorms] = None  # diagnostics.gradient_norms: the before-training measurement
     telemetry: Optional[Telemetry] = None  # the latest sample of GPU / CPU use
     live: bool = True  # False for a replay: the clock is the log's own, not the wall's
@@ -147,6 +150,7 @@ class RunState:
                                    device=event.device or self.started.device,
                                    epochs=event.epochs or self.started.epochs)
         self.resumed_from.append(keep)
+        self.writer_since = event.resumed_at
         self.last_tick = time.monotonic()
 
     # -- derived values ---------------------------------------------------------------------------

@@ -155,3 +155,43 @@ def test_z_zooms_the_epoch_charts_past_the_first_drop():
             await pilot.pause(0.2)
             assert chart.plotted["val_loss"] == 33
     asyncio.run(main())
+
+
+def test_watch_follows_a_run_through_its_resume(tmp_path):
+    """A run whose writer died, then resumed by another process: watch goes on with it, to the verdict."""
+    import os
+
+    from tui_trainer.runlock import RunLock
+    from tui_trainer.runlog import now_iso
+
+    run_dir = tmp_path / "r1"
+    run_dir.mkdir()
+    lines = (RECORDINGS / "early_stopped.jsonl").read_text().splitlines(keepends=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    started = json.loads(lines[0])
+    started.update(host=socket.gethostname(), pid=int(dead.stdout))
+    head = lines[1:40]
+    last_epoch = max(json.loads(line)["epoch"] for line in head if json.loads(line)["event"] == "epoch")
+    (run_dir / "events.jsonl").write_text(json.dumps(started) + "\n" + "".join(head))
+    rest = [line for line in lines[40:] if json.loads(line).get("epoch", last_epoch + 1) > last_epoch
+            or json.loads(line)["event"] not in ("epoch", "batches")]
+
+    async def main():
+        app = WatchApp(run_dir, poll_s=0.05)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: app.liveness == "gone")
+            with RunLock(run_dir):  # `train --resume` takes the lock long before its first line
+                await until(pilot, lambda: app.liveness == "resuming")
+                resumed = {"event": "run_resumed", "from_epoch": last_epoch, "resumed_at": now_iso(),
+                           "host": socket.gethostname(), "pid": os.getpid(), "epochs": 0}
+                with open(run_dir / "events.jsonl", "a") as fh:
+                    fh.write(json.dumps(resumed) + "\n")
+                await until(pilot, lambda: app.liveness == "running")
+                with open(run_dir / "events.jsonl", "a") as fh:
+                    fh.write("".join(rest))
+            await until(pilot, lambda: app.liveness == "finished")
+            await pilot.pause(0.2)
+            assert len(app.monitor.state.epochs) == 33
+            assert "finished: early_stopped" in title(app)
+            assert app.problems == []
+    asyncio.run(main())

@@ -197,3 +197,37 @@ def test_a_signal_before_the_first_batch_cancels_at_once(tmp_path, tiny_preset_f
     assert r.output == "Cancelled before training began.\n"
     assert not runs.exists()
     assert signal.getsignal(signal.SIGTERM) is not None
+
+
+def test_predictions_on_a_full_disk_leave_no_temporary_file(tmp_path, tiny_preset_file, monkeypatch):
+    real_open = open
+
+    class FillsUp:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def write(self, data):
+            self.fh.write(data[:10])
+            raise ENOSPC
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+    def fake_open(path, *args, **kwargs):
+        fh = real_open(path, *args, **kwargs)
+        return FillsUp(fh) if Path(str(path)).name.startswith(".tmp-predictions") else fh
+
+    monkeypatch.setattr(atomic, "open", fake_open, raising=False)
+    runs = tmp_path / "runs"
+    r = runner.invoke(app, ["train", str(tiny_preset_file), "--epochs", "2", "--runs-dir", str(runs)])
+    assert r.exit_code == 0, r.output
+    run = _only_run(runs)
+    assert "Note: test predictions not saved (OSError: [Errno 28] No space left on device)" in r.output
+    assert not (run / "predictions.npz").exists()
+    _no_temporary_files(run)

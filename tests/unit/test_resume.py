@@ -175,3 +175,104 @@ def test_runstate_supersedes_what_came_after_the_resumed_epoch():
     state.apply(BatchLosses(epoch=6, first_step=1, losses=(0.1,), steps_per_epoch=spe))
     state.apply(RunFinished(status="completed", epochs_run=6, test_metrics={}, wall_time_s=1.0))
     assert [e.epoch for e in state.epochs][-2:] == [5, 6] and state.summary().epochs_run == 6
+
+
+# --- checks first, then acts ------------------------------------------------------------------------
+
+
+def _cancelled(tmp_path, blobs_csv, at=2, epochs=6, runs="runs"):
+    """A run cancelled after epoch ``at`` (a resumable run), made in-process."""
+    import threading
+
+    cancel = threading.Event()
+
+    def sink(event):
+        if isinstance(event, EpochEnded) and event.epoch >= at:
+            cancel.set()
+
+    preset = loads_preset(tiny_preset_toml(blobs_csv, epochs=epochs, patience=50))
+    result = train(preset, sink, cancel, runs_dir=tmp_path / runs)
+    assert result.status == "cancelled"
+    return result.run_dir
+
+
+def _folder_bytes(folder):
+    """Every entry of a folder: name, kind and bytes (links as their target), to compare before and after."""
+    out = {}
+    for p in sorted(folder.iterdir()):
+        out[p.name] = ("link", os.readlink(p)) if p.is_symlink() else ("file", p.read_bytes(), p.stat().st_mode)
+    return out
+
+
+def _edit_units(run_dir):
+    text = (run_dir / "preset.toml").read_text()
+    assert "units = 8" in text
+    (run_dir / "preset.toml").write_text(text.replace("units = 8", "units = 9", 1))
+
+
+@pytest.mark.parametrize("spoil, says", [
+    (lambda d, other: (d / "checkpoint.npz").write_bytes((d / "checkpoint.npz").read_bytes()[:500]),
+     "checkpoint.npz: not a readable checkpoint (BadZipFile"),
+    (lambda d, other: (d / "checkpoint.npz").write_bytes(b""), "checkpoint.npz: not a readable checkpoint ("),
+    (lambda d, other: (d / "checkpoint.npz").write_bytes((other / "checkpoint.npz").read_bytes()),
+     "checkpoint.npz: the checkpoint of another run"),
+    (lambda d, other: _edit_units(d), "preset.toml: edited since the checkpoint was written"),
+], ids=["truncated", "empty", "another-run", "edited-preset"])
+def test_a_bad_checkpoint_or_preset_is_refused_and_the_run_is_untouched(tmp_path, blobs_csv, spoil, says):
+    run_dir = _cancelled(tmp_path, blobs_csv)
+    other = _cancelled(tmp_path, blobs_csv, runs="other-runs")
+    spoil(run_dir, other)
+    before = _folder_bytes(run_dir)
+    r = runner.invoke(app, ["train", "--resume", str(run_dir), "--epochs", "8"])
+    assert r.exit_code == 2, r.output
+    assert len(r.output.splitlines()) == 1 and says in r.output and "Traceback" not in r.output, r.output
+    assert _folder_bytes(run_dir) == before  # byte-identical: not marked failed, no lock file made, nothing
+
+
+def test_resume_with_more_epochs_is_read_whole_by_every_reader(tmp_path, blobs_csv):
+    """--epochs 8 on a 6-epoch run, resumed from epoch 3 after epochs 1-5 were logged: every reader shows
+    8 epochs, each once, with no line skipped; best.* agree with the verdict."""
+    from tui_trainer.export import epochs_csv
+    from tui_trainer.runlog import LogTail
+
+    run_dir = _cancelled(tmp_path, blobs_csv, at=5)
+    ckpt = TrainingState.load(run_dir / "checkpoint.npz")
+    assert ckpt.epoch == 5
+    ckpt.epoch = 3  # as if the kill came before the checkpoints of epochs 4 and 5 were written
+    (run_dir / "checkpoint.npz").write_bytes(ckpt.to_bytes())
+    r = runner.invoke(app, ["train", "--resume", str(run_dir), "--epochs", "8"])
+    assert r.exit_code == 0, r.output
+    assert "skipped" not in r.output
+    run = load_run(run_dir)
+    assert run.warnings == []
+    logged = [e.epoch for e in run.events if isinstance(e, EpochEnded) and not e.partial]
+    assert logged == [1, 2, 3, 4, 5, 4, 5, 6, 7, 8]  # 4 and 5 twice in the file: the first are superseded
+    rows = epochs_csv(run).splitlines()[1:]
+    assert [int(row.split(",")[0]) for row in rows] == [1, 2, 3, 4, 5, 6, 7, 8]
+    tail = LogTail(run_dir / "events.jsonl")  # what `watch` reads
+    tail.read()
+    assert tail.problems == []
+    lines = runner.invoke(app, ["runs", "list", "--runs-dir", str(tmp_path / "runs")]).output.splitlines()
+    assert lines[1].split()[:3] == [run_dir.name, "completed", "8"], lines
+    r = runner.invoke(app, ["export", str(run_dir), "--csv", str(tmp_path / "out.csv")])
+    assert r.exit_code == 0 and "skipped" not in r.output, r.output
+    assert len((tmp_path / "out.csv").read_text().splitlines()) == 9
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["epochs_planned"] == 8 and summary["epochs_run"] == 8
+    assert best_epoch_kept(run_dir) == summary["best_epoch"]
+    r = runner.invoke(app, ["results", str(run_dir)])
+    assert r.exit_code == 0 and "skipped" not in r.output, r.output
+
+
+def test_a_copied_run_folder_resumes_where_it_is_now(tmp_path, blobs_csv):
+    import shutil
+
+    run_dir = _cancelled(tmp_path, blobs_csv)
+    copy = tmp_path / "elsewhere" / "copied-run"
+    shutil.copytree(run_dir, copy)
+    original = {p.name: p.read_bytes() for p in run_dir.iterdir()}
+    r = runner.invoke(app, ["train", "--resume", str(copy), "--epochs", "4"])
+    assert r.exit_code == 0, r.output
+    assert f"recording to {copy}" in r.output and f"Run saved in {copy}" in r.output
+    assert str(run_dir) not in r.output
+    assert {p.name: p.read_bytes() for p in run_dir.iterdir()} == original  # the original is left alone

@@ -113,3 +113,54 @@ def test_run_folder_names_are_unique(tmp_path):
     a = new_run_dir(tmp_path, "same")
     b = new_run_dir(tmp_path, "same")
     assert a != b
+
+
+def test_a_thousand_runs_of_one_preset_within_one_second_each_get_a_folder(tmp_path):
+    from datetime import datetime
+
+    now = datetime(2026, 1, 1, 12, 0, 0)
+    made = [new_run_dir(tmp_path, "sweep", now=now) for _ in range(1005)]
+    assert len(set(made)) == 1005 and all(d.parent == tmp_path and d.is_dir() for d in made)
+    assert made[0].name == "20260101-120000-sweep" and made[998].name == "20260101-120000-sweep-999"
+    assert made[1000].name.startswith("20260101-120000-sweep-")  # past the numbered names: a random suffix
+    assert oct(made[1000].stat().st_mode & 0o777) == oct(made[0].stat().st_mode & 0o777)
+
+
+def test_runs_list_says_starting_while_a_writer_holds_an_empty_run(tmp_path):
+    from typer.testing import CliRunner
+
+    from tui_trainer.cli import app
+    from tui_trainer.runlock import RunLock
+
+    run = tmp_path / "20260101-120000-tiny"
+    run.mkdir()
+    (run / "events.jsonl").write_text("")  # the writer is importing TensorFlow: no line yet
+
+    def status():
+        lines = CliRunner().invoke(app, ["runs", "list", "--runs-dir", str(tmp_path)]).output.splitlines()
+        return lines[1].split()[1]
+
+    with RunLock(run):
+        assert status() == "starting"
+    assert status() == "empty"  # nobody writes it: its process died before training began
+
+
+def test_a_resumed_run_read_back_takes_the_new_epoch_total(tmp_path):
+    """A resume with --epochs 8 on a 6-epoch run: epochs 7 and 8 are not 'past the run's epochs'."""
+    from tui_trainer.events import RunResumed
+
+    started = RunStarted(run_id="r", run_dir=str(tmp_path), preset_name="p", preset={}, seed=1, device="cpu",
+                         dataset="d", data_source="s", n_train=1, n_val=1, n_test=1, input_shape=(2,), num_classes=2,
+                         layers=(), params_total=1, epochs=6, batch_size=1, steps_per_epoch=1, monitor=None,
+                         patience=None, started_at="2026-01-01T00:00:00")
+    events = [started] + [EpochEnded(epoch=i, metrics={"loss": 1.0 / i}, duration_s=0.1, elapsed_s=0.1 * i)
+                          for i in range(1, 6)]
+    events.append(RunResumed(from_epoch=4, resumed_at="2026-01-01T00:00:00", epochs=8))
+    events += [EpochEnded(epoch=i, metrics={"loss": 1.0 / i}, duration_s=0.1, elapsed_s=0.1 * i) for i in range(5, 9)]
+    writer = RunLogWriter(tmp_path)
+    for event in events:
+        writer(event)
+    writer.close()
+    run = load_run(tmp_path)
+    assert run.warnings == []
+    assert [e.epoch for e in run.events if isinstance(e, EpochEnded)] == [1, 2, 3, 4, 5, 5, 6, 7, 8]

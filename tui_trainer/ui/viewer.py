@@ -16,6 +16,7 @@ from textual.binding import Binding
 
 from ..events import EpochEnded, Event
 from ..runlog import EVENTS, LogTail
+from ..runlock import held
 from ..runs import liveness
 from .base import MonitorApp
 
@@ -150,16 +151,25 @@ class WatchApp(MonitorApp):
                 self.problems.append(problem)
                 self.notify(problem, severity="warning", timeout=10)
             state = self.monitor.state
-            self.liveness = liveness(state, self.run_dir) if state.started else "waiting"
+            self.liveness = self._liveness(state)
             if self.liveness == "finished":
                 self.monitor.set_note(f"finished: {state.status}")
-                return
-            if self.liveness == "gone":
+            elif self.liveness == "gone":
                 state.live = False  # nothing more will come: stop the clock and the estimate
                 self.monitor.set_note(f"process gone without finishing, after epoch {len(state.epochs)}")
-                return
-            epochs = f", epoch {state.current_epoch}" if state.current_epoch else ""
-            what = {"running": "running", "stalled": "no news for a long time (another host?)",
-                    "waiting": "waiting for the run to start"}[self.liveness]
-            self.monitor.set_note(f"watching: {what}{epochs}")
-            await asyncio.sleep(self.poll_s)
+            else:
+                state.live = True  # a resume brings a stopped run back
+                epochs = f", epoch {state.current_epoch}" if state.current_epoch else ""
+                what = {"running": "running", "stalled": "no news for a long time (another host?)",
+                        "resuming": "resuming", "waiting": "waiting for the run to start"}[self.liveness]
+                self.monitor.set_note(f"watching: {what}{epochs}")
+            # a finished or gone run is still followed, more slowly: `train --resume` may take it up again
+            await asyncio.sleep(self.poll_s if self.liveness not in ("finished", "gone") else max(self.poll_s, 1.0))
+
+    def _liveness(self, state) -> str:
+        """The writer's state; a held run lock means a writer is at work (a resume before its first line)."""
+        if state.started is None:
+            return "waiting"
+        found = liveness(state, self.run_dir)
+        # a writer holds the lock of a run that ended or whose process is gone: a resume, before its first line
+        return "resuming" if found in ("finished", "gone") and held(self.run_dir) else found
