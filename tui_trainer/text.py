@@ -7,8 +7,8 @@ import re
 __all__ = ["printable"]
 
 # ANSI/VT escape sequences (CSI ``ESC [ ... final``, OSC ``ESC ] ... BEL or ESC \\``, and two-byte
-# ``ESC x``) in their 7-bit and 8-bit (C1) forms, then any other C0/C1 control character. A preset name holding them could retitle the
-# window, clear the screen or move the cursor when printed.
+# ``ESC x``) in their 7-bit and 8-bit (C1) forms, then any other C0/C1 control character. A preset
+# name holding them could retitle the window, clear the screen or move the cursor when printed.
 _ESCAPES = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC, e.g. set the window title
