@@ -1,0 +1,87 @@
+"""The app's edge: an error no handler caught is shown, logged and survived; the builder's edits are kept."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tui_trainer import presets
+from tui_trainer.ui.app import TrainerApp
+from tui_trainer.ui.screens import preset_dialogs
+from tui_trainer.ui.screens.builder import BuilderScreen
+from tui_trainer.ui.widgets.layers import LayerTable
+
+
+@pytest.fixture(autouse=True)
+def _state(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    return tmp_path / "state" / "tui-trainer"
+
+
+def run(test, tmp_path):
+    preset, path = presets.load("digits")
+
+    async def main():
+        app = TrainerApp(preset, path, runs_dir=tmp_path / "runs")
+        async with app.run_test(size=(100, 40)) as pilot:
+            await pilot.pause()
+            await test(app, pilot)
+            await pilot.press("q")
+            await pilot.pause()
+        return app
+
+    return asyncio.run(main())
+
+
+def last_note(app) -> str:
+    return list(app._notifications)[-1].message
+
+
+def test_an_error_in_a_key_action_is_shown_logged_and_the_unsaved_model_kept(tmp_path, monkeypatch, _state):
+    def broken_save(self):
+        raise RuntimeError("injected failure")
+
+    async def test(app, pilot):
+        app.builder.query_one(LayerTable).focus()
+        await pilot.press("a")  # an unsaved edit: a third layer
+        await pilot.pause()
+        monkeypatch.setattr(BuilderScreen, "action_save", broken_save)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        note = last_note(app)
+        assert "RuntimeError: injected failure" in note
+        assert f"Details in {_state / 'errors.log'}" in note
+        assert f"Your unsaved model is kept in {_state / 'autosave'}" in note
+        assert app.is_running and app.screen is app.builder
+        monkeypatch.undo()
+        await pilot.press("ctrl+s")  # the app still answers keys
+        await pilot.pause()
+        assert isinstance(app.screen, preset_dialogs.SavePresetScreen)
+        await pilot.press("escape")
+
+    app = run(test, tmp_path)
+    assert app.return_code == 0
+    assert "RuntimeError: injected failure" in (_state / "errors.log").read_text()
+    (saved,) = (_state / "autosave").glob("builder-*.toml")
+    kept, _ = presets.load(str(saved))
+    assert len(kept.layers) == 3  # the edit, not the preset as loaded
+
+
+def test_an_error_in_a_dialog_handler_leaves_the_dialog_answering(tmp_path, monkeypatch, _state):
+    def broken_check(self, text):
+        raise KeyError("injected in the dialog")
+
+    async def test(app, pilot):
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        monkeypatch.setattr(preset_dialogs.SavePresetScreen, "problem", broken_check)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "KeyError: 'injected in the dialog'" in last_note(app)
+        assert "unsaved model" not in last_note(app)  # nothing was edited: nothing to keep
+        await pilot.press("escape")  # the dialog's own loop still runs
+        await pilot.pause()
+        assert app.screen is app.builder
+
+    assert run(test, tmp_path).return_code == 0
