@@ -533,4 +533,4 @@ def test_class_names_with_escape_codes_are_printed_clean(tmp_path):
 def test_printable_strips_eight_bit_sequences():
     assert printable("a\x9b2Jb") == "ab"  # 8-bit CSI: clear the screen
     assert printable("a\x9d0;title\x9cb") == "ab"  # 8-bit OSC: retitle the window
-    assert printable("a\x9bb") == "a?b"  # a lone one is still shown as a control
+    assert printable("a\x9b") == "a?"  # a lone one is still shown as a control
