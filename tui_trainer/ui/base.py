@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 REDRAW_INTERVAL_S = 0.2  # at most five redraws a second, however fast batches come
 APP_NAME = "tui-trainer"
+MAX_ERROR_LOG_BYTES = 1_000_000  # errors.log is moved to errors.log.1 past this (one old log kept)
+REPEAT_QUIET_S = 10.0  # the same error again within this: logged, not notified again
 
 
 def state_dir() -> Optional[Path]:
@@ -52,6 +54,11 @@ def log_error(error: BaseException) -> Optional[Path]:
     if folder is None:
         return None
     path = folder / "errors.log"
+    try:
+        if path.stat().st_size > MAX_ERROR_LOG_BYTES:  # an error repeating for hours must not fill the disk
+            os.replace(path, folder / "errors.log.1")
+    except OSError:
+        pass
     text = f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}\n" + "".join(
         traceback.format_exception(type(error), error, error.__traceback__))
     try:
@@ -68,6 +75,9 @@ class MonitorApp(App):
 
     CSS_PATH = "app.tcss"
     TITLE = "tui-trainer"
+    RERAISE_IN_TESTS = True
+    """Under ``run_test`` an error caught at the edge is still raised when the test's app closes, so a
+    broken handler fails its test; the tests of the edge itself turn it off."""
     DEFER_CHARTS = False
     """Whether the monitor's charts come after the app's first frame (replay and watch: the verdict first)."""
 
@@ -85,6 +95,7 @@ class MonitorApp(App):
         self._signals: list[int] = []
         self._first_frame_shown = False
         self._recovering = False
+        self._last_error: tuple[str, float] = ("", 0.0)  # what was last notified, and when
 
     @property
     def monitor(self) -> "MonitorScreen":
@@ -205,11 +216,17 @@ class MonitorApp(App):
         pump._tui_guarded = True
 
     def _recover(self, error: Exception) -> None:
+        if self.is_headless and self.RERAISE_IN_TESTS and self._exception is None:
+            self._exception = error  # raised by run_test when the test's app closes
         log = log_error(error)
-        saved = self.autosave()
         first = " ".join(str(error).split())[:200]
-        lines = [f"{type(error).__name__}: {first}" if first else type(error).__name__,
-                 f"Details in {log}" if log else "(the details could not be written to the state folder)"]
+        what = f"{type(error).__name__}: {first}" if first else type(error).__name__
+        now = time.monotonic()
+        if what == self._last_error[0] and now - self._last_error[1] < REPEAT_QUIET_S:
+            return  # a handler failing on every tick: one notification, every occurrence in the log
+        self._last_error = (what, now)
+        saved = self.autosave()
+        lines = [what, f"Details in {log}" if log else "(the details could not be written to the state folder)"]
         if saved is not None:
             lines.append(f"Your unsaved model is kept in {saved}")
         self.notify("\n".join(lines), title="Something went wrong; the app goes on", severity="error", timeout=20)
