@@ -189,7 +189,7 @@ def decode_image(path: Path, mode: str, size: tuple[int, int] | None = None) -> 
             with Image.open(path) as im:
                 w, h = im.size
                 if w * h > MAX_IMAGE_PIXELS:
-                    raise ImageError(_too_big(w, h))
+                    raise ImageError(_too_big(w * h, f"{w}x{h}"))
                 im = _to_mode(im, mode)
                 if size is not None and im.size != (size[1], size[0]):
                     im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)  # PIL sizes are (w, h)
@@ -197,10 +197,9 @@ def decode_image(path: Path, mode: str, size: tuple[int, int] | None = None) -> 
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        dims = re.search(r"\((\d+) pixels\)", str(exc))
-        raise ImageError(f"over {MAX_IMAGE_PIXELS // 1_000_000} megapixels"
-                         + (f" ({int(dims.group(1)) // 1_000_000} megapixels)" if dims else "")
-                         + ": refused as a possible decompression bomb") from None
+        # Pillow refuses before the size is known to us; its message holds the pixel count.
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))
+        raise ImageError(_too_big(int(pixels.group(1)) if pixels else None)) from None
     except UnidentifiedImageError:
         raise ImageError("not a PNG, JPEG, BMP, GIF, WebP or TIFF file") from None
     except MemoryError:
@@ -209,9 +208,11 @@ def decode_image(path: Path, mode: str, size: tuple[int, int] | None = None) -> 
         raise ImageError(short(exc)) from None
 
 
-def _too_big(w: int, h: int) -> str:
-    return (f"{w}x{h} pixels ({w * h / 1e6:.0f} megapixels) is over the {MAX_IMAGE_PIXELS // 1_000_000}-megapixel "
-            "cap for one image; shrink it first")
+def _too_big(pixels: int | None, size: str = "") -> str:
+    amount = "its size" if not pixels else f"{pixels / 1e6:.0f} megapixels" if pixels >= 1e6 else f"{pixels} pixels"
+    what = f"{size} pixels, {amount}," if size else amount
+    return (f"{what} is over the {MAX_IMAGE_PIXELS / 1e6:g}-megapixel cap for one image, a guard against "
+            "decompression bombs; shrink it first")
 
 
 def _to_mode(im, mode: str):
