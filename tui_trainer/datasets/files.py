@@ -171,8 +171,9 @@ def decode_image(path: Path, mode: str, size: tuple[int, int] | None = None) -> 
         size: ``(height, width)`` to resize to (bilinear), or None to keep the image's size.
 
     Returns:
-        The pixels as uint8, 0..255. 16-bit images (modes I;16, I) are scaled from 0..65535,
-        float images (F) from 0..1 (or kept when already 0..255), never clipped.
+        The pixels as uint8, 0..255. 16-bit images (modes I;16, I) keep their high byte (0..65535
+        onto 0..255, as Keras's own folder loader decodes them), float images (F) are scaled from
+        0..1 (or kept when already 0..255); never clipped.
 
     Raises:
         ImageError: not an image, truncated, over :data:`MAX_IMAGE_PIXELS`, or a mode that can't be converted.
@@ -244,7 +245,9 @@ def _scale_to_8bit(x: np.ndarray, pil_mode: str) -> np.ndarray:
         else:
             raise ImageError(f"float image (mode F) with pixels from {lo:g} to {hi:g}; expected 0..1 or 0..255")
     elif lo >= 0 and hi <= 65535:
-        full = 65535.0  # 16-bit, as PNG stores it (mode I is how some files hold 16-bit pixels)
+        # 16-bit, as PNG stores it (mode I is how some files hold it): the high byte, as TensorFlow's
+        # decode_image does for Keras's image_dataset_from_directory, so both loaders see one picture.
+        return (x.astype(np.uint16) >> 8).astype(np.uint8)
     else:
         raise ImageError(f"32-bit image (mode {pil_mode}) with pixels from {lo:g} to {hi:g}; expected 0..65535")
     return np.rint(x * (255.0 / full)).astype(np.uint8)
