@@ -162,6 +162,10 @@ class ImageError(ValueError):
     """An image that can't be decoded; ``str()`` says why in a few words (the caller names the file)."""
 
 
+class NotAnImage(ImageError):
+    """No image format Pillow knows (the caller says which kinds it takes)."""
+
+
 def decode_image(path: Path, mode: str, size: tuple[int, int] | None = None) -> np.ndarray:
     """Decode one image file to uint8 pixels, the one decoder of image folders and ``predict``.
 
@@ -202,7 +206,7 @@ def decode_image(path: Path, mode: str, size: tuple[int, int] | None = None) -> 
         pixels = re.search(r"\((\d+) pixels\)", str(exc))
         raise ImageError(_too_big(int(pixels.group(1)) if pixels else None)) from None
     except UnidentifiedImageError:
-        raise ImageError("not a PNG, JPEG, BMP, GIF, WebP or TIFF file") from None
+        raise NotAnImage("not a PNG, JPEG, BMP, GIF, WebP or TIFF file") from None
     except MemoryError:
         raise ImageError("too large to decode in memory") from None
     except Exception as exc:  # PIL raises many kinds (OSError, SyntaxError, struct.error, ...)

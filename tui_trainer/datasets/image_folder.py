@@ -94,7 +94,7 @@ def _decode_all(root: Path, files: list[Path], spec: "DataSpec") -> list[Any]:
         import PIL  # noqa: F401
     except ImportError:
         raise fail(NAME, root, "needs Pillow to read images: pip install pillow.") from None
-    from .files import ImageError, decode_image
+    from .files import ImageError, NotAnImage, decode_image
 
     mode = _PIL_MODE[spec.color_mode]
     size = tuple(spec.image_size) if spec.image_size is not None else None
@@ -104,7 +104,8 @@ def _decode_all(root: Path, files: list[Path], spec: "DataSpec") -> list[Any]:
         try:
             pixels = decode_image(f, mode, size)  # decodes the whole file: a truncated one fails here
         except ImageError as exc:
-            raise fail(NAME, f, f"can't be decoded as an image ({exc}); replace or remove the file.") from None
+            why = "not a PNG, JPEG, BMP or GIF file" if isinstance(exc, NotAnImage) else str(exc)  # what it reads
+            raise fail(NAME, f, f"can't be decoded as an image ({why}); replace or remove the file.") from None
         if first is None:
             first = (f, pixels.shape[:2])
         elif pixels.shape[:2] != first[1]:
