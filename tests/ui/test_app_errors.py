@@ -119,3 +119,49 @@ def test_under_run_test_a_caught_error_still_fails_the_test(tmp_path, monkeypatc
 
     with pytest.raises(ZeroDivisionError):
         asyncio.run(main())
+
+
+def test_the_served_app_survives_the_same_keystrokes(tmp_path):
+    """As ``serve`` runs it (textual-serve's web driver, no terminal): ctrl+s, ctrl+u, /, enter."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    env = dict(os.environ, TEXTUAL_DRIVER="textual.drivers.web_driver:WebDriver", COLUMNS="100", ROWS="30",
+               XDG_STATE_HOME=str(tmp_path / "state"))
+    proc = subprocess.Popen([sys.executable, "-m", "tui_trainer", "ui", "--runs-dir", str(tmp_path / "runs")],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            cwd=tmp_path)
+    out = bytearray()
+
+    def wait_for(text: bytes, timeout_s: float = 60) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while text not in out and time.monotonic() < deadline and proc.poll() is None:
+            chunk = proc.stdout.read(65536)
+            if chunk:
+                out.extend(chunk)
+            else:
+                time.sleep(0.05)
+        return text in out
+
+    def keys(data: bytes) -> None:  # one stdin packet of the web driver's protocol: type, size, payload
+        proc.stdin.write(b"D" + len(data).to_bytes(4, "big") + data)
+        proc.stdin.flush()
+
+    try:
+        os.set_blocking(proc.stdout.fileno(), False)
+        assert wait_for(b"Total:"), bytes(out[-500:])
+        keys(b"\x13")  # ctrl+s
+        assert wait_for(b"Save preset as")
+        keys(b"\x15")  # ctrl+u
+        time.sleep(0.3)
+        keys(b"/")
+        time.sleep(0.3)
+        keys(b"\r")
+        assert wait_for(b"is a folder"), bytes(out[-2000:])
+        assert proc.poll() is None  # still serving
+    finally:
+        proc.kill()
+        _, err = proc.communicate(timeout=30)
+    assert b"Traceback" not in err, err.decode()[-2000:]
