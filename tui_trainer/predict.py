@@ -4,7 +4,8 @@ INPUT is an image file (png, jpg, ... read with Pillow), an ``.npz`` file with a
 ``x`` array, or a ``.csv`` file of samples (one row each; a header row is skipped).
 Each sample is shaped and scaled as the run's training data was: reshaped to the
 model's input, then min-max scaled with the training split's range (recorded in
-the run's ``preprocessing.json``). Image files are 8-bit: their 0..255 pixels are
+the run's ``preprocessing.json``). Images are decoded to 0..255 (16-bit ones scaled, not clipped;
+over 50 megapixels refused, see ``datasets.files.MAX_IMAGE_PIXELS``), and those pixels are
 first mapped onto the range of the training data's raw values (digits: 0..16).
 """
 
@@ -20,6 +21,7 @@ from typing import Any, Optional
 from .datasets.csv import is_number
 from .results import PREPROCESSING, as_probabilities, predict_in_chunks, preprocessing_of
 from .runlog import MODEL, PRESET
+from .text import printable
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
@@ -103,26 +105,22 @@ def read_input(path: Path, prep: dict[str, Any]):
 
 
 def _read_image(path: Path, prep: dict[str, Any]):
-    import numpy as np
-
     image = prep.get("image_shape")
     if not image:
         raise PredictError(f"{path}: this run was trained on {prep.get('dataset', 'data')} samples, not images; "
                            "give an .npz or .csv file of samples")
     try:
-        from PIL import Image, UnidentifiedImageError
+        import PIL  # noqa: F401
     except ImportError:  # pragma: no cover - Pillow comes with the package's dependencies
         raise PredictError(f"{path}: reading images needs Pillow (pip install pillow)") from None
+    from .datasets.files import ImageError, decode_image  # the image folders' own decoder
+
     h, w, c = image
     try:
-        with Image.open(path) as img:
-            img = img.convert("L" if c == 1 else "RGB")
-            if img.size != (w, h):
-                img = img.resize((w, h), Image.Resampling.BILINEAR)
-            x = np.asarray(img, dtype=np.float32)
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        x = decode_image(path, "L" if c == 1 else "RGB", (h, w))
+    except ImageError as exc:
         raise PredictError(f"{path}: can't read it as an image ({exc})") from None
-    return x.reshape(h, w, c)
+    return x.astype("float32").reshape(h, w, c)
 
 
 def _read_npz(path: Path):
@@ -196,7 +194,7 @@ def predict(run_dir: str | Path, input_path: str | Path, top: int = 3) -> list[P
         except Exception as exc:
             raise PredictError(f"{run_dir / MODEL}: can't load the model ({type(exc).__name__})") from None
         probs = as_probabilities(predict_in_chunks(model, x).astype(np.float64))
-    names = list(prep.get("class_names") or [])
+    names = [printable(n) for n in prep.get("class_names") or []]  # folder names: no escape codes printed
     names += [str(k) for k in range(len(names), probs.shape[1])]
     out = []
     for i, p in enumerate(probs):

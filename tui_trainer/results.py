@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .runlog import MODEL, PREDICTIONS, PREPROCESSING, PRESET, RunLogError, load_run
+from .text import printable
 from .verdict import num, percent
 MAX_IMAGES = 300  # misclassified test images kept for the gallery...
 MAX_IMAGE_BYTES = 2_000_000  # ...fewer when they are large (64x64 rgb: 162 of them)
@@ -213,7 +214,8 @@ class Results:
         return int(len(self.y_true))
 
     def name(self, k: int) -> str:
-        return self.class_names[k] if 0 <= k < len(self.class_names) else str(k)
+        """Class ``k``'s name, safe to print: a class folder named with escape codes can't reach the terminal."""
+        return printable(self.class_names[k]) if 0 <= k < len(self.class_names) else str(k)
 
     def confusion(self):
         """``m[i, j]``: test samples of class i predicted as j (rows sum to each class's support)."""
@@ -387,7 +389,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def format_results(res: Results) -> str:
     """The results as text: test metrics, confusion matrix, per-class numbers, confusions, features."""
-    lines = [f"Results of {res.run_dir.name} on {res.n_test} test samples"
+    lines = [f"Results of {printable(res.run_dir.name)} on {res.n_test} test samples"
              + (" (recomputed from model.keras)" if res.recomputed else "")]
     if res.test_metrics:
         lines.append("Test: " + "  ".join(

@@ -7,14 +7,15 @@ import re
 __all__ = ["printable"]
 
 # ANSI/VT escape sequences (CSI ``ESC [ ... final``, OSC ``ESC ] ... BEL or ESC \\``, and two-byte
-# ``ESC x``), then any other C0/C1 control character. A preset name holding them could retitle the
-# window, clear the screen or move the cursor when printed.
+# ``ESC x``) in their 7-bit and 8-bit (C1) forms, then any other C0/C1 control character. A preset
+# name holding them could retitle the window, clear the screen or move the cursor when printed.
 _ESCAPES = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC, e.g. set the window title
     r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC strings
     r"|\x1b[@-Z\\-_]?"  # two-byte sequences, or a lone ESC
-    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI (U+009B): terminals that read C1 act on it as on ESC [
+    r"|[\x90\x98\x9d\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x9c|\x1b\\)?"  # 8-bit DCS, SOS, OSC, PM, APC strings
 )
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")  # zero-width, bidi overrides

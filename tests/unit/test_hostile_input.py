@@ -425,3 +425,121 @@ def test_a_run_whose_log_is_a_fifo_is_refused_not_waited_on(tmp_path):
     from tui_trainer.runlog import LogTail
 
     assert LogTail(run / "events.jsonl").read() == []  # returns at once
+
+
+# --- images and class names (issue 19, item 7) --------------------------------------------------------
+
+
+def _png(path, array, mode=None):
+    from PIL import Image
+
+    (Image.fromarray(array, mode) if mode else Image.fromarray(array)).save(path)
+    return path
+
+
+def _predict_run(tmp_path, shape=(4, 4, 1)):
+    """A run folder that predict reads up to the input (the model is never loaded: the input fails first)."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "model.keras").write_bytes(b"")
+    (run / "preprocessing.json").write_text(json.dumps({
+        "input_shape": [math.prod(shape)], "image_shape": list(shape), "raw_range": [0, 255], "scale": True,
+        "class_names": ["a", "b"]}))
+    return run
+
+
+def test_sixteen_bit_pngs_are_scaled_not_clipped(tmp_path):
+    import numpy as np
+
+    from tui_trainer.datasets.files import decode_image
+
+    wide = np.array([[0, 255, 256, 32896, 65535]], dtype=np.uint16)
+    x = decode_image(_png(tmp_path / "w.png", wide), "L")
+    # the high byte, as tf.io.decode_image gives Keras's image_dataset_from_directory (checked against
+    # TensorFlow 2.21 on 9000 values); clipped, they were 0, 255, 255, 255, 255
+    assert x.tolist() == [[0, 0, 1, 128, 255]]
+    assert decode_image(tmp_path / "w.png", "RGB")[0, 3].tolist() == [128, 128, 128]
+    floats = np.array([[0.0, 0.5, 1.0]], dtype=np.float32)
+    assert decode_image(_png(tmp_path / "f.tiff", floats, "F"), "L").tolist() == [[0, 128, 255]]
+
+
+def test_other_modes_convert_or_are_refused_in_one_line(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from tui_trainer.datasets.files import ImageError, decode_image
+
+    p = Image.new("P", (2, 2), 1)
+    p.putpalette([0, 0, 0, 200, 100, 50] + [0] * 762)
+    p.info["transparency"] = 0
+    p.save(tmp_path / "p.png", transparency=0)
+    assert decode_image(tmp_path / "p.png", "RGB")[0, 0].tolist() == [200, 100, 50]
+    Image.new("LA", (2, 2), (90, 10)).save(tmp_path / "la.png")
+    assert decode_image(tmp_path / "la.png", "L").tolist() == [[90, 90], [90, 90]]
+    Image.new("CMYK", (2, 2), (0, 0, 0, 0)).save(tmp_path / "c.tiff")
+    assert decode_image(tmp_path / "c.tiff", "RGB")[0, 0].tolist() == [255, 255, 255]
+    _png(tmp_path / "i32.tiff", np.array([[-1, 70000]], dtype=np.int32), "I")
+    with pytest.raises(ImageError, match="mode I.*expected 0..65535"):
+        decode_image(tmp_path / "i32.tiff", "L")
+    _png(tmp_path / "big.tiff", np.array([[-5.0, 900.0]], dtype=np.float32), "F")
+    with pytest.raises(ImageError, match="mode F.*expected 0..1 or 0..255"):
+        decode_image(tmp_path / "big.tiff", "L")
+
+
+def test_an_image_over_the_cap_is_refused_in_one_line_exit_2(tmp_path, monkeypatch):
+    import numpy as np
+
+    from tui_trainer.datasets import files
+
+    monkeypatch.setattr(files, "MAX_IMAGE_PIXELS", 100)  # a 30000x30000 file would be the real case
+    img = _png(tmp_path / "bomb.png", np.zeros((20, 20), dtype=np.uint8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no raw Pillow warning either
+        result = CliRunner().invoke(app, ["predict", str(_predict_run(tmp_path)), str(img)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert str(img) in lines[0] and "20x20 pixels" in lines[0] and "megapixel cap" in lines[0]
+
+
+def test_pillows_own_bomb_error_becomes_the_same_line(tmp_path, monkeypatch):
+    import numpy as np
+    from PIL import Image
+
+    from tui_trainer.datasets import files
+    from tui_trainer.datasets.files import ImageError, decode_image
+
+    # Pillow's own guard (warning past its limit, error past twice it) comes before ours can read the
+    # size: by default past 89 megapixels, over our cap; lowered here so a small file reaches it.
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 50)
+    monkeypatch.setattr(files, "MAX_IMAGE_PIXELS", 100)
+    _png(tmp_path / "b.png", np.zeros((20, 20), dtype=np.uint8))
+    with pytest.raises(ImageError, match="400 pixels is over the 0.0001-megapixel cap"):
+        decode_image(tmp_path / "b.png", "L")
+
+
+def test_class_names_with_escape_codes_are_printed_clean(tmp_path):
+    import numpy as np
+
+    from tui_trainer.datasets.image_folder import load
+    from tui_trainer.results import Results, format_results
+    from tui_trainer.spec import DataSpec
+
+    evil = ["cat\x1b]0;pwned\x07\x1b[2J", "dog\x9b31m\x9b"]
+    for k, name in enumerate(evil):
+        (tmp_path / "imgs" / name).mkdir(parents=True)
+        for i in range(4):
+            _png(tmp_path / "imgs" / name / f"{i}.png", np.full((4, 4), 60 * k + i, dtype=np.uint16) * 257)
+    raw = load(DataSpec(dataset="image_folder", path=str(tmp_path / "imgs"), color_mode="grayscale", test_split=0.5))
+    assert list(raw.class_names) == sorted(evil)
+    res = Results(run_dir=tmp_path / "run\x9b2J", class_names=list(raw.class_names),
+                  y_true=np.array([0, 1]), probs=np.array([[0.2, 0.8], [0.1, 0.9]]))
+    text = format_results(res)
+    assert "cat" in text and "dog" in text
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", text)
+
+
+def test_printable_strips_eight_bit_sequences():
+    assert printable("a\x9b2Jb") == "ab"  # 8-bit CSI: clear the screen
+    assert printable("a\x9d0;title\x9cb") == "ab"  # 8-bit OSC: retitle the window
+    assert printable("a\x9b") == "a?"  # a lone one is still shown as a control

@@ -90,27 +90,21 @@ def _classes(root: Path) -> list[Path]:
 
 def _decode_all(root: Path, files: list[Path], spec: "DataSpec") -> list[Any]:
     """Every image as a uint8 array of one shape: (H, W) grayscale, (H, W, 3) rgb."""
-    import numpy as np
-
     try:
-        from PIL import Image, UnidentifiedImageError
+        import PIL  # noqa: F401
     except ImportError:
         raise fail(NAME, root, "needs Pillow to read images: pip install pillow.") from None
+    from .files import ImageError, NotAnImage, decode_image
 
     mode = _PIL_MODE[spec.color_mode]
-    size = spec.image_size
+    size = tuple(spec.image_size) if spec.image_size is not None else None
     images = []
     first: Optional[tuple[Path, tuple[int, int]]] = None
     for f in files:
         try:
-            with Image.open(f) as im:
-                im = im.convert(mode)  # decodes the whole file: a truncated one fails here
-                if size is not None and im.size != (size[1], size[0]):
-                    im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)  # PIL sizes are (w, h)
-                pixels = np.asarray(im, dtype=np.uint8)
-        except Exception as exc:  # PIL raises many kinds (UnidentifiedImageError, OSError, SyntaxError, ...)
-            # UnidentifiedImageError's own text repeats the path, which the message names already.
-            why = "not a PNG, JPEG, BMP or GIF file" if isinstance(exc, UnidentifiedImageError) else short(exc)
+            pixels = decode_image(f, mode, size)  # decodes the whole file: a truncated one fails here
+        except ImageError as exc:
+            why = "not a PNG, JPEG, BMP or GIF file" if isinstance(exc, NotAnImage) else str(exc)  # what it reads
             raise fail(NAME, f, f"can't be decoded as an image ({why}); replace or remove the file.") from None
         if first is None:
             first = (f, pixels.shape[:2])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -40,6 +41,26 @@ def detach_from_terminal() -> None:
     os.close(null)
     sys.stdout = open(os.devnull, "w")
     sys.stderr = open(os.devnull, "w")
+
+
+def _builder_toml(builder: BuilderScreen, preset: Optional[Preset]) -> Optional[str]:
+    """The builder's model as TOML: the preset when valid, else its fields as they stand."""
+    if preset is not None:
+        from ..spec import dumps_preset
+
+        return dumps_preset(preset)
+    import tomli_w
+
+    def plain(value):  # TOML has no null: fields left empty are left out
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list):
+            return [plain(v) for v in value if v is not None]
+        return value
+
+    raw = plain(builder._raw())
+    note = "# The builder's fields when an error stopped it; some are invalid (fix them before training).\n"
+    return note + tomli_w.dumps(raw)
 
 
 class TrainerApp(MonitorApp):
@@ -211,6 +232,37 @@ class TrainerApp(MonitorApp):
         if not self.read_only:
             yield SystemCommand("Lessons", "Run a lesson: presets that differ in one thing, compared",
                                 self.action_show_lessons)
+
+    # -- after an error no handler caught (see MonitorApp._handle_exception) ----------------------
+
+    def autosave(self) -> Optional[Path]:
+        """The builder's edits, saved to ``<state folder>/autosave/`` when they are not saved elsewhere.
+
+        A valid model is written as a preset (open it with o, or ``tui-trainer train PATH``); one with
+        invalid fields as the fields as they stand, to copy from.
+        """
+        builder = self.builder
+        if builder is None or self.read_only:
+            return None
+        from .base import state_dir
+
+        folder = state_dir()
+        try:
+            preset = builder.current_preset()
+            if preset is not None and not builder.modified:
+                return None  # nothing to lose: it is what was loaded or last saved
+            text = _builder_toml(builder, preset)
+            if folder is None or text is None:
+                return None
+            folder = folder / "autosave"
+            folder.mkdir(mode=0o700, exist_ok=True)
+            if folder.is_symlink():
+                return None
+            from ..atomic import write_text_atomic  # a temp file renamed over: never writes through a link
+
+            return write_text_atomic(folder / f"builder-{time.strftime('%Y%m%d-%H%M%S')}.toml", text)
+        except Exception:  # the builder itself may be what broke; the notification says nothing was kept
+            return None
 
     # -- training ---------------------------------------------------------------------------------
 

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import os
 import signal
 import threading
+import time
+import traceback
+from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from textual import on
@@ -23,6 +27,47 @@ if TYPE_CHECKING:
     from .screens.monitor import MonitorScreen
 
 REDRAW_INTERVAL_S = 0.2  # at most five redraws a second, however fast batches come
+APP_NAME = "tui-trainer"
+MAX_ERROR_LOG_BYTES = 1_000_000  # errors.log is moved to errors.log.1 past this (one old log kept)
+REPEAT_QUIET_S = 10.0  # the same error again within this: logged, not notified again
+
+
+def state_dir() -> Optional[Path]:
+    """The user's state folder for tui-trainer (platformdirs' user_state_dir, ``$XDG_STATE_HOME``), made
+    if missing, private to the user; None when it can't be (a read-only home)."""
+    try:
+        from platformdirs import user_state_dir
+
+        folder = Path(user_state_dir(APP_NAME, appauthor=False))
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except (OSError, ImportError):
+        return None
+    return folder if folder.is_dir() and not folder.is_symlink() else None
+
+
+def log_error(error: BaseException) -> Optional[Path]:
+    """Append ``error``'s traceback to ``errors.log`` in the state folder; its path, or None if not written.
+
+    Opened with O_NOFOLLOW: a link planted at that name is not written through.
+    """
+    folder = state_dir()
+    if folder is None:
+        return None
+    path = folder / "errors.log"
+    try:
+        if path.stat().st_size > MAX_ERROR_LOG_BYTES:  # an error repeating for hours must not fill the disk
+            os.replace(path, folder / "errors.log.1")
+    except OSError:
+        pass
+    text = f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}\n" + "".join(
+        traceback.format_exception(type(error), error, error.__traceback__))
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError:
+        return None
+    return path
 
 
 class MonitorApp(App):
@@ -30,6 +75,9 @@ class MonitorApp(App):
 
     CSS_PATH = "app.tcss"
     TITLE = "tui-trainer"
+    RERAISE_IN_TESTS = True
+    """Under ``run_test`` an error caught at the edge is still raised when the test's app closes, so a
+    broken handler fails its test; the tests of the edge itself turn it off."""
     DEFER_CHARTS = False
     """Whether the monitor's charts come after the app's first frame (replay and watch: the verdict first)."""
 
@@ -46,6 +94,8 @@ class MonitorApp(App):
         self.terminations = 0  # SIGTERMs received
         self._signals: list[int] = []
         self._first_frame_shown = False
+        self._recovering = False
+        self._last_error: tuple[str, float] = ("", 0.0)  # what was last notified, and when
 
     @property
     def monitor(self) -> "MonitorScreen":
@@ -113,6 +163,77 @@ class MonitorApp(App):
     async def stop_for_signal(self) -> None:
         """SIGTERM: close what is running as cancelled, then leave (apps that run something override it)."""
         self.exit(return_code=143)
+
+    # -- the app's edge: an error no handler caught -----------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual's one sink for an error no handler caught, which by default ends the app (exit 1, a
+        traceback, the builder's edits lost). Once the app is up the error is logged, the user's work
+        autosaved and said in a notification, and the app stays; before that, Textual's default."""
+        if not self._first_frame_shown or self._recovering or self._exit_renderables:
+            super()._handle_exception(error)
+            return
+        self._recovering = True
+        try:
+            self._recover(error)
+        except Exception:  # recovering failed too: Textual's way, which at least shows the first error
+            super()._handle_exception(error)
+        finally:
+            self._recovering = False
+
+    async def _dispatch_message(self, message) -> None:
+        # Key bindings' actions and the app's own handlers run here: an error escaping would end the
+        # app's message loop, and with it the app. Caught, it is handled like any other at the edge.
+        try:
+            await super()._dispatch_message(message)
+        except Exception as error:
+            if not self._first_frame_shown:
+                raise
+            self._handle_exception(error)
+
+    def _register(self, parent, *widgets, **kwargs):
+        # Every screen and widget has its own message loop, which Textual ends when one of its handlers
+        # raises: the screen then shows but no longer answers (and the app can't be left cleanly).
+        # Each loop's dispatch is wrapped, so such an error goes to the app's edge and the loop goes on.
+        for widget in widgets:
+            self._guard(widget)
+        return super()._register(parent, *widgets, **kwargs)
+
+    def _guard(self, pump) -> None:
+        if getattr(pump, "_tui_guarded", False):
+            return
+        dispatch = pump._dispatch_message
+
+        async def guarded(message) -> None:
+            try:
+                await dispatch(message)
+            except Exception as error:
+                if not self._first_frame_shown:
+                    raise
+                self._handle_exception(error)
+
+        pump._dispatch_message = guarded
+        pump._tui_guarded = True
+
+    def _recover(self, error: Exception) -> None:
+        if self.is_headless and self.RERAISE_IN_TESTS and self._exception is None:
+            self._exception = error  # raised by run_test when the test's app closes
+        log = log_error(error)
+        first = " ".join(str(error).split())[:200]
+        what = f"{type(error).__name__}: {first}" if first else type(error).__name__
+        now = time.monotonic()
+        if what == self._last_error[0] and now - self._last_error[1] < REPEAT_QUIET_S:
+            return  # a handler failing on every tick: one notification, every occurrence in the log
+        self._last_error = (what, now)
+        saved = self.autosave()
+        lines = [what, f"Details in {log}" if log else "(the details could not be written to the state folder)"]
+        if saved is not None:
+            lines.append(f"Your unsaved model is kept in {saved}")
+        self.notify("\n".join(lines), title="Something went wrong; the app goes on", severity="error", timeout=20)
+
+    def autosave(self) -> Optional[Path]:
+        """Keep what the user would lose (apps with an editor override it); the file written, or None."""
+        return None
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout=None,
                markup: bool = True) -> None:

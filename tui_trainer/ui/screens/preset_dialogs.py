@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Optional
@@ -17,6 +18,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ... import presets
+from ...spec import _NAME_RE, SpecError
 
 
 def default_save_path(name: str) -> Path:
@@ -26,10 +28,80 @@ def default_save_path(name: str) -> Path:
 
 
 def resolve_save_path(text: str) -> Path:
-    """A bare name goes to the user presets folder; anything with a ``/`` (or ``~``) is a path."""
+    """A bare name goes to the user presets folder; anything with a ``/`` (or ``~``) is a path.
+
+    ``.toml`` is added when the name has no suffix. Never raises; :func:`save_path_problem` says
+    whether the result can be written.
+    """
     text = text.strip()
     p = Path(text).expanduser() if ("/" in text or text.startswith("~")) else presets.user_dir() / text
-    return p if p.suffix == ".toml" else p.with_name(p.name + ".toml")
+    if not p.name or p.name in (".", ".."):  # '/', 'dir/', '~': a folder; with_name() would raise
+        return p
+    return p if p.suffix.lower() == ".toml" else p.with_name(p.name + ".toml")
+
+
+def save_path_problem(text: str) -> Optional[str]:
+    """Why the preset can't be saved where ``text`` says, in one line; None if it can.
+
+    Refused: no name, a folder, a name whose suffix isn't .toml, a link (never written through), a
+    device or FIFO, a name that isn't a valid preset name, a folder that can't be written.
+    """
+    text = text.strip()
+    if not text:
+        return "Give a file name (saved in the presets folder) or a path ending in .toml."
+    raw = Path(text).expanduser()
+    typed_path = "/" in text or text.startswith("~")
+    if not raw.name or raw.name in (".", "..") or text.endswith("/") or (typed_path and raw.is_dir()):
+        return f"{raw} is a folder: add a file name, e.g. {raw / 'my-model.toml'}"
+    if raw.suffix and raw.suffix.lower() != ".toml" and raw.suffix[1:].isalpha():
+        return f"{raw.name} is not a .toml file: presets are saved as NAME.toml"
+    path = resolve_save_path(text)
+    if path.is_symlink():
+        return f"{path} is a symbolic link; links are not written through: give another name"
+    if path.is_dir():
+        return f"{path} is a folder: give a file name in it, e.g. {path / 'my-model.toml'}"
+    if path.exists() and not path.is_file():
+        return f"{path} is not a regular file (a device, FIFO or socket): give another name"
+    if not _NAME_RE.fullmatch(path.stem) or len(path.stem) > 100:
+        return (f"{path.stem!r} can't be a preset's name (the file's name is): use ASCII letters, digits, "
+                "spaces, '_', '.' or '-', starting with a letter or digit")
+    return _folder_problem(path.parent)
+
+
+def _folder_problem(folder: Path) -> Optional[str]:
+    """Why files can't be created in ``folder`` (made if missing); None if they can."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        if existing.is_symlink():  # a dangling link on the way
+            return f"{existing} is a broken symbolic link"
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"no permission to write in {existing}"
+    return None
+
+
+def open_problem(ref: str) -> Optional[str]:
+    """Why ``ref`` (a preset name or a path) can't be opened, in one line; None if it can."""
+    ref = ref.strip()
+    if not ref:
+        return "Give a preset's name (listed below) or a path to a .toml file."
+    raw = Path(ref).expanduser()
+    if raw.is_symlink():
+        return f"{raw} is a symbolic link; links are not followed: give the file itself"
+    if raw.is_dir():
+        return f"{raw} is a folder: give a .toml file in it"
+    try:
+        path = presets.resolve(ref)
+        if path.suffix.lower() != ".toml":
+            return f"{path} is not a .toml file: a preset is a NAME.toml file"
+        presets.load_file(path)
+    except SpecError as exc:
+        return " ".join(str(exc).split())
+    except OSError as exc:
+        return f"{raw}: can't read it ({exc.strerror or exc})"
+    return None
 
 
 class _AskScreen(ModalScreen[Optional[str]]):
@@ -48,6 +120,7 @@ class _AskScreen(ModalScreen[Optional[str]]):
     }
     _AskScreen Input { margin: 1 0 0 0; }
     _AskScreen .hint { color: $text-muted; height: auto; }
+    _AskScreen .error { color: $error; height: auto; }
     _AskScreen OptionList { height: auto; max-height: 10; margin: 1 0 0 0; }
     """
 
@@ -56,10 +129,25 @@ class _AskScreen(ModalScreen[Optional[str]]):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
+    def problem(self, text: str) -> Optional[str]:
+        """Why ``text`` can't be accepted (shown at the field); None to dismiss with it."""
+        return None if text.strip() else "Type something, or press esc to cancel."
+
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
-        if event.value.strip():
-            self.dismiss(event.value.strip())
+        event.stop()
+        problem = self.problem(event.value)
+        if problem:
+            self.show_problem(problem)
+            return
+        self.dismiss(event.value.strip())
+
+    def show_problem(self, problem: Optional[str]) -> None:
+        """Mark the field and say what is wrong under it (or clear both)."""
+        self.query_one(Input).set_class(bool(problem), "-invalid")
+        error = self.query_one("#error", Static)
+        error.update(Text(f"✗ {problem}" if problem else ""))
+        error.display = bool(problem)
 
 
 class SavePresetScreen(_AskScreen):
@@ -74,18 +162,24 @@ class SavePresetScreen(_AskScreen):
             box.border_title = "Save preset as"
             box.border_subtitle = "enter save · esc cancel"
             yield Input(str(self.default), id="path")
+            yield Static("", classes="error", id="error")
             yield Static("", classes="hint", id="hint")
 
     def on_mount(self) -> None:
         self._hint(self.query_one(Input).value)
+        self.show_problem(None)
+
+    def problem(self, text: str) -> Optional[str]:
+        return save_path_problem(text)
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
         self._hint(event.value)
+        self.show_problem(None)
 
     def _hint(self, text: str) -> None:
         hint = f"A bare name is saved in {presets.user_dir()}; the file's name becomes the preset's name."
-        if text.strip():
+        if text.strip() and Path(text.strip()).expanduser().name:
             path = resolve_save_path(text)
             hint = f"→ {path}" + ("  (exists: enter replaces it)" if path.exists() else "") + "\n" + hint
         self.query_one("#hint", Static).update(Text(hint))
@@ -104,8 +198,23 @@ class OpenPresetScreen(_AskScreen):
                 suggester=SuggestFromList([e.name for e in entries], case_sensitive=False),
                 id="ref",
             )
+            yield Static("", classes="error", id="error")
             yield OptionList(*(Option(f"{e.name}  [dim]{e.origin}: {e.path}[/dim]", id=e.name) for e in entries))
+
+    def on_mount(self) -> None:
+        self.show_problem(None)
+
+    def problem(self, text: str) -> Optional[str]:
+        return open_problem(text)
+
+    @on(Input.Changed)
+    def _changed(self) -> None:
+        self.show_problem(None)
 
     @on(OptionList.OptionSelected)
     def _picked(self, event: OptionList.OptionSelected) -> None:
+        problem = open_problem(str(event.option.id))  # a listed preset can still be broken
+        if problem:
+            self.show_problem(problem)
+            return
         self.dismiss(event.option.id)
