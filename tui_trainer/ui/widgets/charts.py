@@ -103,20 +103,23 @@ def _finite(xs: Sequence[float], ys: Sequence[float]) -> tuple[np.ndarray, np.nd
 class _Chart(PlotextPlot):
     """What both charts share: the version check, the theme, the empty message, resizing.
 
-    While a live run trains, a chart redraws at most every ``MIN_INTERVAL_S``, and no more often
-    than keeps its drawing (plotext's build and Rich's ANSI decoding: 10-30 ms at 120x36 on a
-    shared 2-core machine) under ``CPU_BUDGET`` (1 %) of one core: the UI shares the GIL with the
-    training thread, so every millisecond drawn is one training may wait for. Finished runs and
-    replays draw at once.
+    A chart redraws when what it shows moved (its ``_version``). Epoch charts then draw at the
+    monitor's next tick, always: epochs are rare, and a chart behind the header is wrong. The
+    batch chart (``PACED``) changes every tick while a live run trains, so it is paced by its own
+    drawing cost: no more often than keeps its drawing (plotext's build and Rich's ANSI decoding)
+    under ``CPU_BUDGET`` of one core, and at least every ``MAX_INTERVAL_S``. The cost is the UI
+    thread's CPU time, not wall time: wall time counts the waits for the GIL the training thread
+    holds (and a loaded machine), which once stretched the pause to tens of seconds.
     """
 
     TITLE = ""
     WAITING = "waiting for the first epoch"
-    MIN_INTERVAL_S = 0.0
-    CPU_BUDGET = 0.01  # of one core, per chart, while a live run trains (three charts: 3 %)
+    PACED = False  # True: paced by its drawing cost while a live run trains (the batch chart)
+    MAX_INTERVAL_S = 1.5  # a paced chart still redraws at least this often
+    CPU_BUDGET = 0.01  # of one core, for a paced chart while a live run trains
     _last_draw = 0.0
-    _replot_s = 0.0  # what the last replot() took
-    _render_s = 0.0  # what the last render() (plotext build + ANSI decoding) took
+    _replot_s = 0.0  # UI-thread CPU seconds the last replot() took
+    _render_s = 0.0  # UI-thread CPU seconds the last render() (plotext build + ANSI decoding) took
 
     def __init__(
         self,
@@ -142,30 +145,34 @@ class _Chart(PlotextPlot):
 
     def update_from(self, state: RunState) -> None:
         """Take the run's latest state; redraw only if what this chart shows changed since the last draw
-        (and, while a live run trains, not before the chart's interval has passed)."""
+        (and, for a paced chart while a live run trains, not before :meth:`pace_s` has passed)."""
         if state is self._state and self._version(state) == self._drawn_version:
             return
-        if state is self._state and state.running and state.live:
-            wait = max(self.MIN_INTERVAL_S, (self._replot_s + self._render_s) / self.CPU_BUDGET)
-            if time.monotonic() - self._last_draw < wait:
+        if self.PACED and state is self._state and state.running and state.live:
+            if time.monotonic() - self._last_draw < self.pace_s():
                 return  # the monitor asks again at its next tick
         self._state = state
         self.replot()
 
+    def pace_s(self) -> float:
+        """Seconds between a paced chart's draws: its last draw's CPU cost over the budget, capped."""
+        return min(self.MAX_INTERVAL_S, (self._replot_s + self._render_s) / self.CPU_BUDGET)
+
     def render(self):
-        t0 = time.perf_counter()
+        t0 = time.thread_time()
         try:
             return super().render()
         finally:
-            self._render_s = time.perf_counter() - t0
+            self._render_s = time.thread_time() - t0
 
     def replot(self) -> None:
         """Clear, plot, mark, then refresh: the chart's one drawing path."""
-        t0 = self._last_draw = time.monotonic()
+        self._last_draw = time.monotonic()
+        t0 = time.thread_time()
         try:
             self._replot()
         finally:
-            self._replot_s = time.monotonic() - t0
+            self._replot_s = time.thread_time() - t0
 
     def _replot(self) -> None:
         plt = self.plt
@@ -522,10 +529,9 @@ class BatchChart(_Chart):
     last_series: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
     """The decimated ``(x, loss)`` the latest replot drew (x in fractional epochs when known)."""
 
-    # Batches arrive about ten times a second; one redraw a second still looks live and leaves the
-    # training thread (which shares the GIL with the UI) the difference: at two a second the batch
-    # chart's drawing was half the UI's CPU while training.
-    MIN_INTERVAL_S = 1.0
+    # Batches arrive about ten times a second; drawing each tick was half the UI's CPU while
+    # training (the training thread shares the GIL with the UI): paced by its cost instead.
+    PACED = True
 
     def _version(self, state: RunState) -> int:
         return state.version
