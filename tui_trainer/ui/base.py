@@ -31,6 +31,9 @@ class MonitorApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "tui-trainer"
     DEFER_CHARTS = False
+    IDLE = "Waiting for the run's first event."
+    """What the monitor says before a run has started: viewers wait for one; only the trainer says
+    "Press t" (a viewer can't train)."""
     """Whether the monitor's charts come after the app's first frame (replay and watch: the verdict first)."""
 
     def __init__(self) -> None:
