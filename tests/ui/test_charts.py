@@ -329,7 +329,7 @@ def test_epoch_charts_keep_up_while_batches_keep_arriving():
                 await pilot.pause()
                 if isinstance(event, EpochEnded):
                     assert app.monitor.state.running
-                    seen.append((event.epoch, loss.plotted.get("loss"), metric.plotted.get("accuracy")))
+                    seen.append((event.epoch, loss.drawn_to.get("loss"), metric.drawn_to.get("accuracy")))
             assert seen == [(e.epoch, e.epoch, e.epoch) for e in ends]
 
     asyncio.run(main())
