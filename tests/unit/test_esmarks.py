@@ -32,8 +32,9 @@ def test_every_recording_is_checked():
 def test_marks_say_what_the_verdict_says(name):
     state = folded(name)
     verdict = state.verdict()
-    marks = es_marks(state, "loss")
-    assert marks.monitor == state.monitor == "val_loss"
+    metric = state.monitor.removeprefix("val_")  # the chart the marks go on: loss, or accuracy
+    marks = es_marks(state, metric)
+    assert marks.monitor == state.monitor
     stop = re.search(r"Early stopping at epoch (\d+)", verdict)
     assert marks.stop == (int(stop.group(1)) if stop else None)
     restored = re.search(r"restored(?: from| the weights of)? epoch (\d+)|restored, from epoch (\d+)", verdict)
@@ -47,11 +48,21 @@ def test_marks_say_what_the_verdict_says(name):
     patience = re.search(r"did not improve for (\d+) epochs", verdict)
     if patience:  # the window is what EarlyStopping counted against its patience
         assert marks.window == (marks.best, marks.stop) and marks.patience == int(patience.group(1))
-    value = re.search(r"\(val_loss (\d\.\d+)\)", verdict)
+    value = re.search(rf"\({state.monitor} (\d\.\d+)\)", verdict)
     if value:
         assert f"{marks.best_value:.4g}" == value.group(1)
     if "NaN" in verdict:
         assert marks.best_value is None  # a NaN epoch is marked, with no value to put a ◆ on
+
+
+def test_early_stopping_on_val_accuracy_marks_the_accuracy_chart_not_the_loss_one():
+    # keras-io's usual shape: EarlyStopping(monitor="val_accuracy", patience=3, restore_best_weights=True)
+    state = folded("es_val_accuracy")
+    assert es_marks(state, "loss") == Marks()
+    marks = es_marks(state, "accuracy")
+    assert (marks.stop, marks.restored, marks.window) == (9, 6, (6, 9))
+    xs, ys = state.series("val_accuracy")
+    assert marks.best_value == max(ys)  # mode max: the best is the highest
 
 
 def test_a_chart_of_another_metric_gets_no_marks():

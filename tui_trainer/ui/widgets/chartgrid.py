@@ -70,8 +70,9 @@ def _legend_rows(entries: list, width: int) -> list[list]:
 class _LabelPlacer:
     """Finds each label the highest canvas row where it overlaps neither the legend nor another label."""
 
-    def __init__(self, grid: "_Grid", legend_labels: Sequence[str]) -> None:
+    def __init__(self, grid: "_Grid", legend_labels: Sequence[str], *, from_bottom: bool = False) -> None:
         self.grid = grid
+        self.from_bottom = from_bottom  # the lowest free row instead (a legend at the bottom: rising curves)
         # plotext's legend: top-left of the canvas, one row per label, 3 cells of marker then
         # " label " padded to the longest.
         self.legend_rows = len(legend_labels)
@@ -82,7 +83,8 @@ class _LabelPlacer:
         col = int(self.grid.col(x))
         start = col if alignment == "left" else col - length + 1
         span = (start, start + length)  # [start, end)
-        for row in range(self.grid.height):
+        rows = range(self.grid.height - 1, -1, -1) if self.from_bottom else range(self.grid.height)
+        for row in rows:
             if row < self.legend_rows and span[0] < self.legend_cols + 1:
                 continue
             if any(a < span[1] + 1 and span[0] < b + 1 for a, b in self.taken.get(row, [])):
@@ -102,15 +104,18 @@ class _Grid:
     """
 
     def __init__(self, widget_width: int, widget_height: int, xlim: tuple[float, float], lo: float, hi: float,
-                 legend_rows: int, *, round_ticks: bool = False, unit: bool = False) -> None:
+                 legend_rows: int, *, round_ticks: bool = False, unit: bool = False,
+                 legend_at_bottom: bool = False) -> None:
         self.x_lo, self.x_hi = xlim
         # Canvas rows: widget height less title, x tick labels and the two horizontal axes.
         self.height = max(widget_height - _CHROME_ROWS, 1)
         head = min(legend_rows + 0.6, self.height * 0.35)
-        self.lo = lo
-        self.top = hi + (hi - lo) * head / max(self.height - head, 1)
-        if unit:  # accuracy and the like: the axis ends at 1, the legend's rows or not
+        room = (hi - lo) * head / max(self.height - head, 1)  # the legend's rows, in data units
+        self.lo, self.top = (lo - room, hi) if legend_at_bottom else (lo, hi + room)
+        if unit:  # accuracy and the like: the axis stays in [0, 1], the legend's rows or not
+            self.lo = max(self.lo, 0.0)
             self.top = min(self.top, 1.0) if hi < 1.0 else max(hi, 1e-9)
+        lo = self.lo
         n = int(min(5, max(2, self.height // 2)))
         span = self.top - lo
         if round_ticks:  # 0.2, 0.4, ... rather than 0.307, 0.516

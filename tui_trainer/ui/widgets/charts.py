@@ -303,13 +303,17 @@ class EpochChart(_Chart):
         colors = self.chart_colors
         entries = self._legend_entries(metric, val, ty.size > 0, vy.size > 0, marks) if show_legend else []
         rows = _legend_rows(entries, max(self._width - 8, 20))
+        # A rising [0, 1] curve (accuracy) fills the top rows at the end: its legend goes to the bottom.
+        bottom = unit and float(ys[np.argmax(xs)]) > (lo + hi) / 2
         grid = _Grid(self._width, height, (x_lo, x_hi), lo, hi, legend_rows=len(rows) + 1, round_ticks=True,
-                     unit=unit)
+                     unit=unit, legend_at_bottom=bottom)
+        first_legend_row = grid.height - len(rows) if bottom else 0
 
         # 1. The patience window: a tint behind the cells from the best epoch to the stop (or the last
         #    epoch), laid on the rendered text (render()), so it hides no dot of any curve.
         if window:
-            self._tint = (int(grid.col(window[0])), int(grid.col(window[1])), len(rows))  # below the legend
+            legend = range(first_legend_row, first_legend_row + len(rows))  # rows the tint leaves plain
+            self._tint = (int(grid.col(window[0])), int(grid.col(window[1])), legend)
 
         # 2. The mark lines, before the curves so the curves stay readable.
         if best is not None:
@@ -350,8 +354,8 @@ class EpochChart(_Chart):
         if best is not None and marks.best_value is not None and grid.lo <= marks.best_value <= grid.top:
             plt.scatter([grid.snap_x(best)], [grid.snap_y(marks.best_value)], marker="◆", color=colors["best"])
             self.last_point_count += 1
-        placer = _LabelPlacer(grid, [])
-        self._draw_legend(grid, placer, rows)
+        placer = _LabelPlacer(grid, [], from_bottom=bottom)
+        self._draw_legend(grid, placer, rows, first_legend_row)
         if stop is not None:
             self.marks["stop"] = stop
             self._label(placer, f"stop {stop}", stop, colors["stop"])
@@ -376,9 +380,9 @@ class EpochChart(_Chart):
             entries += [("│", "stop", c["stop"])]
         return entries
 
-    def _draw_legend(self, grid: "_Grid", placer: "_LabelPlacer", rows: list) -> None:
-        """The legend, left to right on the top rows (plotext's own takes a row per entry)."""
-        for k, row in enumerate(rows):
+    def _draw_legend(self, grid: "_Grid", placer: "_LabelPlacer", rows: list, first_row: int) -> None:
+        """The legend, left to right from canvas row ``first_row`` (plotext's own takes a row per entry)."""
+        for k, row in enumerate(rows, start=first_row):
             col = 0
             for symbol, words, color in row:
                 text = f"{symbol} {words}"
@@ -402,11 +406,11 @@ class EpochChart(_Chart):
         left = lines[top].index("┌") + 1
         style = Style(bgcolor=Color(*self.chart_colors["tint"]).rich_color)
         offset = sum(len(line) + 1 for line in lines[: top + 1])
-        first, last, skip = tint
+        first, last, legend_rows = tint
         for k, line in enumerate(lines[top + 1:]):
             if "└" in line:
                 break
-            if k >= skip:  # the legend's rows keep the plain background: its ██ stays legible
+            if k not in legend_rows:  # the legend's rows keep the plain background: its ██ stays legible
                 text.stylize(style, offset + left + first, offset + left + min(last, len(line) - left - 2) + 1)
             offset += len(line) + 1
         return text
@@ -438,10 +442,11 @@ class EpochChart(_Chart):
 
 
 class MetricChart(EpochChart):
-    """An :class:`EpochChart` for the run's first metric other than loss (e.g. accuracy) and its ``val_`` twin.
+    """An :class:`EpochChart` for a metric other than loss (e.g. accuracy) and its ``val_`` twin.
 
-    The metric is picked from ``state.metric_names()`` at each update: the first
-    name that does not start with ``val_``.
+    The metric is picked from ``state.metric_names()`` at each update: the one early
+    stopping watches when that is not the loss, else the first name that does not
+    start with ``val_``.
     """
 
     def __init__(self, **kwargs) -> None:
@@ -449,7 +454,10 @@ class MetricChart(EpochChart):
 
     def update_from(self, state: RunState) -> None:
         names = [n for n in state.metric_names() if not n.startswith("val_")]
-        self.metric = names[0] if names else None
+        # The one early stopping watches comes first (monitor="val_auc" with metrics=["accuracy", AUC()]):
+        # its marks must be on a chart.
+        watched = (state.monitor or "").removeprefix("val_")
+        self.metric = watched if watched in names and watched != "loss" else (names[0] if names else None)
         super().update_from(state)
 
 
