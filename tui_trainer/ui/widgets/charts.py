@@ -304,7 +304,7 @@ class EpochChart(_Chart):
         entries = self._legend_entries(metric, val, ty.size > 0, vy.size > 0, marks) if show_legend else []
         rows = _legend_rows(entries, max(self._width - 8, 20))
         # A rising [0, 1] curve (accuracy) fills the top rows at the end: its legend goes to the bottom.
-        bottom = unit and float(ys[np.argmax(xs)]) > (lo + hi) / 2
+        bottom = bool(unit and ys.size and float(ys[np.argmax(xs)]) > (lo + hi) / 2)
         grid = _Grid(self._width, height, (x_lo, x_hi), lo, hi, legend_rows=len(rows) + 1, round_ticks=True,
                      unit=unit, legend_at_bottom=bottom)
         first_legend_row = grid.height - len(rows) if bottom else 0
