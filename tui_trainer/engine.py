@@ -202,6 +202,7 @@ def train(
     source: Optional[str] = None,
     data: Optional[Dataset] = None,
     resume: Optional["ResumePlan"] = None,
+    on_phase: Optional[Callable[[str], None]] = None,
 ) -> RunResult:
     """Train one preset, recording the run; works from any thread.
 
@@ -219,6 +220,10 @@ def train(
         data: an already-loaded data set (skips loading).
         resume: continue an interrupted run in its own folder, from its last checkpoint
             (see :func:`tui_trainer.resume.plan_resume`).
+        on_phase: told, on the training thread, what the start is doing before the first event:
+            ``"loading data"``, ``"starting TensorFlow"``, ``"building the model"``,
+            ``"compiling"``, ``"training"`` (the app says it from the moment ``t`` is pressed);
+            must not block.
 
     With ``training.strategy = "multi_worker"`` every process of the cluster calls
     this; only the chief (see :func:`tui_trainer.distribute.read_tf_config`) records
@@ -245,7 +250,10 @@ def _train(preset: Preset, sink: Optional[Sink], cancel: Optional[threading.Even
     runs_root = Path(runs_dir or default_runs_dir()).expanduser()
     if role is None or role.is_chief:
         check_runs_dir(runs_root)  # before the data loads: a read-only folder is said at once
-    data = data if data is not None else load_dataset(preset.data)
+    phase = on_phase or _no_phase
+    if data is None:
+        phase("loading data")
+        data = load_dataset(preset.data)
     check_compatible(preset, data, source)
     check_size(preset, data, source)
     check_mixed_precision(preset, source)
@@ -278,7 +286,8 @@ def _record(preset: Preset, data: Dataset, sink: Optional[Sink], cancel, run_dir
     emit = serialized(_compose(log, sink))  # the telemetry thread emits too
     try:
         with native_stderr_to(run_dir / STDERR):
-            status, reason, test_metrics, epochs_run = _fit(preset, data, emit, stop, run_dir, replay_of, resume)
+            status, reason, test_metrics, epochs_run = _fit(preset, data, emit, stop, run_dir, replay_of, resume,
+                                                            on_phase=phase)
     except BaseException as exc:  # record, then let Ctrl-C and the like propagate
         if is_disk_error(exc):  # model.keras could not be written
             log.record_failure(exc, run_dir / MODEL)
@@ -431,8 +440,14 @@ def _first_line(exc: BaseException) -> str:
     return text[0][:300] if text else ""
 
 
+def _no_phase(phase: str) -> None:
+    """``train``'s ``on_phase`` when nobody listens."""
+
+
 def _fit(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path, replay_of,
-         resume: Optional["ResumePlan"] = None, checkpoints: bool = True) -> tuple:
+         resume: Optional["ResumePlan"] = None, checkpoints: bool = True,
+         on_phase: Callable[[str], None] = _no_phase) -> tuple:
+    on_phase("starting TensorFlow")  # its first import takes seconds
     import keras
     import tensorflow as tf
 
@@ -451,14 +466,16 @@ def _fit(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path, repla
     if preset.training.mixed_precision:  # check_mixed_precision has made sure there is a GPU
         keras.mixed_precision.set_global_policy("mixed_float16")
     try:
-        return _fit_model(preset, data, emit, cancel, run_dir, replay_of, placement, resume, checkpoints)
+        return _fit_model(preset, data, emit, cancel, run_dir, replay_of, placement, resume, checkpoints,
+                          on_phase)
     finally:
         # Later runs in this process (the app trains many) start from float32 again.
         keras.mixed_precision.set_global_policy(previous_policy)
 
 
 def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path, replay_of, placement,
-               resume: Optional["ResumePlan"], checkpoints: bool) -> tuple:
+               resume: Optional["ResumePlan"], checkpoints: bool,
+               on_phase: Callable[[str], None] = _no_phase) -> tuple:
     import keras
     import tensorflow as tf
 
@@ -466,7 +483,9 @@ def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path,
     from .model import build_model, compile_model
 
     with placement.scope():  # variables made here are mirrored across the strategy's replicas
+        on_phase("building the model")
         model = build_model(preset, data.input_shape, data.num_classes)
+        on_phase("compiling")
         compile_model(model, preset)
     counts = param_counts(preset, data.input_shape)
 
@@ -537,6 +556,7 @@ def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path,
                                  early_stopping=early),
         ))
     callbacks = [early, streaming] if early else [streaming]  # EarlyStopping first: streaming reads its state
+    on_phase("training")
     sampler = Sampler(emit).start()  # GPU / CPU use, sampled in its own thread
     try:
         model.fit(

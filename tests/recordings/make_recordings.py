@@ -48,6 +48,10 @@ def main() -> None:
     record("no_restore", digits.model_validate(raw))  # fired, not restored
 
     raw = digits.model_dump(mode="json")
+    raw["early_stopping"].update(monitor="val_accuracy", patience=3)  # keras-io's usual shape: marks on accuracy
+    record("es_val_accuracy", digits.model_validate(raw))
+
+    raw = digits.model_dump(mode="json")
     raw["layers"] = [{"type": "dense", "units": 64, "activation": "sigmoid"}] * 8 + [
         {"type": "dense", "units": 10, "activation": "softmax"}]
     record("sigmoid_x8", digits.model_validate(raw))  # deep sigmoid, for compare: the lesson's bad case

@@ -132,7 +132,7 @@ def test_missing_data_shows_the_error_and_the_app_survives(tmp_path, blobs_csv):
             await pilot.press("t")
             await app.workers.wait_for_complete()
             await pilot.pause(0.3)
-            panel = app.screen.query_one(ErrorPanel)
+            panel = app.monitor.query_one(ErrorPanel)  # the app is back on the builder; the monitor keeps it
             assert panel.display and "Data set 'csv'" in text_of(panel) and "gone.csv" in text_of(panel)
             assert app.is_running
         assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())

@@ -195,26 +195,32 @@ def test_redraws_only_when_the_state_moved():
     run(check)
 
 
-def test_a_live_run_is_redrawn_within_the_charts_cpu_budget():
+def test_a_live_run_draws_each_epoch_and_paces_only_the_batch_chart():
     state = folded("early_stopped", 10)  # live and running: as the app trains
 
     async def check(app, pilot):
         loss = app.query_one("#loss", EpochChart)
+        batches = app.query_one("#batches", BatchChart)
         loss.update_from(state)
-        await pilot.pause()  # rendered once: the chart knows what a draw costs
-        calls = []
-        original = loss.replot
-        loss.replot = lambda: (calls.append(1), original())[1]
+        batches.update_from(state)
+        await pilot.pause()  # rendered once: the batch chart knows what a draw costs
+        calls = {"loss": [], "batches": []}
+        for name, chart in (("loss", loss), ("batches", batches)):
+            chart.replot = (lambda c, o: lambda: (c.append(1), o())[1])(calls[name], chart.replot)
+        batches._replot_s = 0.005  # a 5 ms draw: paced to 0.5 s at a 1 % budget
         state.apply(EpochEnded(epoch=11, metrics={"loss": 0.1, "val_loss": 0.2}, duration_s=1.0, elapsed_s=1.0))
+        state.apply(BatchLosses(epoch=12, first_step=1, losses=(0.5,), steps_per_epoch=state.steps_per_epoch))
         loss.update_from(state)
-        assert calls == []  # too soon after the last draw for the budget
-        loss._last_draw -= 60  # a minute later
-        loss.update_from(state)
-        assert calls == [1]
-        state.apply(EpochEnded(epoch=12, metrics={"loss": 0.1, "val_loss": 0.2}, duration_s=1.0, elapsed_s=2.0))
+        batches.update_from(state)
+        assert calls == {"loss": [1], "batches": []}  # the epoch at once; the batches wait their turn
+        batches._replot_s = 60.0  # however costly a draw, the batch chart waits at most MAX_INTERVAL_S
+        assert batches.pace_s() == BatchChart.MAX_INTERVAL_S <= 2
+        batches._last_draw -= 2
+        batches.update_from(state)
+        assert calls["batches"] == [1]
         state.apply(RunFinished(status="completed", epochs_run=12, test_metrics={}, wall_time_s=3.0))
-        loss.update_from(state)
-        assert calls == [1, 1]  # finished: drawn at once
+        batches.update_from(state)
+        assert calls["batches"] == [1, 1]  # finished: drawn at once
 
     run(check)
 
@@ -279,3 +285,51 @@ def test_many_epochs_are_cut_to_the_width_too():
         assert "1000" in shown(loss).splitlines()[-1]
 
     run(check)
+
+
+def test_epoch_charts_keep_up_while_batches_keep_arriving():
+    """The deferred-chart monitor (replay, watch, serve) draws each epoch at the next tick, however
+    busy the batch stream is (it used to stay on the first epochs until the batches stopped)."""
+    from tui_trainer.events import BatchLosses as Batches
+    from tui_trainer.ui.base import MonitorApp
+
+    from .conftest import charts_shown
+
+    import tui_trainer.ui.base as base
+
+    class LiveApp(MonitorApp):
+        CSS_PATH = str(Path(base.__file__).with_name("app.tcss"))
+        DEFER_CHARTS = True
+
+        def on_mount(self) -> None:
+            super().on_mount()
+            self.push_screen(self.monitor)
+
+    events = list(iter_events(RECORDINGS / "early_stopped.jsonl"))
+    ends = [e for e in events if isinstance(e, EpochEnded)]
+
+    async def main() -> None:
+        app = LiveApp()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await charts_shown(app, pilot)
+            loss = app.monitor.query_one("#epoch-chart", EpochChart)
+            metric = app.monitor.query_one("#metric-chart", MetricChart)
+            seen = []
+            for event in events:
+                if isinstance(event, RunFinished):
+                    break  # still running: the live path, where charts are paced
+                app.handle_event(event)
+                if isinstance(event, Batches):  # batches keep coming, every tick
+                    for step in range(3):
+                        app.handle_event(Batches(epoch=event.epoch, first_step=step + 1, losses=(0.5,),
+                                                 steps_per_epoch=event.steps_per_epoch))
+                        app._redraw()
+                        await pilot.pause()
+                app._redraw()  # one redraw tick
+                await pilot.pause()
+                if isinstance(event, EpochEnded):
+                    assert app.monitor.state.running
+                    seen.append((event.epoch, loss.drawn_to.get("loss"), metric.drawn_to.get("accuracy")))
+            assert seen == [(e.epoch, e.epoch, e.epoch) for e in ends]
+
+    asyncio.run(main())

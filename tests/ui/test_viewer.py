@@ -194,4 +194,81 @@ def test_watch_follows_a_run_through_its_resume(tmp_path):
             assert len(app.monitor.state.epochs) == 33
             assert "finished: early_stopped" in title(app)
             assert app.problems == []
+
+
+def _canvas(text: str) -> tuple[list[str], int]:
+    """The chart's canvas rows (between its top and bottom axes) and the column where they start."""
+    lines = text.splitlines()
+    top = next(i for i, line in enumerate(lines) if "┌" in line)
+    bottom = next(i for i, line in enumerate(lines) if "└" in line)
+    return lines[top + 1:bottom], lines[top].index("┌") + 1
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+def test_marks_are_legible_without_zoom(size):
+    async def main():
+        app = ReplayApp(Path("run"), recorded("early_stopped"), speed=0)
+        async with app.run_test(size=size) as pilot:
+            await charts_shown(app, pilot)
+            chart = app.screen.query_one("#epoch-chart", EpochChart)
+            assert not chart.zoom and chart.marks == {"stop": 33, "restored": 28}
+            text = chart.render().plain
+            assert "stop 33" in text and "restored 28" in text
+            rows, left = _canvas(text)
+            # The first epochs' drop (2.3 -> 0.1) no longer sets the scale: the y ticks stay under 0.1.
+            ticks = [float(line.split("┤")[0]) for line in text.splitlines() if "┤" in line]
+            assert chart.clipped and max(ticks) <= 0.1
+            # Inside the patience window the val_loss rise is drawn over several rows, not squashed flat.
+            crosses = [k for k, row in enumerate(rows) if "×" in row[left:]]
+            assert crosses, "no × of the epochs that did not improve"
+            if size == (120, 40):  # the big chart has a legend naming every symbol on it
+                assert chart.legend == ["── loss", "── val_loss", "██ patience 5", "─× not improved", "◆│ restored",
+                                        "│ stop"]
+                assert all(entry.split(" ", 1)[1] in text for entry in chart.legend)
+                assert max(crosses) - min(crosses) >= 1
+            # The window's tint is a background: the × and the braille dots of the curve stay in the cells.
+            rendered = chart.render()
+            tint = tuple(chart.chart_colors["tint"])
+            tinted = set()
+            for span in rendered.spans:
+                bg = getattr(span.style, "bgcolor", None)
+                if bg is not None and bg.triplet is not None and tuple(bg.triplet) == tint:
+                    tinted.update(range(span.start, span.end))
+            plain = rendered.plain
+            marks_at = [i for i, ch in enumerate(plain) if ch == "×" and plain[i - 1] != "─"]  # not the legend's
+            assert marks_at and all(i in tinted for i in marks_at)
+
+    asyncio.run(main())
+
+
+def test_accuracy_axis_stays_within_one_with_round_ticks():
+    async def main():
+        app = ReplayApp(Path("run"), recorded("early_stopped"), speed=0)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await charts_shown(app, pilot)
+            text = app.screen.query_one("#metric-chart", EpochChart).render().plain
+            ticks = [line.split("┤")[0].strip() for line in text.splitlines() if "┤" in line]
+            values = [float(t) for t in ticks]
+            assert max(values) <= 1.0 and len(values) >= 2
+            step = round(values[0] - values[1], 6)
+            assert all(round(a - b, 6) == step for a, b in zip(values, values[1:]))  # evenly spaced
+            assert step * 10 ** 3 == round(step * 10 ** 3) and str(step).rstrip("0")[-1] in "125"  # 0.2, 0.005...
+
+    asyncio.run(main())
+
+
+def test_the_verdict_toast_hides_no_mark():
+    from textual.widgets._toast import Toast
+
+    async def main():
+        app = ReplayApp(Path("run"), recorded("early_stopped"), speed=0)
+        async with app.run_test(size=(120, 40), notifications=True) as pilot:
+            await charts_shown(app, pilot)
+            app.notify(app.monitor.state.verdict(), title="Run early_stopped", timeout=30)
+            await pilot.pause(0.3)
+            chart = app.screen.query_one("#epoch-chart", EpochChart)
+            (toast,) = app.screen.query(Toast)
+            assert toast.region.area > 0
+            assert not toast.region.overlaps(chart.region), (toast.region, chart.region)
+
     asyncio.run(main())

@@ -66,6 +66,8 @@ def _builder_toml(builder: BuilderScreen, preset: Optional[Preset]) -> Optional[
 class TrainerApp(MonitorApp):
     """Build a model, train it, watch it."""
 
+    IDLE = "Press t to train."
+
     BINDINGS = [
         Binding("t", "train", "Train"),
         Binding("c", "cancel", "Cancel"),
@@ -90,6 +92,8 @@ class TrainerApp(MonitorApp):
         self._cancel = threading.Event()
         self.last_result = None  # the engine's RunResult of the last finished run
         self.training_thread: Optional[threading.Thread] = None
+        self._phase: tuple[int, str] = (0, "")  # (run token, phase) the training thread last reported
+        self._starting: Optional[str] = None  # the preset name while a start has no RunStarted yet
 
     @property
     def runs_dir(self) -> Path:
@@ -275,7 +279,11 @@ class TrainerApp(MonitorApp):
             self.action_refuse("Training is off")
             return
         if self.training:
-            self.notify("Training is already running; press c to cancel it.", severity="warning")
+            if self.monitor.state.started is None:
+                self.notify(f"Training is starting ({self.monitor.phase or 'loading data'}); press c to cancel it.",
+                            severity="warning")
+            else:
+                self.notify("Training is already running; press c to cancel it.", severity="warning")
             return
         builder = self.builder
         preset = builder.current_preset()
@@ -286,6 +294,9 @@ class TrainerApp(MonitorApp):
             return
         token = self.new_run()
         self._cancel = threading.Event()
+        self._phase = (token, "loading data")  # the engine's first step, said from the key press on
+        self._starting = preset.name
+        self.monitor.set_phase("loading data")
         self.action_show_monitor()
         self.sub_title = f"{preset.name} · starting"
         self._train(preset, token, self._cancel)
@@ -299,7 +310,23 @@ class TrainerApp(MonitorApp):
         def sink(event) -> None:
             self.inbox.append((token, event))  # thread-safe, never blocks, never wakes the UI
 
-        return train(preset, sink, cancel, runs_dir=self.runs_dir, source=str(self.source) if self.source else None)
+        def on_phase(phase: str) -> None:
+            self._phase = (token, phase)  # one assignment: read at the next redraw tick
+
+        return train(preset, sink, cancel, runs_dir=self.runs_dir, source=str(self.source) if self.source else None,
+                     on_phase=on_phase)
+
+    def drain_inbox(self) -> None:
+        """The run's events, and what its start is doing until the first one."""
+        super().drain_inbox()
+        if self._monitor is None or self._starting is None:
+            return
+        token, phase = self._phase
+        if self.monitor.state.started is not None or token != self._run_token:
+            self._starting = None
+        elif phase != self.monitor.phase:
+            self.monitor.set_phase(phase)
+            self.sub_title = f"{self._starting} · starting: {phase}"
 
     def action_cancel(self) -> None:
         if not self.training:
@@ -324,7 +351,11 @@ class TrainerApp(MonitorApp):
             from ..spec import SpecError
 
             text = str(error) if isinstance(error, (DataError, SpecError, RunDirError)) else f"{type(error).__name__}: {error}"
+            self.sub_title = self._starting or self.preset.name  # no longer "· starting"
+            self._starting = None
+            self.monitor.set_phase("")
             self.monitor.show_error(f"Training did not start: {text}")
+            self.action_show_builder()  # back to where it can be fixed, the toast saying why
             self.notify(text, severity="error", title="Training did not start", timeout=10)
         elif event.state == WorkerState.SUCCESS:
             self.last_result = event.worker.result

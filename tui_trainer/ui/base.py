@@ -79,6 +79,9 @@ class MonitorApp(App):
     """Under ``run_test`` an error caught at the edge is still raised when the test's app closes, so a
     broken handler fails its test; the tests of the edge itself turn it off."""
     DEFER_CHARTS = False
+    IDLE = "Waiting for the run's first event."
+    """What the monitor says before a run has started: viewers wait for one; only the trainer says
+    "Press t" (a viewer can't train)."""
     """Whether the monitor's charts come after the app's first frame (replay and watch: the verdict first)."""
 
     def __init__(self) -> None:

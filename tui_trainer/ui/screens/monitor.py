@@ -35,6 +35,7 @@ class MonitorScreen(Screen):
         self.state = RunState()
         self.error: str | None = None  # why the last run could not start or failed
         self.note = ""
+        self.phase = ""  # what a start is doing before the run's first event ("loading data")
         self._drawn_version = -1
         self.run_dir: Optional[Path] = None  # the run folder, when known better than RunStarted's (moved runs)
         self._ended = False
@@ -84,6 +85,7 @@ class MonitorScreen(Screen):
         self.state = RunState()
         self.error = None
         self.note = ""
+        self.phase = ""
         self._drawn_version = -1
         self.run_dir = None
         self.refresh_view(force=True)
@@ -118,6 +120,11 @@ class MonitorScreen(Screen):
     def set_note(self, note: str) -> None:
         """A word on where the events come from (replay, watch), after the run's name."""
         self.note = note
+        self.refresh_view(force=True)
+
+    def set_phase(self, phase: str) -> None:
+        """What the start is doing (``"loading data"``) until the run's first event; ``""``: not starting."""
+        self.phase = phase
         self.refresh_view(force=True)
 
     def show_error(self, message: str) -> None:
@@ -162,11 +169,12 @@ class MonitorScreen(Screen):
         w = self._parts()
         with self.app.batch_update():
             s = state.started
-            title = f"{s.preset_name}  ·  {s.run_id}" if s else "No run yet"
+            starting = f"starting… {self.phase}" if self.phase and s is None and self.error is None else ""
+            title = f"{s.preset_name}  ·  {s.run_id}" if s else (starting.capitalize() or "No run yet")
             if self.note:
                 title += f"  ·  {self.note}"
             w["title"].show(title)
-            w["progress"].update_from(state)
+            w["progress"].update_from(state, starting or getattr(self.app, "IDLE", ""))
             w["telemetry"].update_from(state)
             w["banner"].update_from(state)
             error = self.error or (_failure_help(state.failure.error) if state.failure else None)

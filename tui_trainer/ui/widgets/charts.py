@@ -15,9 +15,14 @@ The early-stopping highlight on :class:`EpochChart`:
   restored that epoch's weights, ``best N`` when it did not, and
   ``best so far N`` while the run is still going;
 * the patience window (after the best epoch, up to the stop or the last epoch)
-  shaded with a dim band, and the monitored curve drawn inside it in amber
-  with ``x`` markers: the epochs that did not improve, which EarlyStopping
-  counted against its patience.
+  tinted behind the curves (a background colour: it hides no dot), and the
+  monitored curve drawn inside it in amber with ``×`` markers: the epochs that
+  did not improve, which EarlyStopping counted against its patience;
+* a legend entry for each curve and each mark.
+
+What is marked comes from :func:`tui_trainer.esmarks.es_marks`, and the y range
+from :func:`~tui_trainer.esmarks.readable_range` (it clips the first epochs'
+steep drop when that would squash the window): this module only draws.
 """
 
 from __future__ import annotations
@@ -27,12 +32,15 @@ import time
 from typing import Optional, Sequence
 
 import numpy as np
+from rich.style import Style
 from textual import events
 from textual.color import Color
 from textual_plotext import PlotextPlot
 
 from ...decimate import minmax_decimate
+from ...esmarks import Marks, es_marks, is_unit_metric, readable_range
 from ...runstate import RunState
+from .chartgrid import _CHROME_ROWS, _enter_at, _epoch_ticks, _Grid, _LabelPlacer, _legend_rows
 
 __all__ = ["BatchChart", "EpochChart", "MetricChart", "COLORS"]
 
@@ -43,7 +51,7 @@ COLORS: dict[str, tuple[int, int, int]] = {
     "train": (64, 156, 255),  # loss / accuracy: blue
     "val": (190, 120, 255),  # val_loss / val_accuracy: violet
     "patience": (255, 184, 28),  # the monitored curve inside the patience window: amber
-    "shade": (70, 70, 82),  # the patience band behind the data
+    "tint": (74, 62, 30),  # the patience window's background: a dim amber
     "best": (70, 210, 100),  # best / restored epoch: green
     "stop": (255, 70, 70),  # early stopping fired: red
     "boundary": (80, 80, 92),  # epoch boundaries on the batch chart
@@ -52,31 +60,7 @@ COLORS: dict[str, tuple[int, int, int]] = {
 
 _FALLBACK_WIDTH = 100  # before the first layout, size is 0x0
 _FALLBACK_HEIGHT = 25
-# Rows plotext takes from the widget's height outside the canvas: title, x ticks, two axes.
-_CHROME_ROWS = 4
 _MIN_LEGEND_ROWS = 8  # canvas rows below which the epoch chart leaves its legend out
-
-
-def _nice_step(span: float, max_ticks: int) -> int:
-    """The smallest of 1, 2, 5, 10, 20, 50, ... giving at most ``max_ticks`` ticks over ``span``."""
-    max_ticks = max(max_ticks, 2)
-    magnitude = 1
-    while True:
-        for m in (1, 2, 5):
-            step = m * magnitude
-            if math.floor(span / step) + 1 <= max_ticks:
-                return step
-        magnitude *= 10
-
-
-def _epoch_ticks(first: int, last: int, width: int) -> list[int]:
-    """Integer epoch ticks from ``first`` to ``last`` that fit ``width`` columns."""
-    label = max(len(str(last)), 1) + 3  # a label and some air between labels
-    step = _nice_step(last - first, max(width // label, 2))
-    ticks = [t for t in range(step * math.ceil(first / step), last + 1, step)]
-    if first not in ticks and (not ticks or ticks[0] - first >= max(step / 2, 1)):
-        ticks.insert(0, first)
-    return ticks or [first]
 
 
 def _dim_colors(theme_variables: dict[str, str]) -> dict[str, tuple[int, int, int]]:
@@ -87,7 +71,7 @@ def _dim_colors(theme_variables: dict[str, str]) -> dict[str, tuple[int, int, in
     except Exception:  # a theme without those variables: keep the dark-theme defaults
         return {}
     return {
-        "shade": surface.blend(foreground, 0.22).rgb,
+        "tint": surface.blend(Color(*COLORS["patience"]), 0.22).rgb,
         "boundary": surface.blend(foreground, 0.28).rgb,
         "muted": surface.blend(foreground, 0.6).rgb,
     }
@@ -103,20 +87,23 @@ def _finite(xs: Sequence[float], ys: Sequence[float]) -> tuple[np.ndarray, np.nd
 class _Chart(PlotextPlot):
     """What both charts share: the version check, the theme, the empty message, resizing.
 
-    While a live run trains, a chart redraws at most every ``MIN_INTERVAL_S``, and no more often
-    than keeps its drawing (plotext's build and Rich's ANSI decoding: 10-30 ms at 120x36 on a
-    shared 2-core machine) under ``CPU_BUDGET`` (1 %) of one core: the UI shares the GIL with the
-    training thread, so every millisecond drawn is one training may wait for. Finished runs and
-    replays draw at once.
+    A chart redraws when what it shows moved (its ``_version``). Epoch charts then draw at the
+    monitor's next tick, always: epochs are rare, and a chart behind the header is wrong. The
+    batch chart (``PACED``) changes every tick while a live run trains, so it is paced by its own
+    drawing cost: no more often than keeps its drawing (plotext's build and Rich's ANSI decoding)
+    under ``CPU_BUDGET`` of one core, and at least every ``MAX_INTERVAL_S``. The cost is the UI
+    thread's CPU time, not wall time: wall time counts the waits for the GIL the training thread
+    holds (and a loaded machine), which once stretched the pause to tens of seconds.
     """
 
     TITLE = ""
     WAITING = "waiting for the first epoch"
-    MIN_INTERVAL_S = 0.0
-    CPU_BUDGET = 0.01  # of one core, per chart, while a live run trains (three charts: 3 %)
+    PACED = False  # True: paced by its drawing cost while a live run trains (the batch chart)
+    MAX_INTERVAL_S = 1.5  # a paced chart still redraws at least this often
+    CPU_BUDGET = 0.01  # of one core, for a paced chart while a live run trains
     _last_draw = 0.0
-    _replot_s = 0.0  # what the last replot() took
-    _render_s = 0.0  # what the last render() (plotext build + ANSI decoding) took
+    _replot_s = 0.0  # UI-thread CPU seconds the last replot() took
+    _render_s = 0.0  # UI-thread CPU seconds the last render() (plotext build + ANSI decoding) took
 
     def __init__(
         self,
@@ -142,30 +129,34 @@ class _Chart(PlotextPlot):
 
     def update_from(self, state: RunState) -> None:
         """Take the run's latest state; redraw only if what this chart shows changed since the last draw
-        (and, while a live run trains, not before the chart's interval has passed)."""
+        (and, for a paced chart while a live run trains, not before :meth:`pace_s` has passed)."""
         if state is self._state and self._version(state) == self._drawn_version:
             return
-        if state is self._state and state.running and state.live:
-            wait = max(self.MIN_INTERVAL_S, (self._replot_s + self._render_s) / self.CPU_BUDGET)
-            if time.monotonic() - self._last_draw < wait:
+        if self.PACED and state is self._state and state.running and state.live:
+            if time.monotonic() - self._last_draw < self.pace_s():
                 return  # the monitor asks again at its next tick
         self._state = state
         self.replot()
 
+    def pace_s(self) -> float:
+        """Seconds between a paced chart's draws: its last draw's CPU cost over the budget, capped."""
+        return min(self.MAX_INTERVAL_S, (self._replot_s + self._render_s) / self.CPU_BUDGET)
+
     def render(self):
-        t0 = time.perf_counter()
+        t0 = time.thread_time()
         try:
             return super().render()
         finally:
-            self._render_s = time.perf_counter() - t0
+            self._render_s = time.thread_time() - t0
 
     def replot(self) -> None:
         """Clear, plot, mark, then refresh: the chart's one drawing path."""
-        t0 = self._last_draw = time.monotonic()
+        self._last_draw = time.monotonic()
+        t0 = time.thread_time()
         try:
             self._replot()
         finally:
-            self._replot_s = time.monotonic() - t0
+            self._replot_s = time.thread_time() - t0
 
     def _replot(self) -> None:
         plt = self.plt
@@ -264,7 +255,11 @@ class EpochChart(_Chart):
     def _draw(self, state: RunState) -> Optional[str]:
         self.marks = {}
         self.labels = []
-        self.plotted: dict[str, int] = {}  # points drawn per curve, e.g. {"loss": 12, "val_loss": 12}
+        self.legend: list[str] = []  # the legend's entries as drawn, e.g. ["── loss", "◆│ restored 28"]
+        self.plotted: dict[str, int] = {}  # epochs in view per curve (decimated), e.g. {"loss": 12, "val_loss": 12}
+        self.drawn_to: dict[str, float] = {}  # the newest epoch each curve reaches, e.g. {"loss": 12.0}
+        self.clipped = False  # the first epochs' drop leaves the plot through its top edge
+        self._tint = None
         metric = self.metric
         if not state.epochs:
             return self._nothing(state, "epochs")
@@ -278,27 +273,11 @@ class EpochChart(_Chart):
 
         plt = self.plt
         last = int(state.epochs[-1].epoch)
-        x_lo, x_hi = 0.5, max(last, 2) + 0.5
-
-        # Early stopping, when it watches this chart's metric.
-        watched = state.monitor in (metric, val)
-        stop = state.stopped_epoch if watched else None
-        restored = state.restored_epoch if watched else None
-        best = (restored or state.best_epoch) if watched else None
-        monitored = (vx, vy) if state.monitor == val else (tx, ty)
-        end = stop if stop is not None else last
-        window = best is not None and end > best
+        marks = es_marks(state, metric)
+        best, stop, window = marks.best, marks.stop, marks.window
         # Marks past the last epoch logged (a log whose last epoch lines are broken or skipped): widen
-        # the axis to show them; plotext fails on a series outside its limits.
-        x_hi = max(x_hi, max(end, best or 0) + 0.5)
-        if best is None:
-            word = None
-        elif restored is not None:
-            word = "restored"
-        elif state.early_stopping is not None:
-            word = "best"
-        else:
-            word = "best so far"  # still running: EpochEnded's running best
+        # the axis to show them; plotext fails on a series outside its x limits.
+        x_lo, x_hi = 0.5, max(last, 2, marks.last_marked) + 0.5
 
         # Zoomed: leave out the first epochs' steep drop, so the scale shows what happens near the
         # best epoch (a val_loss that turns up again). The best and stop epochs stay in view.
@@ -306,87 +285,135 @@ class EpochChart(_Chart):
             first = max(1, min(last // 4, (best or last) - 1))
             tx, ty = tx[tx > first], ty[tx > first]
             vx, vy = vx[vx > first], vy[vx > first]
-            monitored = (vx, vy) if state.monitor == val else (tx, ty)
             x_lo = first + 0.5
 
-        # y range from the data, with headroom on top for the legend and the labels, so they
-        # do not sit on the curves.
-        ys = np.concatenate([ty, vy])
-        lo, hi = float(ys.min()), float(ys.max())
-        if hi - lo < 1e-12:
-            lo, hi = lo - 0.5, hi + 0.5
-        pad = (hi - lo) * 0.04
-        lo = 0.0 if 0 <= lo < pad else lo - pad  # a little air below, but a loss axis stops at 0
+        # The y range: unzoomed too, the first epochs' drop is clipped when it would squash the
+        # best epoch and the patience window onto the bottom rows; a [0, 1] metric stays in [0, 1].
+        xs, ys = np.concatenate([tx, vx]), np.concatenate([ty, vy])
+        unit = is_unit_metric(metric, ys.tolist())
+        lo, hi, self.clipped = readable_range(xs.tolist(), ys.tolist(), marks, unit=unit)
+        in_view = {metric: tx.size, val: vx.size}  # epochs on the chart, those clipped off its top too
+        if self.clipped:  # the curves come in at the data's edge, not through the legend above it
+            (tx, ty), (vx, vy) = _enter_at(tx, ty, lo, hi), _enter_at(vx, vy, lo, hi)
+        monitored = (vx, vy) if marks.monitor == val else (tx, ty)
         height = self.size.height or _FALLBACK_HEIGHT
         # On a short chart a legend would cover the curves: leave it out (the colours are the same
         # on every chart, and the big one has it).
         show_legend = height - _CHROME_ROWS >= _MIN_LEGEND_ROWS
-        legend_rows = (2 + window) if show_legend else 0
-        grid = _Grid(self._width, height, (x_lo, x_hi), lo, hi, legend_rows=legend_rows)
+        colors = self.chart_colors
+        entries = self._legend_entries(metric, val, ty.size > 0, vy.size > 0, marks) if show_legend else []
+        rows = _legend_rows(entries, max(self._width - 8, 20))
+        # A rising [0, 1] curve (accuracy) fills the top rows at the end: its legend goes to the bottom.
+        bottom = bool(unit and ys.size and float(ys[np.argmax(xs)]) > (lo + hi) / 2)
+        grid = _Grid(self._width, height, (x_lo, x_hi), lo, hi, legend_rows=len(rows) + 1, round_ticks=True,
+                     unit=unit, legend_at_bottom=bottom)
+        first_legend_row = grid.height - len(rows) if bottom else 0
 
-        # 1. The patience window: a dim band from the best epoch to the stop (or the last epoch).
-        #    A filled series, first, so everything else draws over it.
+        # 1. The patience window: a tint behind the cells from the best epoch to the stop (or the last
+        #    epoch), laid on the rendered text (render()), so it hides no dot of any curve.
         if window:
-            plt.plot(
-                [grid.snap_x(best), grid.snap_x(end)], [grid.top, grid.top], fillx=True, marker="░",
-                color=self.chart_colors["shade"], label=f"patience {end - best}" if show_legend else None,
-            )
-            self.last_point_count += 2
+            legend = range(first_legend_row, first_legend_row + len(rows))  # rows the tint leaves plain
+            self._tint = (int(grid.col(window[0])), int(grid.col(window[1])), legend)
 
-        # 2. The mark lines, as data after the band so the band cannot hide them (plotext draws its
-        #    own vline() under all data), before the curves so the curves stay readable.
+        # 2. The mark lines, before the curves so the curves stay readable.
         if best is not None:
-            self._mark_line(grid, best, self.chart_colors["best"])
+            self._mark_line(grid, best, colors["best"])
         if stop is not None:
-            self._mark_line(grid, stop, self.chart_colors["stop"])
+            self._mark_line(grid, stop, colors["stop"])
 
         # 3. The curves: braille lines (4 rows of dots a cell), cut to the plot's width; a marker
         #    per epoch while they stay apart, moved onto the cell its braille dot landed in.
-        colors = self.chart_colors
         for (x, y), color, label in (((tx, ty), colors["train"], metric), ((vx, vy), colors["val"], val)):
             if y.size == 0:
                 continue
             dx, dy = minmax_decimate(y, grid.width, x=x)
-            plt.plot(dx.tolist(), dy.tolist(), marker="braille", color=color, label=label if show_legend else None)
-            self.plotted[label] = dx.size
+            plt.plot(dx.tolist(), dy.tolist(), marker="braille", color=color)
+            self.plotted[label] = min(in_view[label], 2 * grid.width)
+            self.drawn_to[label] = float(dx[-1])
             self.last_point_count += dx.size
             if dx.size * 3 <= grid.width:
-                plt.scatter(grid.snap_x(dx).tolist(), grid.snap_y(dy).tolist(), marker="•", color=color)
-                self.last_point_count += dx.size
+                inside = (dy >= grid.lo) & (dy <= grid.top)  # a clipped first epoch has no cell
+                plt.scatter(grid.snap_x(dx[inside]).tolist(), grid.snap_y(dy[inside]).tolist(), marker="•",
+                            color=color)
+                self.last_point_count += int(inside.sum())
 
-        # 4. The monitored curve inside the window, in amber with x marks: the epochs that did not
+        # 4. The monitored curve inside the window, in amber with × marks: the epochs that did not
         #    improve, which EarlyStopping counted against its patience.
         if window:
             mx, my = monitored
-            inside = (mx >= best) & (mx <= end)
+            inside = (mx >= window[0]) & (mx <= window[1])
             if inside.any():
                 sx, sy = minmax_decimate(my[inside], grid.width, x=mx[inside])
-                plt.plot(sx.tolist(), sy.tolist(), marker="braille", color=self.chart_colors["patience"])
-                after = sx > best
-                plt.scatter(grid.snap_x(sx[after]).tolist(), grid.snap_y(sy[after]).tolist(), marker="x",
-                            color=self.chart_colors["patience"])
+                plt.plot(sx.tolist(), sy.tolist(), marker="braille", color=colors["patience"])
+                after = (sx > window[0]) & (sy >= grid.lo) & (sy <= grid.top)
+                plt.scatter(grid.snap_x(sx[after]).tolist(), grid.snap_y(sy[after]).tolist(), marker="×",
+                            color=colors["patience"])
                 self.last_point_count += sx.size + int(after.sum())
 
-        # 5. The best point itself, and the labels on the top rows, each beside its line.
-        legend = [f"patience {end - best}"] if window else []
-        legend += [n for n, y in ((metric, ty), (val, vy)) if y.size]
-        if not show_legend:
-            legend = []
-        placer = _LabelPlacer(grid, legend)
+        # 5. The best point itself; the legend on the top rows; each mark's label beside its line.
+        if best is not None and marks.best_value is not None and grid.lo <= marks.best_value <= grid.top:
+            plt.scatter([grid.snap_x(best)], [grid.snap_y(marks.best_value)], marker="◆", color=colors["best"])
+            self.last_point_count += 1
+        placer = _LabelPlacer(grid, [], from_bottom=bottom)
+        self._draw_legend(grid, placer, rows, first_legend_row)
         if stop is not None:
             self.marks["stop"] = stop
-            self._label(placer, f"stop {stop}", stop, self.chart_colors["stop"])
-        if best is not None and word is not None:
-            self.marks[word] = best
-            at = monitored[1][monitored[0] == best]
-            if at.size:
-                best_xy = [grid.snap_x(best)], [grid.snap_y(float(at[0]))]
-                plt.scatter(*best_xy, marker="◆", color=self.chart_colors["best"])
-                self.last_point_count += 1
-            self._label(placer, f"{word} {best}", best, self.chart_colors["best"])
+            self._label(placer, f"stop {stop}", stop, colors["stop"])
+        if best is not None and marks.word is not None:
+            self.marks[marks.word] = best
+            self._label(placer, f"{marks.word} {best}", best, colors["best"])
 
         self._axes(grid, x_lo, x_hi, last)
         return None
+
+    def _legend_entries(self, metric: str, val: str, has_train: bool, has_val: bool, marks: Marks) -> list:
+        """``(symbol, words, colour)`` for every curve and mark drawn: nothing on the chart unexplained."""
+        c = self.chart_colors
+        entries = [("──", metric, c["train"])] if has_train else []
+        entries += [("──", val, c["val"])] if has_val else []
+        if marks.window:
+            entries += [("██", f"patience {marks.patience}", c["tint"]),
+                        ("─×", "not improved", c["patience"])]  # short: two legend rows fit 80 columns
+        if marks.best is not None and marks.word is not None:
+            entries += [("◆│", marks.word, c["best"])]
+        if marks.stop is not None:
+            entries += [("│", "stop", c["stop"])]
+        return entries
+
+    def _draw_legend(self, grid: "_Grid", placer: "_LabelPlacer", rows: list, first_row: int) -> None:
+        """The legend, left to right from canvas row ``first_row`` (plotext's own takes a row per entry)."""
+        for k, row in enumerate(rows, start=first_row):
+            col = 0
+            for symbol, words, color in row:
+                text = f"{symbol} {words}"
+                self.plt.text(symbol, grid.col_x(col), grid.row_y(k), color=color, alignment="left")
+                self.plt.text(words, grid.col_x(col + len(symbol) + 1), grid.row_y(k), color=self.chart_colors["muted"],
+                              alignment="left")
+                placer.taken.setdefault(k, []).append((col, col + len(text)))
+                self.legend.append(text)
+                col += len(text) + 2
+
+    def render(self):
+        text = super().render()
+        tint = getattr(self, "_tint", None)
+        if tint is None:
+            return text
+        # The patience window as a background tint on the canvas cells between its two columns.
+        lines = text.plain.split("\n")
+        top = next((i for i, line in enumerate(lines) if "┌" in line), None)
+        if top is None:
+            return text
+        left = lines[top].index("┌") + 1
+        style = Style(bgcolor=Color(*self.chart_colors["tint"]).rich_color)
+        offset = sum(len(line) + 1 for line in lines[: top + 1])
+        first, last, legend_rows = tint
+        for k, line in enumerate(lines[top + 1:]):
+            if "└" in line:
+                break
+            if k not in legend_rows:  # the legend's rows keep the plain background: its ██ stays legible
+                text.stylize(style, offset + left + first, offset + left + min(last, len(line) - left - 2) + 1)
+            offset += len(line) + 1
+        return text
 
     def _axes(self, grid: "_Grid", x_lo: float, x_hi: float, last: int) -> None:
         """Title, limits and ticks: integer epochs on x, the grid's own ticks on y."""
@@ -414,88 +441,12 @@ class EpochChart(_Chart):
         self.labels.append(text)
 
 
-class _LabelPlacer:
-    """Finds each label the highest canvas row where it overlaps neither the legend nor another label."""
-
-    def __init__(self, grid: "_Grid", legend_labels: Sequence[str]) -> None:
-        self.grid = grid
-        # plotext's legend: top-left of the canvas, one row per label, 3 cells of marker then
-        # " label " padded to the longest.
-        self.legend_rows = len(legend_labels)
-        self.legend_cols = 3 + max((len(t) for t in legend_labels), default=0) + 2 if legend_labels else 0
-        self.taken: dict[int, list[tuple[int, int]]] = {}
-
-    def place(self, x: float, length: int, alignment: str) -> float:
-        col = int(self.grid.col(x))
-        start = col if alignment == "left" else col - length + 1
-        span = (start, start + length)  # [start, end)
-        for row in range(self.grid.height):
-            if row < self.legend_rows and span[0] < self.legend_cols + 1:
-                continue
-            if any(a < span[1] + 1 and span[0] < b + 1 for a, b in self.taken.get(row, [])):
-                continue
-            self.taken.setdefault(row, []).append(span)
-            return self.grid.row_y(row)
-        return self.grid.row_y(0)
-
-
-class _Grid:
-    """Where plotext will put things, worked out the way plotext does, so marks land on cells.
-
-    Plotext maps a value to a cell by rounding on that series' own grid: braille lines on a grid
-    2x4 times finer than whole-cell markers, so an epoch's marker and its braille dot can miss
-    each other by a cell. Knowing the canvas size exactly (we set the y tick labels, so their
-    width is known) lets markers, mark lines and labels be moved to the braille dot's cell.
-    """
-
-    def __init__(self, widget_width: int, widget_height: int, xlim: tuple[float, float], lo: float, hi: float,
-                 legend_rows: int) -> None:
-        self.x_lo, self.x_hi = xlim
-        # Canvas rows: widget height less title, x tick labels and the two horizontal axes.
-        self.height = max(widget_height - _CHROME_ROWS, 1)
-        head = min(legend_rows + 0.6, self.height * 0.35)
-        self.lo = lo
-        self.top = hi + (hi - lo) * head / max(self.height - head, 1)
-        n = int(min(5, max(2, self.height // 2)))
-        self.yticks = [float(v) for v in np.linspace(lo, self.top, n)]
-        span = self.top - lo
-        decimals = max(0, min(6, 2 - math.floor(math.log10(span)))) if span > 0 else 2
-        self.ylabels = [f"{v:.{decimals}f}" for v in self.yticks]
-        # Canvas columns: widget width less the y tick labels and the two vertical axes.
-        self.width = max(widget_width - 2 - max(len(s) for s in self.ylabels), 1)
-
-    @staticmethod
-    def _cell(v, lim: tuple[float, float], bins: int, factor: int):
-        # plotext's get_matrix_data on a grid `factor` times finer, then the cell holding that dot.
-        f = (np.asarray(v, dtype=float) - lim[0]) / (lim[1] - lim[0])
-        return np.floor(np.round(0.5 + (bins * factor - 1) * f, 8)) // factor
-
-    def col(self, x):
-        """The canvas column (0-based) where a braille series puts ``x``."""
-        return self._cell(x, (self.x_lo, self.x_hi), self.width, 2)
-
-    def snap_x(self, x):
-        lim = (self.x_lo, self.x_hi)
-        c = self._cell(x, lim, self.width, 2)
-        out = lim[0] + c * (lim[1] - lim[0]) / max(self.width - 1, 1)
-        return float(out) if np.ndim(out) == 0 else out
-
-    def snap_y(self, y):
-        lim = (self.lo, self.top)
-        c = self._cell(y, lim, self.height, 4)
-        out = lim[0] + c * (lim[1] - lim[0]) / max(self.height - 1, 1)
-        return float(out) if np.ndim(out) == 0 else out
-
-    def row_y(self, k: int) -> float:
-        """The y value of the ``k``-th canvas row from the top."""
-        return self.top - k * (self.top - self.lo) / max(self.height - 1, 1)
-
-
 class MetricChart(EpochChart):
-    """An :class:`EpochChart` for the run's first metric other than loss (e.g. accuracy) and its ``val_`` twin.
+    """An :class:`EpochChart` for a metric other than loss (e.g. accuracy) and its ``val_`` twin.
 
-    The metric is picked from ``state.metric_names()`` at each update: the first
-    name that does not start with ``val_``.
+    The metric is picked from ``state.metric_names()`` at each update: the one early
+    stopping watches when that is not the loss, else the first name that does not
+    start with ``val_``.
     """
 
     def __init__(self, **kwargs) -> None:
@@ -503,7 +454,10 @@ class MetricChart(EpochChart):
 
     def update_from(self, state: RunState) -> None:
         names = [n for n in state.metric_names() if not n.startswith("val_")]
-        self.metric = names[0] if names else None
+        # The one early stopping watches comes first (monitor="val_auc" with metrics=["accuracy", AUC()]):
+        # its marks must be on a chart.
+        watched = (state.monitor or "").removeprefix("val_")
+        self.metric = watched if watched in names and watched != "loss" else (names[0] if names else None)
         super().update_from(state)
 
 
@@ -522,10 +476,9 @@ class BatchChart(_Chart):
     last_series: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
     """The decimated ``(x, loss)`` the latest replot drew (x in fractional epochs when known)."""
 
-    # Batches arrive about ten times a second; one redraw a second still looks live and leaves the
-    # training thread (which shares the GIL with the UI) the difference: at two a second the batch
-    # chart's drawing was half the UI's CPU while training.
-    MIN_INTERVAL_S = 1.0
+    # Batches arrive about ten times a second; drawing each tick was half the UI's CPU while
+    # training (the training thread shares the GIL with the UI): paced by its cost instead.
+    PACED = True
 
     def _version(self, state: RunState) -> int:
         return state.version

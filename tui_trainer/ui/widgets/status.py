@@ -66,10 +66,11 @@ class ProgressLine(Line):
     DEFAULT_CSS = "ProgressLine { height: 1; }"
     FIXED_HEIGHT = True
 
-    def update_from(self, state: RunState) -> None:
+    def update_from(self, state: RunState, idle: str = "") -> None:
+        """Draw ``state``; before it has started, ``idle`` (what the app is doing or waits for), dimmed."""
         s = state.started
         if s is None:
-            self.show(Text("Press t to train.", style="dim") if state.finished is None else "")
+            self.show(Text(idle, style="dim") if state.finished is None else "")
             return
         steps = state.steps_per_epoch  # 0: not known yet (a tf.data pipeline's first epoch)
         epoch = max(state.current_epoch, 1)

@@ -1,0 +1,118 @@
+"""es_marks and the readable y-range, on recorded runs, checked against the run's verdict in words."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+
+from tui_trainer.esmarks import Marks, es_marks, is_unit_metric, nice_ticks, readable_range
+from tui_trainer.events import EpochEnded
+from tui_trainer.runlog import iter_events
+from tui_trainer.runstate import RunState
+
+RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
+NAMES = sorted(p.stem for p in RECORDINGS.glob("*.jsonl"))
+
+
+def folded(name: str, limit=None) -> RunState:
+    state = RunState()
+    for event in itertools.islice(iter_events(RECORDINGS / f"{name}.jsonl"), limit):
+        state.apply(event)
+    return state
+
+
+def test_every_recording_is_checked():
+    assert {"early_stopped", "no_restore", "completed", "cancelled", "failed"} <= set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_marks_say_what_the_verdict_says(name):
+    state = folded(name)
+    verdict = state.verdict()
+    metric = state.monitor.removeprefix("val_")  # the chart the marks go on: loss, or accuracy
+    marks = es_marks(state, metric)
+    assert marks.monitor == state.monitor
+    stop = re.search(r"Early stopping at epoch (\d+)", verdict)
+    assert marks.stop == (int(stop.group(1)) if stop else None)
+    restored = re.search(r"restored(?: from| the weights of)? epoch (\d+)|restored, from epoch (\d+)", verdict)
+    if "not restored" in verdict:
+        assert marks.restored is None and marks.word == "best"
+        assert marks.best == int(re.search(r"the best was epoch (\d+)", verdict).group(1))
+    else:
+        assert restored, verdict
+        assert marks.restored == marks.best == int(restored.group(1) or restored.group(2))
+        assert marks.word == "restored"
+    patience = re.search(r"did not improve for (\d+) epochs", verdict)
+    if patience:  # the window is what EarlyStopping counted against its patience
+        assert marks.window == (marks.best, marks.stop) and marks.patience == int(patience.group(1))
+    value = re.search(rf"\({state.monitor} (\d\.\d+)\)", verdict)
+    if value:
+        assert f"{marks.best_value:.4g}" == value.group(1)
+    if "NaN" in verdict:
+        assert marks.best_value is None  # a NaN epoch is marked, with no value to put a ◆ on
+
+
+def test_early_stopping_on_val_accuracy_marks_the_accuracy_chart_not_the_loss_one():
+    # keras-io's usual shape: EarlyStopping(monitor="val_accuracy", patience=3, restore_best_weights=True)
+    state = folded("es_val_accuracy")
+    assert es_marks(state, "loss") == Marks()
+    marks = es_marks(state, "accuracy")
+    assert (marks.stop, marks.restored, marks.window) == (9, 6, (6, 9))
+    xs, ys = state.series("val_accuracy")
+    assert marks.best_value == max(ys)  # mode max: the best is the highest
+
+
+def test_a_chart_of_another_metric_gets_no_marks():
+    state = folded("early_stopped")
+    assert es_marks(state, "accuracy") == Marks()
+    assert es_marks(state, None) == Marks()
+    assert es_marks(RunState(), "loss") == Marks()
+
+
+def test_a_running_run_marks_the_best_so_far_and_its_window():
+    events = list(iter_events(RECORDINGS / "early_stopped.jsonl"))
+    n = next(i for i, e in enumerate(events) if isinstance(e, EpochEnded) and e.epoch == 31) + 1
+    marks = es_marks(folded("early_stopped", n), "loss")
+    assert (marks.word, marks.best, marks.stop, marks.window) == ("best so far", 28, None, (28, 31))
+    assert marks.last_marked == 31
+
+
+def test_the_range_clips_the_first_drop_so_the_window_is_readable():
+    state = folded("early_stopped")
+    marks = es_marks(state, "loss")
+    xs, ys = [], []
+    for name in ("loss", "val_loss"):
+        x, y = state.series(name)
+        xs += x
+        ys += y
+    lo, hi, clipped = readable_range(xs, ys, marks)
+    assert clipped and hi < max(ys) / 3  # the first epochs' 2.x no longer sets the scale
+    # Everything from the best epoch on is inside the range, with room to see it rise.
+    after = [y for x, y in zip(xs, ys) if x >= marks.best]
+    assert lo <= min(after) and max(after) <= hi
+    window_vals = [y for x, y in zip(*state.series("val_loss")) if marks.best <= x <= marks.stop]
+    assert (max(window_vals) - min(window_vals)) / (hi - lo) > 0.03  # a visible rise, not a flat line
+
+
+def test_a_run_without_a_steep_drop_is_not_clipped():
+    xs = list(range(1, 11))
+    ys = [1.0 - 0.05 * x for x in xs]
+    lo, hi, clipped = readable_range(xs, ys, Marks())
+    assert not clipped and lo <= min(ys) and hi >= max(ys)
+
+
+def test_accuracy_stays_inside_zero_and_one_with_round_ticks():
+    state = folded("early_stopped")
+    xs, ys = state.series("val_accuracy")
+    assert is_unit_metric("val_accuracy", ys) and not is_unit_metric("loss", ys)
+    lo, hi, _ = readable_range(xs, ys, Marks(), unit=True)
+    assert 0.0 <= lo < hi <= 1.0
+    ticks, decimals = nice_ticks(0.0, 1.0, 6)
+    assert ticks == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0] and decimals == 1
+    ticks, decimals = nice_ticks(0.31, 1.0, 5)
+    assert ticks == [0.4, 0.6, 0.8, 1.0] and decimals == 1
+    ticks, decimals = nice_ticks(0.0, 2.3, 5)
+    assert ticks == [0.0, 0.5, 1.0, 1.5, 2.0] and decimals == 1
