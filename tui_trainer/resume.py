@@ -69,6 +69,10 @@ def plan_resume(run_dir: Path, epochs: Optional[int] = None) -> ResumePlan:
     from .runs import liveness
 
     run_dir = Path(run_dir).expanduser()
+    from .sources import is_foreign, not_our_run
+
+    if is_foreign(run_dir):
+        raise ResumeError(not_our_run(run_dir, "train --resume"))
     try:
         loaded = load_run(run_dir)
     except RunLogError as exc:

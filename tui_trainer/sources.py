@@ -103,7 +103,7 @@ def canonical(tag: str, role: str = "") -> tuple[str, bool]:
     if low.startswith("epoch_"):
         t, low, per_epoch = t[6:], low[6:], True
     elif low.startswith("batch_") and role:
-        t, low = t[6:], low[6:]
+        return t, False  # Keras's per-batch curve: the batch chart's, never an epoch's metric
     split, base = role, None
     parts = low.split("/")
     if len(parts) == 2:
@@ -157,13 +157,17 @@ class TBSource:
         self.epochs_sent = 0
         self.batches_sent = 0
         self._epoch_counts: dict[int, int] = {}
+        self._epoch_walls: list[float] = []  # Keras logs: when each epoch's values were written
         self._names: dict[tuple[str, str], tuple[str, bool]] = {}  # canonical() of each (tag, role) met  # batch losses sent so far, by epoch (watch)
         self.last_growth = time.time()
 
     # -- reading the files --
 
-    def _pull(self) -> bool:
-        """Read what the files gained (and any new file); True if any scalar came."""
+    def _pull(self, strict: bool = False) -> bool:
+        """Read what the files gained (and any new file); True if any scalar came.
+
+        ``strict``: a file that is no event file raises TBFormatError; otherwise it is noted once and skipped.
+        """
         grew, names = False, self._names
         for role, f in _files(self.path):
             if f not in self.readers:
@@ -171,6 +175,12 @@ class TBSource:
             role, reader = self.readers[f]
             try:
                 scalars = reader.read()
+            except TBFormatError as exc:
+                if strict:
+                    raise
+                reader.broken = True
+                self.problems.append(str(exc))
+                continue
             except OSError as exc:
                 self.problems.append(f"{f}: can't read it ({exc.strerror or exc})")
                 continue
@@ -199,7 +209,7 @@ class TBSource:
         if not _files(self.path):
             raise RunLogError(f"{self.path}: no TensorBoard event files (events.out.tfevents.*) in it")
         try:
-            self._pull()
+            self._pull(strict=True)
         except TBFormatError as exc:
             raise RunLogError(str(exc)) from None
         for s in self.series.values():  # several files (a restarted writer): in step order
@@ -213,11 +223,7 @@ class TBSource:
 
     def read(self) -> list[Event]:
         """The events the log gained since the last call (``watch``); a file still being written is waited for."""
-        try:
-            self._pull()
-        except TBFormatError as exc:
-            self.problems.append(str(exc))
-            return []
+        self._pull()
         return self._events(final=False) if self.series else []
 
     def liveness(self) -> str:
@@ -257,16 +263,17 @@ class TBSource:
         metrics = [self._epoch_metrics(i, ends, keras) for i in range(len(ends))]
         monitor = self._monitor(metrics)
         result, states = what_if([m.get(monitor) for m in metrics], monitor=monitor, patience=self.patience)
-        out += self._batches(batch, ends, keras, spe)
+        body: list[Event] = list(self._batches(batch, ends, keras, spe))
         prev_wall = first_wall
         for i in range(self.epochs_sent, len(ends)):
             wall = self._epoch_wall(ends[i], keras) or prev_wall
             st = states[min(i, len(states) - 1)] if states else None
-            out.append(EpochEnded(epoch=i + 1, metrics=metrics[i], duration_s=max(0.0, wall - prev_wall),
+            body.append(EpochEnded(epoch=i + 1, metrics=metrics[i], duration_s=max(0.0, wall - prev_wall),
                                   elapsed_s=max(0.0, wall - first_wall), best_epoch=st and st.best_epoch,
                                   best_value=st and st.best_value, wait=st and st.wait))
             prev_wall = wall
         self.epochs_sent = len(ends)
+        out += sorted(body, key=lambda e: (e.epoch, isinstance(e, EpochEnded)))  # an epoch's batches, then its end
         if final:
             last_wall = max((s.walls[-1] for s in self.series.values() if s.walls), default=first_wall)
             out += [result, RunFinished(status="completed", epochs_run=len(ends), test_metrics={},
@@ -281,7 +288,7 @@ class TBSource:
         return "val_loss"
 
     def _batch_series(self, keras: bool, n_epochs: int) -> Optional[_Series]:
-        s = self.series.get("loss")
+        s = self.series.get("batch_loss" if keras else "loss")
         if s is None or s.per_epoch:
             return None
         if not keras and len(s.steps) <= 2 * max(n_epochs, 1):
@@ -292,15 +299,22 @@ class TBSource:
         if batch is None or not ends:
             return 0
         if keras:  # Keras's batch steps are global; its epoch steps are epoch numbers
-            return max(1, round(len(batch.steps) / len(ends)))
+            self._epoch_walls = self._keras_epoch_walls(ends)
+            counts = [0] * (len(ends) + 1)
+            for w in batch.walls:
+                counts[min(bisect_left(self._epoch_walls, w), len(ends))] += 1
+            return max(counts)
         edges = [ends[0] + 1] + [b - a for a, b in zip(ends, ends[1:])]
         return max(edges)
 
-    def _epoch_of(self, step: int, ends: list[int], keras: bool, spe: int) -> int:
-        if keras:
-            return step // spe + 1 if spe else 1
-
-        return bisect_left(ends, step) + 1
+    def _keras_epoch_walls(self, ends: list[int]) -> list[float]:
+        """When each epoch's ``epoch_*`` values were written: batches written before belong to it."""
+        walls = [self._epoch_wall(e, True) for e in ends]
+        out, last = [], 0.0
+        for w in walls:
+            last = max(last, w or last)
+            out.append(last)
+        return out
 
     def _batches(self, batch: Optional[_Series], ends: list[int], keras: bool, spe: int) -> list[BatchLosses]:
         """BatchLosses for the batch values not sent yet, one per epoch they fall in (past the last
@@ -309,12 +323,10 @@ class TBSource:
             return []
         out: list[BatchLosses] = []
         i, limit = self.batches_sent, len(batch.steps)
+        keys, marks = (batch.walls, self._epoch_walls) if keras else (batch.steps, ends)
         while i < limit:
-            epoch = self._epoch_of(batch.steps[i], ends, keras, spe)
-            if keras:
-                j = bisect_left(batch.steps, epoch * spe, i) if spe else limit
-            else:
-                j = bisect_right(batch.steps, ends[epoch - 1], i) if epoch <= len(ends) else limit
+            epoch = bisect_left(marks, keys[i]) + 1
+            j = bisect_right(keys, marks[epoch - 1], i) if epoch <= len(marks) else limit
             j = max(j, i + 1)  # steps out of order (a restarted writer): one at a time, never stuck
             start = self._epoch_counts.get(epoch, 0)
             losses = tuple(batch.values[i:j])

@@ -126,9 +126,10 @@ class WatchApp(MonitorApp):
     BINDINGS = [Binding("q", "quit", "Quit")]
     DEFER_CHARTS = True
 
-    def __init__(self, run_dir: Path, poll_s: float = POLL_S):
+    def __init__(self, run_dir: Path, poll_s: float = POLL_S, source=None):
         super().__init__()
         self.run_dir = Path(run_dir)
+        self.source = source  # a TensorBoard log (sources.TBSource): read() and liveness() as LogTail's
         self.poll_s = poll_s
         self.problems: list[str] = []  # broken lines met so far, each also shown as a notification
         self.liveness = "waiting"
@@ -141,7 +142,7 @@ class WatchApp(MonitorApp):
 
     @work(exclusive=True, group="feed")
     async def _follow(self, token: int) -> None:
-        tail = LogTail(self.run_dir / EVENTS)
+        tail = self.source or LogTail(self.run_dir / EVENTS)
         while token == self._run_token:
             for event in tail.read():
                 self.handle_event(event)
@@ -150,7 +151,10 @@ class WatchApp(MonitorApp):
                 self.problems.append(problem)
                 self.notify(problem, severity="warning", timeout=10)
             state = self.monitor.state
-            self.liveness = liveness(state, self.run_dir) if state.started else "waiting"
+            if self.source is not None:
+                self.liveness = self.source.liveness() if state.started else "waiting"
+            else:
+                self.liveness = liveness(state, self.run_dir) if state.started else "waiting"
             if self.liveness == "finished":
                 self.monitor.set_note(f"finished: {state.status}")
                 return
