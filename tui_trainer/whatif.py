@@ -40,7 +40,8 @@ def what_if(values: Sequence[Optional[float]], *, monitor: str = DEFAULT_MONITOR
         and the state after each epoch up to the stop (the marks drawn while a curve streams in).
     """
     mode = mode or mode_for(monitor)
-    better = (lambda a, b: a - abs(min_delta) < b) if mode == "min" else (lambda a, b: a + abs(min_delta) > b)
+    d = abs(min_delta)  # as Keras 3: an improvement must beat the best by more than min_delta
+    better = (lambda a, b: a + d < b) if mode == "min" else (lambda a, b: a - d > b)
     best: Optional[float] = None
     best_epoch, wait, stopped = None, 0, None
     states: list[EpochState] = []
