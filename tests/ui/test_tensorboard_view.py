@@ -81,3 +81,25 @@ def test_watch_follows_a_writer_still_appending(tmp_path):
         asyncio.run(main())
     finally:
         writer.join(timeout=10)
+
+
+def test_the_workspace_lists_and_opens_a_tensorboard_run(tmp_path):
+    from tui_trainer import presets
+    from tui_trainer.ui.app import TrainerApp
+
+    write_epochs(tmp_path / "runs" / "pytorch" / "run1", range(1, 21))
+
+    async def main():
+        digits, path = presets.load("digits")
+        app = TrainerApp(digits, path, tmp_path / "runs")
+        async with app.run_test(size=(110, 32)) as pilot:
+            await pilot.press("r")
+            await app.workers.wait_for_complete()  # the list is read in a thread
+            await pilot.pause(0.2)
+            assert type(app.screen).__name__ == "RunsScreen"
+            await pilot.press("enter")
+            await until(pilot, lambda: app.screen.id == "monitor")
+            await pilot.pause(0.2)
+            assert banner(app).startswith("What-if: EarlyStopping (val_loss, patience 5, min_delta 0) would have "
+                                          "stopped at epoch 14")
+    asyncio.run(main())
