@@ -252,3 +252,41 @@ def test_reader_imports_no_tensorflow(tmp_path):
             "print(sorted(m for m in ('tensorflow', 'tensorboard', 'torch', 'textual') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# --- shapes other tools write (found in their public code; written here with our own writer) ------
+
+
+def test_hugging_face_trainer_shape(tmp_path):
+    """transformers' TensorBoardCallback: ``loss`` -> ``train/loss`` every logging_steps, ``eval_loss`` ->
+    ``eval/loss`` every eval_steps, plus ``train/learning_rate`` and ``train/epoch`` (a fraction)."""
+    with EventWriter(tmp_path / "hf") as w:
+        for step in range(10, 501, 10):
+            w.scalar("train/loss", 2 / step, step)
+            w.scalar("train/learning_rate", 5e-5, step)
+            w.scalar("train/epoch", step / 100, step)
+            if step % 50 == 0:
+                w.scalar("eval/loss", u_curve(step // 50, best=4), step)
+                w.scalar("eval/accuracy", 0.5 + step / 2000, step)
+    state = fold(load(tmp_path / "hf"))
+    assert len(state.epochs) == 10 and state.early_stopping.monitor == "val_loss"
+    assert set(state.epochs[0].metrics) >= {"loss", "val_loss", "val_accuracy", "learning_rate"}
+    assert (state.best_epoch, state.stopped_epoch) == (4, 9)
+    assert len(state.batch_losses) == 50  # five logged train losses an evaluation: the batch chart's
+
+
+def test_ultralytics_shape_has_no_plain_loss(tmp_path):
+    """Ultralytics' YOLO callback: per epoch (step = epoch + 1) ``train/box_loss``..., ``val/box_loss``...,
+    ``metrics/mAP50(B)`` and ``lr/pg0``; no tag is a plain loss, so the what-if watches a validation loss
+    and says which."""
+    with EventWriter(tmp_path / "yolo") as w:
+        for epoch in range(12):
+            for part in ("box", "cls"):
+                w.scalar(f"train/{part}_loss", 1 / (epoch + 1), epoch + 1)
+                w.scalar(f"val/{part}_loss", u_curve(epoch + 1, best=5), epoch + 1)
+            w.scalar("metrics/mAP50(B)", 0.1 * epoch, epoch + 1)
+            w.scalar("lr/pg0", 0.01, epoch + 1)
+    state = fold(load(tmp_path / "yolo"))
+    assert len(state.epochs) == 12 and state.epochs[0].metrics["metrics/mAP50(B)"] == 0
+    assert state.early_stopping.monitor == "val_box_loss" and state.stopped_epoch == 10
+    assert "EarlyStopping (val_box_loss, patience 5" in state.verdict()
