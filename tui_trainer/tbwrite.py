@@ -113,3 +113,47 @@ class EventWriter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class TensorBoardSink:
+    """An event sink that writes a run to TensorBoard as it trains (``Monitor(tensorboard=...)``,
+    ``[logging] tensorboard = true``): the layout of :func:`tui_trainer.export.to_tensorboard`, flushed
+    every epoch so a ``tensorboard`` (or a ``tui-trainer watch``) reading the folder follows along.
+
+    Args:
+        folder: the run's TensorBoard folder (``train/`` and ``validation/`` are made in it).
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._train = EventWriter(self.folder / "train", flush_every=10_000)
+        self._val = EventWriter(self.folder / "validation", flush_every=10_000)
+        self._step = 0
+        self._closed = False
+
+    def __call__(self, event) -> None:
+        from .events import BatchLosses, EarlyStoppingResult, EpochEnded, RunFinished
+
+        if self._closed:
+            return
+        if isinstance(event, BatchLosses):
+            for loss in event.losses:
+                self._train.scalar("batch_loss", loss, self._step)
+                self._step += 1
+        elif isinstance(event, EpochEnded):
+            for name, value in event.metrics.items():
+                writer, base = (self._val, name[4:]) if name.startswith("val_") else (self._train, name)
+                writer.scalar(f"epoch_{base}", value, event.epoch - 1)
+            self._val.flush()
+            self._train.flush()
+        elif isinstance(event, EarlyStoppingResult):
+            self._train.text("early_stopping", f"{event.monitor}: best epoch {event.best_epoch}, stopped at epoch "
+                                               f"{event.stopped_epoch}, restored epoch {event.restored_epoch}")
+        elif isinstance(event, RunFinished):
+            self.close()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._train.close()
+            self._val.close()

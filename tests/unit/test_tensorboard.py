@@ -290,3 +290,36 @@ def test_ultralytics_shape_has_no_plain_loss(tmp_path):
     assert len(state.epochs) == 12 and state.epochs[0].metrics["metrics/mAP50(B)"] == 0
     assert state.early_stopping.monitor == "val_box_loss" and state.stopped_epoch == 10
     assert "EarlyStopping (val_box_loss, patience 5" in state.verdict()
+
+
+def test_monitor_writes_tensorboard_live(tmp_path):
+    keras = pytest.importorskip("keras", reason="keras not installed")
+    import numpy as np
+
+    from tui_trainer import Monitor
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="relu"), keras.layers.Dense(1)])
+    model.compile("adam", "mse")
+    x = np.random.default_rng(0).random((64, 4)).astype("float32")
+    monitor = Monitor(name="tb", runs_dir=tmp_path / "runs", save_model=False, tensorboard=tmp_path / "tb")
+    hist = model.fit(x, x.sum(1), epochs=3, batch_size=16, validation_split=0.25, verbose=0, callbacks=[monitor])
+    tb_run = tmp_path / "tb" / monitor.run_dir.name
+    state = fold(load(tb_run))
+    assert [e.metrics["val_loss"] for e in state.epochs] == pytest.approx(hist.history["val_loss"], rel=1e-6)
+    assert len(state.batch_losses) == 9
+
+
+def test_preset_logging_tensorboard_writes_the_run_live(blobs_csv, tmp_path):
+    from tests.conftest import tiny_preset_toml
+    from tui_trainer.engine import train
+    from tui_trainer.spec import loads_preset
+
+    preset = loads_preset(tiny_preset_toml(blobs_csv, epochs=3) + "\n[logging]\ntensorboard = true\n")
+    result = train(preset, runs_dir=tmp_path / "runs")
+    ours = fold(load(result.run_dir))
+    theirs = fold(load(result.run_dir / "tensorboard"))
+    assert [e.metrics["val_loss"] for e in theirs.epochs] == pytest.approx(
+        [e.metrics["val_loss"] for e in ours.epochs], rel=1e-6)
+    assert len(theirs.batch_losses) == len(ours.batch_losses)
+    listed = runner.invoke(app, ["runs", "list", "--runs-dir", str(tmp_path / "runs")])
+    assert listed.output.count("tensorboard") == 0  # a run's own tensorboard/ is not a second run
