@@ -117,7 +117,10 @@ def open_replay(run: Path, speed: float, patience: int = 5) -> int:
         return 2
     from .ui.viewer import ReplayApp
 
-    ReplayApp(loaded.dir, loaded.events, speed, loaded.warnings).run()
+    from .sources import TBSource, is_foreign
+
+    what_if = (lambda p: TBSource(run, p).load().events) if is_foreign(run) else None  # `+`/`-` move the marks
+    ReplayApp(loaded.dir, loaded.events, speed, loaded.warnings, what_if=what_if, patience=patience).run()
     return 0
 
 

@@ -264,7 +264,7 @@ class TBSource:
         monitor = self._monitor(metrics)
         result, states = what_if([m.get(monitor) for m in metrics], monitor=monitor, patience=self.patience)
         body: list[Event] = list(self._batches(batch, ends, keras, spe))
-        prev_wall = first_wall
+        prev_wall = (self._epoch_wall(ends[self.epochs_sent - 1], keras) if self.epochs_sent else None) or first_wall
         for i in range(self.epochs_sent, len(ends)):
             wall = self._epoch_wall(ends[i], keras) or prev_wall
             st = states[min(i, len(states) - 1)] if states else None

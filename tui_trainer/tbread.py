@@ -11,7 +11,6 @@ event file); the data's only with ``verify=True`` (pure-Python crc32c costs more
 
 from __future__ import annotations
 
-import math
 import os
 import struct
 from pathlib import Path
@@ -311,8 +310,3 @@ def event_files(folder: Path) -> list[Path]:
     except OSError:
         return []
     return [Path(e.path) for e in entries if is_event_file(Path(e.name)) and e.is_file(follow_symlinks=False)]
-
-
-def finite(value: float) -> bool:
-    """Whether a scalar is a real number (NaN and infinities are kept in the data, but never best)."""
-    return math.isfinite(value)

@@ -8,7 +8,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 
 from tui_trainer.sources import TBSource, load
 from tui_trainer.tbwrite import EventWriter
@@ -102,4 +101,19 @@ def test_the_workspace_lists_and_opens_a_tensorboard_run(tmp_path):
             await pilot.pause(0.2)
             assert banner(app).startswith("What-if: EarlyStopping (val_loss, patience 5, min_delta 0) would have "
                                           "stopped at epoch 14")
+    asyncio.run(main())
+
+
+def test_plus_and_minus_change_the_what_if_patience_and_move_the_marks(tmp_path):
+    write_epochs(tmp_path / "run", range(1, 21))
+    loaded = load(tmp_path / "run")
+
+    async def main():
+        app = ReplayApp(loaded.dir, loaded.events, what_if=lambda p: TBSource(tmp_path / "run", p).load().events)
+        async with app.run_test(size=(110, 32)) as pilot:
+            await until(pilot, lambda: "stopped at epoch 14" in banner(app))
+            await pilot.press("minus", "minus")
+            await until(pilot, lambda: "(val_loss, patience 3, min_delta 0) would have stopped at epoch 12" in banner(app))
+            await pilot.press("plus")
+            await until(pilot, lambda: "patience 4, min_delta 0) would have stopped at epoch 13" in banner(app))
     asyncio.run(main())

@@ -12,11 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from tui_trainer.cli import app
-from tui_trainer.events import BatchLosses, EarlyStoppingResult, EpochEnded
 from tui_trainer.runlog import RunLogError
 from tui_trainer.runstate import RunState
 from tui_trainer.sources import canonical, discover, load
-from tui_trainer.tbread import EventFileReader, TBFormatError, event_files, read_scalars
+from tui_trainer.tbread import EventFileReader, TBFormatError, event_files
 from tui_trainer.tbwrite import EventWriter
 from tui_trainer.whatif import what_if
 
