@@ -129,7 +129,7 @@ def _watch_tensorboard(run: Path, patience: int) -> bool:
     from .runlog import EVENTS
     from .sources import TBSource, discover, is_tb_run
 
-    if not run.is_dir() or (run / EVENTS).exists() or (run / "preset.toml").exists() or not is_tb_run(run):
+    if (run / EVENTS).exists() or (run / "preset.toml").exists() or not is_tb_run(run):
         if run.is_dir() and not (run / EVENTS).exists() and len(discover(run, 2)) > 1:
             raise _fail(f"{run}: holds several TensorBoard runs; watch one of them")
         return False

@@ -322,3 +322,13 @@ def test_preset_logging_tensorboard_writes_the_run_live(blobs_csv, tmp_path):
     assert len(theirs.batch_losses) == len(ours.batch_losses)
     listed = runner.invoke(app, ["runs", "list", "--runs-dir", str(tmp_path / "runs")])
     assert listed.output.count("tensorboard") == 0  # a run's own tensorboard/ is not a second run
+
+
+def test_replay_and_watch_on_a_parent_of_several_runs_exit_2_naming_them(tmp_path):
+    for name in ("a", "b"):
+        with EventWriter(tmp_path / "logs" / name) as w:
+            w.scalar("val_loss", 0.5, 0)
+    for cmd, words in (("replay", "holds 2 TensorBoard runs; name one: a, b"), ("watch", "holds several TensorBoard runs")):
+        result = runner.invoke(app, [cmd, str(tmp_path / "logs")])
+        assert result.exit_code == 2, result.output
+        assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1
