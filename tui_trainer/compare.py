@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
 
-from .runlog import EVENTS, LoadedRun, RunLogError, default_runs_dir, empty_run_message, load_run
+from .runlog import EVENTS, LoadedRun, RunLogError, default_runs_dir, empty_run_message
 from .runs import fold, liveness
 from .runstate import RunState
 from .sources import load as load_source
