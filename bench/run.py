@@ -459,6 +459,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         if args.only in (None, "ui"):
             ui_figures(args.quick, Path(tmp))
+            __import__("bench_tensorboard").figures(record, Path(tmp))  # TensorBoard logs in: export, replay
         if args.only in (None, "training"):
             training_figures(args.quick, Path(tmp))
     figures = RESULTS

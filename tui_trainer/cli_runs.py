@@ -22,6 +22,9 @@ from .cli import (
 )
 from .text import printable
 
+PatienceOption = Annotated[
+    int, typer.Option(min=1, help="For a TensorBoard log: the patience of the what-if EarlyStopping drawn on it.")
+]
 runs_app = typer.Typer(help="List recorded runs.", no_args_is_help=True, context_settings=HELP_OPTIONS)
 app.add_typer(runs_app, name="runs")
 
@@ -52,11 +55,12 @@ def runs_list(runs_dir: RunsDirOption = None) -> None:
 
 def _load_run_or_fail(run: Path):
     """A run folder read back, its warnings printed; one line and exit 2 when it is not a run or is empty."""
-    from .runlog import RunLogError, empty_run_message, load_run
+    from .runlog import RunLogError, empty_run_message
+    from .sources import load
 
     run = _resolve_run(run)
     try:
-        loaded = load_run(run)
+        loaded = load(run)  # our run folder or a TensorBoard log
     except RunLogError as exc:
         raise _fail(str(exc)) from None
     except OSError as exc:
@@ -74,11 +78,12 @@ def replay(
         Path, typer.Argument(help="A run folder, e.g. runs/20260101-120000-digits, or its id.", autocompletion=complete_run)
     ],
     speed: Annotated[float, typer.Option(min=0, help="Epochs a second; 0 shows the whole run at once.")] = 0,
+    patience: PatienceOption = 5,
 ) -> None:
-    """Replay a recorded run in the monitor screen (keys: space pause, n step, r restart)."""
+    """Replay a recorded run or a TensorBoard log in the monitor screen (keys: space pause, n step, r restart)."""
     from .launch import open_replay  # the plain `replay RUN` is answered there without typer
 
-    code = open_replay(run, speed)
+    code = open_replay(run, speed, patience)
     if code:
         raise typer.Exit(code=code)
 
@@ -90,13 +95,16 @@ def watch(
         typer.Argument(help="A run folder or id (default: the newest in the runs dir).", autocompletion=complete_run),
     ] = None,
     runs_dir: RunsDirOption = None,
+    patience: PatienceOption = 5,
 ) -> None:
-    """Follow a run another process is writing (e.g. `tui-trainer train` under tmux or nohup on this box)."""
+    """Follow a run another process is writing (`tui-trainer train` under tmux or nohup, or any TensorBoard writer)."""
     from .runlog import EVENTS
     from .runs import newest_run
 
     if run is not None:
         run = _resolve_run(run, runs_dir)
+    if run is not None and _watch_tensorboard(run, patience):
+        return
     if run is None:
         run = newest_run(runs_dir)
         if run is None:
@@ -114,6 +122,22 @@ def watch(
     from .ui.viewer import WatchApp
 
     WatchApp(run).run()
+
+
+def _watch_tensorboard(run: Path, patience: int) -> bool:
+    """Follow a TensorBoard log (a folder of event files, maybe empty yet) if ``run`` is one; False if not."""
+    from .runlog import EVENTS
+    from .sources import TBSource, discover, is_tb_run
+
+    if (run / EVENTS).exists() or (run / "preset.toml").exists() or not is_tb_run(run):
+        if run.is_dir() and not (run / EVENTS).exists() and len(discover(run, 2)) > 1:
+            raise _fail(f"{run}: holds several TensorBoard runs; watch one of them")
+        return False
+    _needs_terminal()
+    from .ui.viewer import WatchApp
+
+    WatchApp(run, source=TBSource(run, patience)).run()
+    return True
 
 
 @app.command()
@@ -153,12 +177,26 @@ def export(
         Optional[str], typer.Option("--csv", help="Write one row per epoch to this file ('-' for stdout).")
     ] = None,
     summary: Annotated[bool, typer.Option("--json", help="Print the run's summary as JSON to stdout.")] = False,
+    tensorboard: Annotated[
+        Optional[Path], typer.Option("--tensorboard", help="Write the run as TensorBoard event files into DIR/<run id>.")
+    ] = None,
 ) -> None:
-    """Export a run's per-epoch metrics as CSV, or its summary as JSON. With no option: CSV to stdout."""
+    """Export a run's per-epoch metrics as CSV, its summary as JSON, or its curves to TensorBoard.
+    With no option: CSV to stdout. RUN may be a TensorBoard log."""
     from .atomic import error_text, write_text_atomic
-    from .export import epochs_csv, inside, summary_json
+    from .export import epochs_csv, inside, summary_json, to_tensorboard
 
     loaded = _load_run_or_fail(run)
+    if tensorboard is not None:
+        if inside(tensorboard.expanduser(), loaded.dir):
+            raise _fail(f"{tensorboard}: inside the run folder {loaded.dir}; choose a folder outside it")
+        try:
+            target = to_tensorboard(loaded, tensorboard.expanduser())
+        except OSError as exc:
+            raise _fail(f"{tensorboard}: can't write it ({error_text(exc)})") from None
+        typer.echo(f"Wrote {printable(target)}; view it with `tensorboard --logdir {printable(tensorboard)}`")
+        if csv_path is None and not summary:
+            return
     if csv_path is None and not summary:
         csv_path = "-"
     if csv_path is not None:

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
 
-from .runlog import EVENTS, LoadedRun, RunLogError, default_runs_dir, empty_run_message, load_run
+from .runlog import EVENTS, LoadedRun, RunLogError, default_runs_dir, empty_run_message
 from .runs import fold, liveness
 from .runstate import RunState
 from .setup import differences, format_value, labels_by_difference, setup_of
+from .sources import load as load_source
 from .verdict import num, percent, sci
 
 __all__ = [
@@ -103,7 +104,7 @@ def load_runs(paths: Sequence[str | Path], runs_dir: Optional[Path] = None,
     for given in paths:
         d = _resolve(given, runs_dir)
         try:
-            loaded = load_run(d)
+            loaded = load_source(d)  # our run folder or a TensorBoard log
         except RunLogError as exc:
             # load_run names the resolved folder; say it with the path the user typed.
             raise RunLogError(str(exc).replace(str(d), str(given), 1)) from None

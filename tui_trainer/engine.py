@@ -283,7 +283,7 @@ def _record(preset: Preset, data: Dataset, sink: Optional[Sink], cancel, run_dir
     """Train into an open run log and close it, however training ends."""
     stop = _Stop(cancel)
     log.on_error = stop.set_write_failed  # a full disk stops training after the batch that hit it
-    emit = serialized(_compose(log, sink))  # the telemetry thread emits too
+    emit = serialized(_compose(log, sink, _tensorboard_sink(preset, run_dir)))  # the telemetry thread emits too
     try:
         with native_stderr_to(run_dir / STDERR):
             status, reason, test_metrics, epochs_run = _fit(preset, data, emit, stop, run_dir, replay_of, resume,
@@ -322,6 +322,28 @@ class _Stop:
 
     def is_set(self) -> bool:
         return self.write_failed.is_set() or (self.cancel is not None and self.cancel.is_set())
+
+
+def _tensorboard_sink(preset: Preset, run_dir: Path) -> Optional[Sink]:
+    """``[logging] tensorboard = true``: the run also written live to ``<run>/tensorboard``; a failure
+    there stops that writer only (training and the run log go on)."""
+    if not preset.logging.tensorboard:
+        return None
+    from .tbwrite import TensorBoardSink
+
+    try:
+        tb = TensorBoardSink(run_dir / "tensorboard")
+    except OSError:
+        return None
+    state = {"tb": tb}
+
+    def sink(event: Event) -> None:
+        if state["tb"] is not None:
+            try:
+                state["tb"](event)
+            except Exception:  # noqa: BLE001 - a full disk or a removed folder must not stop training
+                state["tb"] = None
+    return sink
 
 
 def _open_run(runs_root: Path, preset: Preset) -> tuple[Path, RunLogWriter, "RunLock"]:

@@ -179,6 +179,7 @@ class EarlyStoppingResult:
     best_value: Optional[float]
     restored: bool
     restored_epoch: Optional[int]
+    whatif: bool = False  # computed over a foreign log's curve (whatif.py): no EarlyStopping ran
 
 
 @dataclass(frozen=True)

@@ -68,3 +68,60 @@ def inside(path: Path, folder: Path) -> bool:
         return target.exists() and any(os.path.samefile(target, f) for f in root.iterdir())
     except OSError:
         return False
+
+
+def to_tensorboard(run: LoadedRun, dest: Path) -> Path:
+    """Write a run's scalars as TensorBoard event files under ``dest/<run id>``, laid out as Keras's
+    TensorBoard callback writes them (see :mod:`tui_trainer.tbwrite`); returns that folder.
+
+    Per epoch ``epoch_<metric>`` (val_ metrics in ``validation/``, step = epoch - 1 as Keras counts);
+    per batch ``batch_loss`` by global step; early stopping's marks and the verdict as text.
+
+    Raises:
+        OSError: the folder can't be written, or ``dest/<run id>`` exists already (never overwritten).
+    """
+    from .runstate import RunState
+    from .events import BatchLosses
+    from .tbwrite import EventWriter
+
+    state = RunState(live=False)
+    for e in run.events:
+        state.apply(e)
+    target = Path(dest) / run.dir.name
+    if target.exists() or target.is_symlink():
+        raise FileExistsError(f"{target}: exists already; export into another folder")
+    start = _start_wall(state)
+    with EventWriter(target / "train") as train, EventWriter(target / "validation") as val:
+        for e in state.epochs:
+            wall = start + e.elapsed_s
+            for name, value in e.metrics.items():
+                writer, base = (val, name[4:]) if name.startswith("val_") else (train, name)
+                writer.scalar(f"epoch_{base}", value, e.epoch - 1, wall)
+        step = 0
+        for e in run.events:
+            if isinstance(e, BatchLosses):
+                for loss in e.losses:
+                    train.scalar("batch_loss", loss, step, start)
+                    step += 1
+        train.text("early_stopping", _marks_text(state), max(0, state.epochs_run - 1))
+    return target
+
+
+def _start_wall(state) -> float:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(state.started.started_at).timestamp()
+    except (AttributeError, TypeError, ValueError):
+        return 0.0
+
+
+def _marks_text(state) -> str:
+    """Early stopping's marks and the verdict, as TensorBoard's Text tab shows them (markdown)."""
+    rows = [("best epoch", state.best_epoch), ("best value", state.best_value),
+            ("stopped at epoch", state.stopped_epoch), ("restored epoch", state.restored_epoch),
+            ("monitor", state.early_stopping.monitor if state.early_stopping else None),
+            ("patience", state.early_stopping.patience if state.early_stopping else None)]
+    lines = [state.verdict() or "", "", "| mark | value |", "|---|---|"]
+    lines += [f"| {k} | {'' if v is None else v} |" for k, v in rows]
+    return "\n".join(lines)

@@ -90,14 +90,16 @@ def resolve_run(run: Path, runs_dir: Optional[Path] = None) -> Path:
     return candidate if candidate.is_dir() else run
 
 
-def open_replay(run: Path, speed: float) -> int:
-    """Replay a recorded run in the monitor screen; returns the exit code (2 for bad input, one line on stderr)."""
-    from .runlog import RunLogError, empty_run_message, load_run
+def open_replay(run: Path, speed: float, patience: int = 5) -> int:
+    """Replay a recorded run or a TensorBoard log (``patience``: its what-if EarlyStopping's) in the
+    monitor screen; returns the exit code (2 for bad input, one line on stderr)."""
+    from .runlog import RunLogError, empty_run_message
+    from .sources import load
     from .text import printable
 
     run = resolve_run(run)
     try:
-        loaded = load_run(run, compact=True)  # batch losses as arrays: a 1e6-batch run stays small
+        loaded = load(run, compact=True, patience=patience)  # compact: a 1e6-batch run stays small
     except RunLogError as exc:
         print(f"error: {printable(exc)}", file=sys.stderr)
         return 2
@@ -115,7 +117,10 @@ def open_replay(run: Path, speed: float) -> int:
         return 2
     from .ui.viewer import ReplayApp
 
-    ReplayApp(loaded.dir, loaded.events, speed, loaded.warnings).run()
+    from .sources import TBSource, is_foreign
+
+    what_if = (lambda p: TBSource(run, p).load().events) if is_foreign(run) else None  # `+`/`-` move the marks
+    ReplayApp(loaded.dir, loaded.events, speed, loaded.warnings, what_if=what_if, patience=patience).run()
     return 0
 
 

@@ -78,6 +78,8 @@ class Monitor(StreamingCallback):
             trains (a kill keeps it); a model that can't be saved leaves a note in the log.
         cancel: when set, training stops after the current batch and the run is closed as
             cancelled (``tui-trainer run`` sets it on Ctrl-C or ``c``).
+        tensorboard: also write the run live as TensorBoard event files: ``True`` into the run
+            folder's ``tensorboard/``, a folder path into ``<that folder>/<run id>``.
     """
 
     def __init__(
@@ -88,9 +90,12 @@ class Monitor(StreamingCallback):
         save_model: bool = True,
         *,
         cancel: Optional[threading.Event] = None,
+        tensorboard: bool | str | os.PathLike = False,
     ):
         super().__init__(self._emit, early_stopping=early_stopping, cancel=cancel)
         self.name = name
+        self.tensorboard = tensorboard
+        self._tb = None  # the live TensorBoard writer of the current fit
         self.runs_dir = runs_dir
         self.save_model = save_model
         self.run_dir: Optional[Path] = None  # the folder of the current (or last) fit
@@ -105,13 +110,25 @@ class Monitor(StreamingCallback):
         """A new Monitor with the same settings: KerasTuner copies the search's callbacks for each trial
         (in one ``deepcopy`` of the list, so a given EarlyStopping maps to its own copy)."""
         es = copy.deepcopy(self._given_es, memo) if self._given_es is not None else None
-        return type(self)(self.name, self.runs_dir, es, self.save_model, cancel=self.cancel)
+        return type(self)(self.name, self.runs_dir, es, self.save_model, cancel=self.cancel,
+                          tensorboard=self.tensorboard)
 
     # -- the run log -------------------------------------------------------------------------------
 
     def _emit(self, event: Event) -> None:
         if self._log is not None:
             self._log(event)
+            self._to_tensorboard(event)
+
+    def _to_tensorboard(self, event: Event) -> None:
+        """The event to the live TensorBoard writer; a failure there stops only that writer, once said."""
+        if self._tb is None:
+            return
+        try:
+            self._tb(event)
+        except Exception as exc:  # noqa: BLE001 - a full disk or a removed folder: training goes on
+            self._tb = None
+            self._say(f"stopped writing TensorBoard files ({exc}); the run log goes on")
 
     @property
     def recording(self) -> bool:
@@ -136,6 +153,17 @@ class Monitor(StreamingCallback):
         with contextlib.suppress(Exception):  # a closed or broken stderr must not fail fit either
             print(f"tui-trainer: {printable(message)}", file=sys.stderr, flush=True)
 
+    def _open_tensorboard(self, run_dir: Path) -> None:
+        if not self.tensorboard:
+            return
+        from .tbwrite import TensorBoardSink
+
+        target = run_dir / "tensorboard" if self.tensorboard is True else Path(self.tensorboard) / run_dir.name
+        try:
+            self._tb = TensorBoardSink(target)
+        except OSError as exc:
+            self._say(f"can't write TensorBoard files to {target} ({exc}); the run log goes on")
+
     def _close(self, status: str, reason: str = "") -> None:
         log = self._log
         if log is None:
@@ -149,9 +177,15 @@ class Monitor(StreamingCallback):
         try:
             if status == "failed" and reason and log.state.failure is None:
                 log(RunFailed(error=reason, epoch=log.state.epochs_run or None))
-            log(finished(status, log.state.epochs_run, {}, self._t_start, reason))
+            last = finished(status, log.state.epochs_run, {}, self._t_start, reason)
+            log(last)
+            self._to_tensorboard(last)
         finally:
             log.close()
+            if self._tb is not None:
+                with contextlib.suppress(Exception):
+                    self._tb.close()
+                self._tb = None
             if lock is not None:  # held until the run's last line and summary are written
                 lock.release()
 
@@ -191,6 +225,7 @@ class Monitor(StreamingCallback):
         self._lock = RunLock(run_dir).acquire()  # one writer per run folder, for the whole fit
         _write_source(run_dir, trial)
         self._log = RunLogWriter(run_dir, on_error=lambda message: self._say(f"{message}; training goes on"))
+        self._open_tensorboard(run_dir)
         atexit.register(self._at_exit)
         announce = os.environ.get(RUN_LIST_ENV)
         if announce:

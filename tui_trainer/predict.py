@@ -174,6 +174,10 @@ def predict(run_dir: str | Path, input_path: str | Path, top: int = 3) -> list[P
     import numpy as np
 
     run_dir, input_path = Path(run_dir), Path(input_path)
+    from .sources import is_foreign, not_our_run
+
+    if is_foreign(run_dir):
+        raise PredictError(not_our_run(run_dir, "predict"))
     if not (run_dir / MODEL).is_file():
         raise PredictError(f"{run_dir}: no {MODEL} in it; give a run folder of a finished run"
                            if run_dir.is_dir() else f"{run_dir}: no such run folder")

@@ -287,6 +287,10 @@ def load_results(run_dir: str | Path, *, recompute: bool = True) -> Results:
         ResultsError: one line: not a run, a script's run (no test data), a failed run, no model.
     """
     run_dir = Path(run_dir)
+    from .sources import is_foreign, not_our_run
+
+    if is_foreign(run_dir):
+        raise ResultsError(not_our_run(run_dir, "results"))
     try:
         run = load_run(run_dir)
     except RunLogError as exc:

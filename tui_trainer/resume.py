@@ -82,8 +82,11 @@ def plan_resume(run_dir: Path, epochs: Optional[int] = None) -> ResumePlan:
         SpecError: its preset.toml is no longer valid.
     """
     from .runlock import RunLock, RunLocked
+    from .sources import is_foreign, not_our_run
 
     run_dir = Path(run_dir).expanduser()
+    if is_foreign(run_dir):
+        raise ResumeError(not_our_run(run_dir, "train --resume"))
     _check(run_dir, epochs)
     lock = RunLock(run_dir)
     try:

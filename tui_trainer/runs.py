@@ -202,12 +202,36 @@ def find_runs(runs_dir: Optional[Path] = None) -> list[RunInfo]:
             folders = sorted(Path(e.path) for e in entries if e.is_dir())
     except OSError:  # not readable: nothing to list
         return []
+    from .sources import discover, event_files
+
+    tb: list[Path] = [root] if event_files(root) else []
     for d in folders:
         try:
             infos.append(run_info(d))
         except (RunLogError, OSError, json.JSONDecodeError):
+            tb += [] if (d / EVENTS).exists() else discover(d)  # TensorBoard's runs: any folder with event files
+    for d in tb:
+        try:
+            infos.append(tb_run_info(d, root))
+        except (RunLogError, OSError):
             continue
     return infos
+
+
+def tb_run_info(run: Path, root: Path) -> RunInfo:
+    """A TensorBoard run as a row of ``runs list``: its path below the runs folder as id, the what-if
+    early stopping's epochs as stop and best, status ``tensorboard``."""
+    from .sources import TBSource
+
+    state = fold(TBSource(run).load())
+    rel = run.relative_to(root) if run != root else Path(run.name)
+    es = state.early_stopping
+    return RunInfo(
+        id=str(rel), path=run, preset="tensorboard", status="tensorboard", epochs=state.epochs_run,
+        stopped_epoch=state.stopped_epoch, best_epoch=state.best_epoch, best_value=state.best_value,
+        monitor=es.monitor if es else None, test_accuracy=None,
+        started_at=state.started.started_at if state.started else "", hint=None,
+    )
 
 
 def newest_run(runs_dir: Optional[Path] = None) -> Optional[Path]:

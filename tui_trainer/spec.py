@@ -241,6 +241,16 @@ class DiagnosticsSpec(_Model):
     )
 
 
+class LoggingSpec(_Model):
+    """Where the run is written besides its own run log."""
+
+    tensorboard: bool = Field(
+        False,
+        description="Also write the run live as TensorBoard event files, in the run folder's tensorboard/ "
+        "(train/ and validation/ as Keras's TensorBoard callback writes them): `tensorboard --logdir runs/`.",
+    )
+
+
 class Preset(_Model):
     """A complete, runnable description of one training run."""
 
@@ -268,6 +278,7 @@ class Preset(_Model):
     training: TrainingSpec = Field(default_factory=TrainingSpec)
     early_stopping: EarlyStoppingSpec = Field(default_factory=EarlyStoppingSpec)
     diagnostics: DiagnosticsSpec = Field(default_factory=DiagnosticsSpec)
+    logging: LoggingSpec = Field(default_factory=LoggingSpec)
 
     @field_validator("layers", mode="before")
     @classmethod

@@ -113,6 +113,10 @@ def verdict(
         reason: for a failed run, what went wrong.
     """
     last = epochs_run
+    if es is not None and es.whatif:  # a TensorBoard log: say what EarlyStopping would have done
+        from .whatif import whatif_verdict
+
+        return whatif_verdict(es, epochs_run)
     if status == "failed":
         head = f"Training failed: {reason}" if "epoch" in reason else f"Training failed at epoch {last}: {reason or 'unknown error'}"
         if es is not None and es.restored and _nan_best(es):

@@ -198,10 +198,11 @@ class TrainerApp(MonitorApp):
 
     def on_runs_screen_open_run(self, message) -> None:
         """Show a recorded run in the monitor, through the same path live events take."""
-        from ..runlog import RunLogError, load_run
+        from ..runlog import RunLogError
+        from ..sources import load  # our run folder or a TensorBoard log
 
         try:
-            run = load_run(message.path)
+            run = load(message.path)
         except RunLogError as exc:
             self.notify(str(exc), severity="error")
             return

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from textual import work
 from textual.binding import Binding
@@ -31,18 +31,25 @@ class ReplayApp(MonitorApp):
         events: its events, already read (the CLI reads them to report problems before the app opens).
         speed: epochs a second; 0 shows the whole run at once.
         problems: warnings from reading the log, shown as notifications.
+        what_if: for a TensorBoard log, its events again with another what-if patience; ``+`` and
+            ``-`` then move the early-stopping marks.
     """
 
     BINDINGS = [
         Binding("space", "pause", "Pause/resume"),
         Binding("n", "step", "Step epoch"),
         Binding("r", "restart", "Restart"),
+        Binding("plus", "patience(1)", "Patience +1", show=False),
+        Binding("minus", "patience(-1)", "Patience -1", show=False),
         Binding("q", "quit", "Quit"),
     ]
     DEFER_CHARTS = True  # the verdict in words first; the charts need numpy and plotext loaded
 
-    def __init__(self, run_dir: Path, events: list[Event], speed: float = 0.0, problems: Optional[list[str]] = None):
+    def __init__(self, run_dir: Path, events: list[Event], speed: float = 0.0, problems: Optional[list[str]] = None,
+                 what_if: Optional[Callable[[int], list[Event]]] = None, patience: int = 5):
         super().__init__()
+        self.what_if = what_if
+        self.patience = patience
         self.run_dir = Path(run_dir)
         self.events = events
         self.speed = speed
@@ -64,6 +71,16 @@ class ReplayApp(MonitorApp):
         self.position = 0
         self._note()
         self._feed(token)
+
+    def action_patience(self, delta: int) -> None:
+        """A TensorBoard log: the what-if EarlyStopping with one epoch more (or less) of patience."""
+        if self.what_if is None:
+            self.notify("This run's EarlyStopping really ran; its patience is part of the record.", severity="warning")
+            return
+        self.patience = max(1, self.patience + delta)
+        self.events = self.what_if(self.patience)
+        self.action_restart()
+        self.notify(f"What-if patience: {self.patience}", timeout=3)
 
     def action_pause(self) -> None:
         self.paused = not self.paused
@@ -127,9 +144,10 @@ class WatchApp(MonitorApp):
     BINDINGS = [Binding("q", "quit", "Quit")]
     DEFER_CHARTS = True
 
-    def __init__(self, run_dir: Path, poll_s: float = POLL_S):
+    def __init__(self, run_dir: Path, poll_s: float = POLL_S, source=None):
         super().__init__()
         self.run_dir = Path(run_dir)
+        self.source = source  # a TensorBoard log (sources.TBSource): read() and liveness() as LogTail's
         self.poll_s = poll_s
         self.problems: list[str] = []  # broken lines met so far, each also shown as a notification
         self.liveness = "waiting"
@@ -142,7 +160,7 @@ class WatchApp(MonitorApp):
 
     @work(exclusive=True, group="feed")
     async def _follow(self, token: int) -> None:
-        tail = LogTail(self.run_dir / EVENTS)
+        tail = self.source or LogTail(self.run_dir / EVENTS)
         while token == self._run_token:
             for event in tail.read():
                 self.handle_event(event)
@@ -151,7 +169,10 @@ class WatchApp(MonitorApp):
                 self.problems.append(problem)
                 self.notify(problem, severity="warning", timeout=10)
             state = self.monitor.state
-            self.liveness = self._liveness(state)
+            if self.source is not None:
+                self.liveness = self.source.liveness() if state.started else "waiting"
+            else:
+                self.liveness = self._liveness(state)
             if self.liveness == "finished":
                 self.monitor.set_note(f"finished: {state.status}")
             elif self.liveness == "gone":
