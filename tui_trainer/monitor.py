@@ -165,13 +165,15 @@ class Monitor(StreamingCallback):
             self._say(f"can't write TensorBoard files to {target} ({exc}); the run log goes on")
 
     def _close(self, status: str, reason: str = "") -> None:
-        log = self._log
-        if log is None:
+        log, lock = self._log, getattr(self, "_run_lock", None)
+        self._run_lock = None
+        if log is None:  # on_train_begin failed before the log was open: only the lock to let go
+            if lock is not None:
+                lock.release()
             return
         self._log = None
         with contextlib.suppress(Exception):
             atexit.unregister(self._at_exit)
-        lock, self._lock = getattr(self, "_lock", None), None
         from .engine import finished  # the engine's constructor of the last event
 
         try:
@@ -222,7 +224,7 @@ class Monitor(StreamingCallback):
         self.run_dirs.append(run_dir)
         from .runlock import RunLock
 
-        self._lock = RunLock(run_dir).acquire()  # one writer per run folder, for the whole fit
+        self._run_lock = RunLock(run_dir).acquire()  # one writer per run folder, for the whole fit
         _write_source(run_dir, trial)
         self._log = RunLogWriter(run_dir, on_error=lambda message: self._say(f"{message}; training goes on"))
         self._open_tensorboard(run_dir)
