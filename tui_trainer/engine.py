@@ -236,7 +236,7 @@ def train(
             mixed precision is asked for without a GPU (nothing is recorded).
     """
     try:
-        return _train(preset, sink, cancel, runs_dir, replay_of, source, data, resume)
+        return _train(preset, sink, cancel, runs_dir, replay_of, source, data, resume, on_phase)
     finally:
         if resume is not None:  # plan_resume took the run's lock: let it go however training ended
             resume.release()
@@ -244,7 +244,7 @@ def train(
 
 def _train(preset: Preset, sink: Optional[Sink], cancel: Optional[threading.Event], runs_dir: Optional[Path],
            replay_of: Optional[str], source: Optional[str], data: Optional[Dataset],
-           resume: Optional["ResumePlan"]) -> RunResult:
+           resume: Optional["ResumePlan"], on_phase: Optional[Callable[[str], None]] = None) -> RunResult:
     t_start = time.perf_counter()
     role = worker_role(preset, source=source)
     runs_root = Path(runs_dir or default_runs_dir()).expanduser()
@@ -272,14 +272,15 @@ def _train(preset: Preset, sink: Optional[Sink], cancel: Optional[threading.Even
     else:
         run_dir, log, lock = _open_run(runs_root, preset)
     try:
-        return _record(preset, data, sink, cancel, run_dir, log, replay_of, resume, t_start)
+        return _record(preset, data, sink, cancel, run_dir, log, replay_of, resume, t_start, phase)
     finally:
         if lock is not None:  # held for the whole run: one writer per run folder
             lock.release()
 
 
 def _record(preset: Preset, data: Dataset, sink: Optional[Sink], cancel, run_dir: Path, log: RunLogWriter,
-            replay_of, resume: Optional["ResumePlan"], t_start: float) -> RunResult:
+            replay_of, resume: Optional["ResumePlan"], t_start: float,
+            phase: Callable[[str], None]) -> RunResult:
     """Train into an open run log and close it, however training ends."""
     stop = _Stop(cancel)
     log.on_error = stop.set_write_failed  # a full disk stops training after the batch that hit it
