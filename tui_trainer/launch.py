@@ -147,7 +147,22 @@ def _plain_replay_args(args: list[str]) -> Optional[tuple[Path, float]]:
     return (run, speed) if run is not None else None
 
 
+def completion_requested() -> bool:
+    """Whether the shell is asking for completions (Tab after ``--install-completion``).
+
+    The installed scripts call ``tui-trainer`` with no arguments and ``_TUI_TRAINER_COMPLETE`` set
+    (click names it after the program, so any ``_<PROG>_COMPLETE`` counts: ``python -m`` runs too);
+    only typer can answer that, so the app's fast paths must not open first.
+    """
+    return any(key.startswith("_") and key.endswith("_COMPLETE") and value for key, value in os.environ.items())
+
+
 def main() -> None:
+    if completion_requested():
+        from .cli import main as cli_main
+
+        cli_main()
+        return
     if len(sys.argv) == 1:
         sys.exit(open_app(None, None))
     if sys.argv[1] == "replay" and (plain := _plain_replay_args(sys.argv[2:])) is not None:
