@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli import RunsDirOption, _fail, _has_terminal, _Interrupts, _SafeStdout, app
+from .cli import RunsDirOption, _fail, _has_terminal, _Interrupts, _resolve_run, _SafeStdout, app, complete_run
 
 
 @app.command()
@@ -63,11 +63,13 @@ def lesson(
 
 @app.command()
 def results(
-    run: Annotated[Path, typer.Argument(help="A run folder, e.g. runs/20260101-120000-digits.")],
+    run: Annotated[Path, typer.Argument(help="A run folder, e.g. runs/20260101-120000-digits, or its id.",
+                                        autocompletion=complete_run)],
 ) -> None:
     """What a run got right and wrong on its test split: metrics, confusion matrix, per-class numbers, features."""
     from .results import ResultsError, format_results, load_results
 
+    run = _resolve_run(run)  # an id, as completion offers it and every other run argument takes it
     try:
         res = load_results(run)
     except ResultsError as exc:
