@@ -70,6 +70,34 @@ def log_error(error: BaseException) -> Optional[Path]:
     return path
 
 
+def usable_folder(folder: Optional[Path]) -> bool:
+    """An existing, writable folder that is no link (a link planted at the name is not written through)."""
+    return folder is not None and folder.is_dir() and not folder.is_symlink() and os.access(folder, os.W_OK)
+
+
+def screenshot_folder(app: App) -> Path:
+    """Where a screenshot goes: the user's Downloads folder, else the app's runs folder, else the current one.
+
+    The runs folder is the trainer's (``--runs-dir``, ``$TUI_TRAINER_RUNS``, ./runs); a viewer has none
+    of its own and uses the default one when it exists.
+    """
+    try:
+        from platformdirs import user_downloads_path
+
+        downloads: Optional[Path] = user_downloads_path()
+    except ImportError:
+        downloads = None
+    if usable_folder(downloads):
+        return downloads
+    runs = getattr(app, "runs_dir", None)
+    if runs is None:
+        from ..runlog import default_runs_dir
+
+        runs = default_runs_dir()
+    runs = Path(runs).absolute()
+    return runs if usable_folder(runs) else Path.cwd()
+
+
 class MonitorApp(App):
     """An app that shows runs on a MonitorScreen."""
 
@@ -117,6 +145,14 @@ class MonitorApp(App):
         if self._monitor is not None:
             # after the refresh the first contents asked for, or they would wait for the charts too
             self._monitor.call_after_refresh(self._monitor.mount_charts)
+
+    # -- screenshots: a folder that exists -------------------------------------------------------------
+
+    def deliver_screenshot(self, filename: Optional[str] = None, path: Optional[str] = None,
+                           time_format: Optional[str] = None) -> Optional[str]:
+        """The palette's screenshot, saved where it can be: Textual writes to ``~/Downloads`` only, which
+        SSH boxes and containers seldom have (the save then failed). Textual's toast names the file."""
+        return super().deliver_screenshot(filename, path or str(screenshot_folder(self)), time_format)
 
     def on_mount(self) -> None:
         self.set_interval(REDRAW_INTERVAL_S, self._redraw)
