@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 from .runlog import EVENTS, LoadedRun, RunLogError, default_runs_dir, empty_run_message
 from .runs import fold, liveness
 from .runstate import RunState
-from .setup import differences, format_value, labels_by_difference, setup_of
+from .setup import differences, format_value, group_repeats, labels_by_difference, setup_of
 from .sources import load as load_source
 from .verdict import num, percent, sci
 
@@ -156,13 +156,7 @@ def hidden_activations(preset: dict[str, Any]) -> Optional[str]:
     hidden = [str(layer["activation"]) for layer in dense[:-1] if layer.get("activation") is not None]
     if not hidden:
         return "none" if len(rows) == 1 else None  # hidden layers that aren't Dense: see "what differs"
-    groups: list[list[Any]] = []
-    for act in hidden:
-        if groups and groups[-1][0] == act:
-            groups[-1][1] += 1
-        else:
-            groups.append([act, 1])
-    return ", ".join(act if n == 1 else f"{act} x{n}" for act, n in groups)
+    return group_repeats(hidden)
 
 
 def _test_accuracy(metrics: dict[str, float]) -> Optional[float]:

@@ -82,7 +82,7 @@ def _layer_text(layer: Any) -> str:
     return " ".join(parts)
 
 
-def _group(texts: Sequence[str]) -> str:
+def group_repeats(texts: Sequence[str]) -> str:
     """Consecutive equal layers counted: ``Dense 64 sigmoid x8, Dense 32 relu``."""
     groups: list[list[Any]] = []
     for text in texts:
@@ -101,7 +101,7 @@ def _model_layers(model: Any) -> dict[str, str]:
             outputs = _output_names(model, layers)
             hidden = [_layer_text(layer) for layer in layers if layer.name not in outputs]
             out = [_layer_text(layer) for layer in layers if layer.name in outputs]
-            return {"hidden layers": _group(hidden) or "none", "output layer": ", ".join(out)}
+            return {"hidden layers": group_repeats(hidden) or "none", "output layer": ", ".join(out)}
     return {}  # a subclassed model whose layers are made in build(): the built model's layers tell
 
 
@@ -222,7 +222,7 @@ def layers_text(rows: Iterable[Any]) -> dict[str, str]:
         texts.append(" ".join(parts))
     if not texts:
         return {}
-    return {"hidden layers": _group(texts[:-1]) or "none", "output layer": texts[-1]}
+    return {"hidden layers": group_repeats(texts[:-1]) or "none", "output layer": texts[-1]}
 
 
 def _from_preset(preset: Mapping[str, Any]) -> dict[str, Scalar]:

@@ -113,14 +113,20 @@ def test_watch_follows_a_file_being_written_then_finishes(tmp_path):
     asyncio.run(main())
 
 
-def test_watch_says_when_the_writer_died(tmp_path):
+def _run_of_a_dead_writer(tmp_path, lines):
+    """``tmp_path/r1`` holding the early-stopped recording's first 40 lines, written by a process now gone."""
     run_dir = tmp_path / "r1"
     run_dir.mkdir()
-    lines = (RECORDINGS / "early_stopped.jsonl").read_text().splitlines(keepends=True)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     started = json.loads(lines[0])
     started.update(host=socket.gethostname(), pid=int(dead.stdout))
     (run_dir / "events.jsonl").write_text(json.dumps(started) + "\n" + "".join(lines[1:40]))
+    return run_dir
+
+
+def test_watch_says_when_the_writer_died(tmp_path):
+    lines = (RECORDINGS / "early_stopped.jsonl").read_text().splitlines(keepends=True)
+    run_dir = _run_of_a_dead_writer(tmp_path, lines)
 
     async def main():
         app = WatchApp(run_dir, poll_s=0.05)
@@ -164,15 +170,10 @@ def test_watch_follows_a_run_through_its_resume(tmp_path):
     from tui_trainer.runlock import RunLock
     from tui_trainer.runlog import now_iso
 
-    run_dir = tmp_path / "r1"
-    run_dir.mkdir()
     lines = (RECORDINGS / "early_stopped.jsonl").read_text().splitlines(keepends=True)
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    started = json.loads(lines[0])
-    started.update(host=socket.gethostname(), pid=int(dead.stdout))
+    run_dir = _run_of_a_dead_writer(tmp_path, lines)
     head = lines[1:40]
     last_epoch = max(json.loads(line)["epoch"] for line in head if json.loads(line)["event"] == "epoch")
-    (run_dir / "events.jsonl").write_text(json.dumps(started) + "\n" + "".join(head))
     rest = [line for line in lines[40:] if json.loads(line).get("epoch", last_epoch + 1) > last_epoch
             or json.loads(line)["event"] not in ("epoch", "batches")]
 
