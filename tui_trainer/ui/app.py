@@ -70,6 +70,8 @@ class TrainerApp(MonitorApp):
 
     BINDINGS = [
         Binding("t", "train", "Train"),
+        # A field takes `t` as text: ctrl+t trains from anywhere (priority: before the focused Input sees it).
+        Binding("ctrl+t", "train_anywhere", "Train", priority=True),
         Binding("c", "cancel", "Cancel"),
         Binding("m", "show_monitor", "Monitor"),
         Binding("b", "show_builder", "Builder"),
@@ -140,8 +142,10 @@ class TrainerApp(MonitorApp):
         # Keep the footer short (80 columns): show only what makes sense where the user is.
         if action == "refuse":  # read-only: its hidden keys stand in for those below
             return self.read_only
-        if self.read_only and action in ("train", "show_builder", "show_lessons"):
+        if self.read_only and action in ("train", "train_anywhere", "show_builder", "show_lessons"):
             return False
+        if action in ("train", "train_anywhere"):  # the footer names the key that trains from where focus is
+            return self._typing() == (action == "train_anywhere")
         if action == "cancel":
             return self.training
         if action == "show_builder":
@@ -149,6 +153,15 @@ class TrainerApp(MonitorApp):
         if action == "show_monitor":  # nothing to show before the first run
             return self._monitor is not None and self.screen is not self._monitor
         return True
+
+    def _typing(self) -> bool:
+        """Whether the focused widget takes printable keys as text (so `t` types rather than trains)."""
+        from textual.widgets import Input
+
+        return isinstance(self.focused, Input)
+
+    def action_train_anywhere(self) -> None:
+        self.action_train()
 
     def action_refuse(self, what: str) -> None:
         self.notify(f"{what}: this app is read-only (recorded runs only).", severity="warning", title="Read-only")

@@ -494,6 +494,17 @@ class BuilderScreen(Screen):
     def _on_submitted(self) -> None:
         self.focus_next()
 
+    def on_descendant_focus(self, event) -> None:
+        self._label_train_key()
+
+    def on_descendant_blur(self, event) -> None:
+        self._label_train_key()
+
+    def _label_train_key(self) -> None:
+        """Name the key that trains from where focus is: a field takes `t` as text, ctrl+t works anywhere."""
+        typing = isinstance(self.focused, Input)
+        self.query_one("#train", Button).label = "Train (ctrl+t)" if typing else "Train (t)"
+
     @on(Button.Pressed, "#train")
     def _on_train(self) -> None:
         preset = self.current_preset()

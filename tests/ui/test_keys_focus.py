@@ -1,0 +1,64 @@
+"""Keys and focus in the app: a train key that works from any field, keys that don't type into fields."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.widgets import Button, Footer, Input
+
+from tui_trainer.spec import load_preset_file
+from tui_trainer.ui.app import TrainerApp
+
+from ..conftest import tiny_preset_toml
+
+
+def _app(tmp_path, blobs_csv, **kw):
+    p = tmp_path / "p.toml"
+    p.write_text(tiny_preset_toml(blobs_csv, **kw))
+    return TrainerApp(load_preset_file(p), None, tmp_path / "runs")
+
+
+def _learning_rate(app) -> Input:
+    return app.builder.query_one("#f-training-learning-rate", Input)
+
+
+def _footer_keys(app) -> list[str]:
+    """The key labels the footer shows now."""
+    return [str(k.key_display) for k in app.screen.query_one(Footer).query("FooterKey")]
+
+
+def test_ctrl_t_trains_from_a_field_and_leaves_its_value(tmp_path, blobs_csv):
+    async def main():
+        app = _app(tmp_path, blobs_csv, epochs=2)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            lr = _learning_rate(app)
+            before = lr.value
+            lr.focus()
+            await pilot.pause()
+            assert str(app.builder.query_one("#train", Button).label) == "Train (ctrl+t)"
+            await pilot.press("ctrl+t")
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.3)
+            assert _learning_rate(app).value == before  # no "t" typed into it
+            (run_dir,) = (tmp_path / "runs").iterdir()
+            assert (run_dir / "summary.json").exists()
+            assert app.screen.id == "monitor"
+    asyncio.run(main())
+
+
+def test_t_in_a_field_types_and_the_footer_names_ctrl_t(tmp_path, blobs_csv):
+    async def main():
+        app = _app(tmp_path, blobs_csv, epochs=2)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            assert str(app.builder.query_one("#train", Button).label) == "Train (t)"
+            assert "t" in _footer_keys(app) and "^t" not in _footer_keys(app)
+            _learning_rate(app).focus()
+            await pilot.pause()
+            keys = _footer_keys(app)
+            assert "^t" in keys and "t" not in keys, keys
+            await pilot.press("t")
+            await pilot.pause()
+            assert not app.training and not (tmp_path / "runs").exists()
+    asyncio.run(main())
