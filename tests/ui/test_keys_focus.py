@@ -62,3 +62,75 @@ def test_t_in_a_field_types_and_the_footer_names_ctrl_t(tmp_path, blobs_csv):
             await pilot.pause()
             assert not app.training and not (tmp_path / "runs").exists()
     asyncio.run(main())
+
+
+def _add_a_layer(app):
+    from tui_trainer.ui.widgets.layers import LayerTable
+
+    table = app.builder.query_one(LayerTable)
+    table.focus()
+    return table
+
+
+def test_q_with_unsaved_changes_asks_and_cancel_keeps_the_app(tmp_path, blobs_csv):
+    from tui_trainer.ui.screens.preset_dialogs import QuitConfirmScreen
+
+    async def main():
+        app = _app(tmp_path, blobs_csv)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            table = _add_a_layer(app)
+            await pilot.press("a")  # a copy of the selected layer: the model is now modified
+            await pilot.pause()
+            assert len(table.layer_specs) == 3 and app.builder.modified
+            await pilot.press("q")
+            await pilot.pause()
+            assert isinstance(app.screen, QuitConfirmScreen)
+            assert "unsaved changes" in str(app.screen.query_one("Static").render())
+            await pilot.press("escape")  # Cancel
+            await pilot.pause()
+            assert app.is_running and app.screen is app.builder
+            assert len(table.layer_specs) == 3  # the edit is kept
+            await pilot.press("q")
+            await pilot.pause()
+            await pilot.click("#discard")
+            await pilot.pause()
+            assert app.return_code == 0  # exit() was called (it stays None while the app runs)
+    asyncio.run(main())
+
+
+def test_q_unmodified_quits_at_once(tmp_path, blobs_csv):
+    async def main():
+        app = _app(tmp_path, blobs_csv)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            await pilot.press("q")
+            await pilot.pause()
+            assert app.return_code == 0  # None had the app not called exit()
+    asyncio.run(main())
+
+
+def test_q_with_an_invalid_field_asks_without_offering_save(tmp_path, blobs_csv):
+    from tui_trainer.ui.screens.preset_dialogs import QuitConfirmScreen
+
+    async def main():
+        app = _app(tmp_path, blobs_csv)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            _learning_rate(app).focus()
+            await pilot.press("end", "x")  # "0.05x": invalid
+            await pilot.pause()
+            assert app.builder.current_preset() is None
+            await pilot.press("escape")  # focus back to the layers, so q is a key, not text
+            await pilot.pause()
+            await pilot.press("q")
+            await pilot.pause()
+            assert isinstance(app.screen, QuitConfirmScreen)
+            assert app.screen.query_one("#save").disabled
+            await pilot.press("s")  # can't save invalid fields: nothing happens
+            await pilot.pause()
+            assert isinstance(app.screen, QuitConfirmScreen)
+            await pilot.press("d")
+            await pilot.pause()
+            assert app.return_code == 0
+    asyncio.run(main())

@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 from ..spec import Preset
 from .base import MonitorApp
 from .screens.builder import BuilderScreen
+from .screens.preset_dialogs import QuitConfirmScreen
 
 
 def detach_from_terminal() -> None:
@@ -379,7 +380,28 @@ class TrainerApp(MonitorApp):
                         severity="error" if status == "failed" else "information", timeout=8)
 
     async def action_quit(self) -> None:
-        """Quit cleanly, even mid-training: cancel first so the run log is closed."""
+        """Quit cleanly, even mid-training: cancel first so the run log is closed.
+
+        With unsaved or invalid edits in the builder, ask first (Save / Discard / Cancel).
+        """
+        builder = self.builder
+        if builder is not None and builder.is_mounted and not isinstance(self.screen, QuitConfirmScreen):
+            invalid = builder.current_preset() is None
+            if invalid or builder.modified:
+                why = ("Some fields are invalid: the edits can't be saved until they are fixed." if invalid
+                       else "The model has unsaved changes.")
+                self.push_screen(QuitConfirmScreen(why, can_save=not invalid), self._after_quit_question)
+                return
+        await self._leave()
+
+    async def _after_quit_question(self, choice: Optional[str]) -> None:
+        if choice == "discard":
+            await self._leave()
+        elif choice == "save" and self.builder is not None:
+            self.action_show_builder()
+            self.builder.action_save()
+
+    async def _leave(self) -> None:
         await self._cancel_training("Cancelling training before quitting...")
         self.exit()
 

@@ -11,10 +11,10 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ... import presets
@@ -218,3 +218,50 @@ class OpenPresetScreen(_AskScreen):
             self.show_problem(problem)
             return
         self.dismiss(event.option.id)
+
+
+class QuitConfirmScreen(ModalScreen[str]):
+    """Ask before quitting with unsaved or invalid edits: dismisses with "save", "discard" or "cancel"."""
+
+    DEFAULT_CSS = """
+    QuitConfirmScreen { align: center middle; }
+    QuitConfirmScreen > Vertical {
+        width: 64; max-width: 100%; height: auto; border: round $warning; background: $surface; padding: 0 1;
+    }
+    QuitConfirmScreen Horizontal { height: auto; margin: 1 0 0 0; }
+    QuitConfirmScreen Button { margin: 0 1 0 0; }
+    """
+
+    BINDINGS = [
+        Binding("s", "pick('save')", "Save", show=False),
+        Binding("d", "pick('discard')", "Discard", show=False),
+        Binding("escape,c", "pick('cancel')", "Cancel", show=False),
+    ]
+
+    def __init__(self, why: str, can_save: bool) -> None:
+        super().__init__()
+        self.why = why
+        self.can_save = can_save
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "Quit?"
+            box.border_subtitle = ("s save · " if self.can_save else "") + "d discard · esc cancel"
+            yield Static(Text(self.why))
+            with Horizontal():
+                yield Button("Save (s)", id="save", variant="primary", disabled=not self.can_save)
+                yield Button("Discard (d)", id="discard", variant="error")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()  # enter keeps the work: the safe default
+
+    def action_pick(self, choice: str) -> None:
+        if choice == "save" and not self.can_save:
+            return
+        self.dismiss(choice)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_pick(str(event.button.id))
