@@ -30,6 +30,9 @@ def run(test, tmp_path):
             await test(app, pilot)
             await pilot.press("q")
             await pilot.pause()
+            if type(app.screen).__name__ == "QuitConfirmScreen":  # unsaved edits: q asks first
+                await pilot.press("d")
+                await pilot.pause()
         return app
 
     return asyncio.run(main())

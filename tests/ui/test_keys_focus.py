@@ -134,3 +134,43 @@ def test_q_with_an_invalid_field_asks_without_offering_save(tmp_path, blobs_csv)
             await pilot.pause()
             assert app.return_code == 0
     asyncio.run(main())
+
+
+def test_saving_over_a_builtin_preset_asks_and_proposes_a_new_name(tmp_path, monkeypatch):
+    from tui_trainer import presets
+    from tui_trainer.ui.screens.preset_dialogs import SavePresetScreen
+
+    monkeypatch.delenv("TUI_TRAINER_PRESETS", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    mine = tmp_path / "config" / "tui-trainer" / "presets"
+
+    async def main():
+        digits, path = presets.load("digits")
+        app = TrainerApp(digits, path, tmp_path / "runs")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            dialog = app.screen
+            assert isinstance(dialog, SavePresetScreen)
+            assert dialog.query_one(Input).value == str(mine / "digits-2.toml")
+            dialog.query_one(Input).value = "digits"  # the user insists on the built-in's name
+            await pilot.pause()
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is dialog  # asked, not saved
+            assert "built-in preset" in str(dialog.query_one("#error").render())
+            assert not (mine / "digits.toml").exists()
+            await pilot.press("escape")  # no yes: nothing written
+            await pilot.pause()
+            assert not (mine / "digits.toml").exists()
+            assert presets.load("digits")[1] == path  # the built-in is still the one found
+
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            app.screen.query_one(Input).value = "digits"
+            await pilot.pause()
+            await pilot.press("enter", "enter")  # asked, then the yes
+            await pilot.pause()
+            assert (mine / "digits.toml").is_file()
+    asyncio.run(main())

@@ -42,7 +42,7 @@ from .builder_form import (
     put_path,
 )
 from .builder_data import DataView, Probe
-from .preset_dialogs import OpenPresetScreen, SavePresetScreen, default_save_path, resolve_save_path
+from .preset_dialogs import OpenPresetScreen, SavePresetScreen, resolve_save_path, suggest_save_path
 
 PROBE_DELAY_S = 0.4  # wait for the user to stop typing a path before reading the file
 
@@ -524,7 +524,7 @@ class BuilderScreen(Screen):
             self.notify(f"Fix the marked fields before saving: {self.first_error()}", severity="error",
                         title="Can't save yet")
             return
-        self.app.push_screen(SavePresetScreen(default_save_path(preset.name)), self._save_to)
+        self.app.push_screen(SavePresetScreen(suggest_save_path(preset.name)), self._save_to)
 
     def _save_to(self, text: Optional[str]) -> None:
         preset = self.current_preset()

@@ -27,6 +27,27 @@ def default_save_path(name: str) -> Path:
     return presets.user_dir() / f"{stem}.toml"
 
 
+def is_builtin_name(name: str) -> bool:
+    """Whether ``name`` is a built-in preset's name (a user preset of that name hides the built-in)."""
+    return (presets.builtin_dir() / f"{name}.toml").is_file()
+
+
+def shadows_builtin(path: Path) -> bool:
+    """Whether saving to ``path`` would replace a built-in preset for this user (`tui-trainer NAME`)."""
+    return path.parent == presets.user_dir() and path.suffix.lower() == ".toml" and is_builtin_name(path.stem)
+
+
+def suggest_save_path(name: str) -> Path:
+    """Where the save dialog proposes to save: a built-in's name becomes ``NAME-2`` (or the next free one),
+    so that a plain enter never hides the built-in preset."""
+    path = default_save_path(name)
+    n = 2
+    while shadows_builtin(path) or (n > 2 and path.exists()):
+        path = default_save_path(f"{name}-{n}")
+        n += 1
+    return path
+
+
 def resolve_save_path(text: str) -> Path:
     """A bare name goes to the user presets folder; anything with a ``/`` (or ``~``) is a path.
 
@@ -156,6 +177,7 @@ class SavePresetScreen(_AskScreen):
     def __init__(self, default: Path) -> None:
         super().__init__()
         self.default = default
+        self._confirmed: Optional[str] = None  # the built-in name the user was asked about
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -170,10 +192,18 @@ class SavePresetScreen(_AskScreen):
         self.show_problem(None)
 
     def problem(self, text: str) -> Optional[str]:
-        return save_path_problem(text)
+        problem = save_path_problem(text)
+        if problem is None and shadows_builtin(resolve_save_path(text)) and self._confirmed != text.strip():
+            # Asked once: a second enter on the same name is the yes.
+            self._confirmed = text.strip()
+            stem = resolve_save_path(text).stem
+            return (f"'{stem}' is a built-in preset: saving here replaces it for you (`tui-trainer {stem}`, "
+                    f"`summary {stem}`). Press enter again to replace it, or give another name.")
+        return problem
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
+        self._confirmed = None
         self._hint(event.value)
         self.show_problem(None)
 
