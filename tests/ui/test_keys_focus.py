@@ -174,3 +174,21 @@ def test_saving_over_a_builtin_preset_asks_and_proposes_a_new_name(tmp_path, mon
             await pilot.pause()
             assert (mine / "digits.toml").is_file()
     asyncio.run(main())
+
+
+def test_the_focused_field_is_marked(tmp_path, blobs_csv):
+    async def main():
+        app = _app(tmp_path, blobs_csv)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            lr = _learning_rate(app)
+            other = app.builder.query_one("#f-training-epochs", Input)
+            label = lr.parent.query_one("Label")
+            plain_bg, plain_label = lr.styles.background, label.styles.color
+            assert other.styles.background == plain_bg
+            lr.focus()
+            await pilot.pause()
+            assert lr.styles.background != plain_bg  # tinted
+            assert other.styles.background == plain_bg
+            assert label.styles.color != plain_label and label.styles.text_style.reverse
+    asyncio.run(main())

@@ -501,8 +501,14 @@ class BuilderScreen(Screen):
         self._label_train_key()
 
     def _label_train_key(self) -> None:
-        """Name the key that trains from where focus is: a field takes `t` as text, ctrl+t works anywhere."""
-        typing = isinstance(self.focused, Input)
+        """Name the key that trains from where focus is: a field takes `t` as text, ctrl+t works anywhere.
+
+        Also marks the focused field's row (its label shows where Tab went; app.tcss).
+        """
+        focused = self.focused
+        for row in self.query(".form-row"):
+            row.set_class(focused is not None and focused.parent is row, "-focused")
+        typing = isinstance(focused, Input)
         self.query_one("#train", Button).label = "Train (ctrl+t)" if typing else "Train (t)"
 
     @on(Button.Pressed, "#train")
