@@ -42,7 +42,7 @@ def what_if(values: Sequence[Optional[float]], *, monitor: str = DEFAULT_MONITOR
     mode = mode or mode_for(monitor)
     d = abs(min_delta)  # as Keras 3: an improvement must beat the best by more than min_delta
     better = (lambda a, b: a + d < b) if mode == "min" else (lambda a, b: a - d > b)
-    best: Optional[float] = None
+    best = math.inf if mode == "min" else -math.inf  # as Keras's initial best: a NaN first value isn't best
     best_epoch, wait, stopped = None, 0, None
     states: list[EpochState] = []
     for i, value in enumerate(values):
@@ -50,7 +50,7 @@ def what_if(values: Sequence[Optional[float]], *, monitor: str = DEFAULT_MONITOR
             states.append(EpochState(best_epoch, _finite(best), wait if best_epoch else None))
             continue
         wait += 1
-        if best_epoch is None or better(value, best):  # NaN never compares better, as in Keras
+        if better(value, best):  # NaN never compares better, as in Keras
             best, best_epoch, wait = value, i + 1, 0
         elif wait >= patience and i > 0:
             stopped = i + 1

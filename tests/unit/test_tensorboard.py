@@ -109,6 +109,8 @@ def test_what_if_follows_keras_rule_on_a_known_minimum():
     assert es.best_epoch == 5 and not es.triggered
     es, _ = what_if([0.5, math.nan, math.nan, 0.4], patience=2)  # NaN never improves
     assert (es.best_epoch, es.stopped_epoch) == (1, 3)
+    es, _ = what_if([math.nan, 0.5, 0.4, 0.45])  # a NaN first epoch isn't best either (Keras starts at inf)
+    assert (es.best_epoch, es.best_value) == (3, 0.4)
 
 
 def test_nan_values_are_read_and_never_best(tmp_path):
