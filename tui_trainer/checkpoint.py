@@ -254,6 +254,25 @@ class Checkpointer:
         write_best(self.dir, self._clone, epoch, weights)
 
 
+def catch_up_best(model, run_dir: Path, state: TrainingState) -> None:
+    """Make best.keras and best.json hold the checkpoint's best epoch before a resume goes on.
+
+    best.keras is written at most every BEST_EVERY_S seconds, so a kill can leave it behind the best
+    epoch that checkpoint.npz carries (and early stopping restores at the end): a resumed run that
+    never improves again would otherwise end with a best.* its verdict contradicts.
+    """
+    import keras
+
+    best_epoch = state.early_stopping.get("best_epoch")
+    weights = state.best_weights
+    if not weights or not isinstance(best_epoch, int) or best_epoch_kept(run_dir) == best_epoch:
+        return
+    try:
+        write_best(run_dir, keras.models.clone_model(model), best_epoch, weights)
+    except Exception:  # a full disk: the callback's own best.* writes say so; training goes on
+        pass
+
+
 def best_epoch_kept(run_dir: Path) -> Optional[int]:
     """The epoch whose weights best.keras holds, if the run kept one."""
     try:

@@ -26,6 +26,7 @@ from .runlog import STDERR, MODEL, RunDirError, RunLogWriter, check_runs_dir, de
 from .runstate import RunState, Summary
 from .setup import describe_setup
 from .spec import Preset, SpecError, check_shapes, param_counts
+from .tbwrite import guarded_sink  # stdlib only: no TensorFlow, no tensorboard
 from .telemetry import Sampler, serialized
 
 Sink = Callable[[Event], None]
@@ -284,7 +285,8 @@ def _record(preset: Preset, data: Dataset, sink: Optional[Sink], cancel, run_dir
     """Train into an open run log and close it, however training ends."""
     stop = _Stop(cancel)
     log.on_error = stop.set_write_failed  # a full disk stops training after the batch that hit it
-    emit = serialized(_compose(log, sink, _tensorboard_sink(preset, run_dir)))  # the telemetry thread emits too
+    tb = guarded_sink(run_dir / "tensorboard") if preset.logging.tensorboard else None  # written live too
+    emit = serialized(_compose(log, sink, tb))  # the telemetry thread emits too
     try:
         with native_stderr_to(run_dir / STDERR):
             status, reason, test_metrics, epochs_run = _fit(preset, data, emit, stop, run_dir, replay_of, resume,
@@ -323,28 +325,6 @@ class _Stop:
 
     def is_set(self) -> bool:
         return self.write_failed.is_set() or (self.cancel is not None and self.cancel.is_set())
-
-
-def _tensorboard_sink(preset: Preset, run_dir: Path) -> Optional[Sink]:
-    """``[logging] tensorboard = true``: the run also written live to ``<run>/tensorboard``; a failure
-    there stops that writer only (training and the run log go on)."""
-    if not preset.logging.tensorboard:
-        return None
-    from .tbwrite import TensorBoardSink
-
-    try:
-        tb = TensorBoardSink(run_dir / "tensorboard")
-    except OSError:
-        return None
-    state = {"tb": tb}
-
-    def sink(event: Event) -> None:
-        if state["tb"] is not None:
-            try:
-                state["tb"](event)
-            except Exception:  # noqa: BLE001 - a full disk or a removed folder must not stop training
-                state["tb"] = None
-    return sink
 
 
 def _open_run(runs_root: Path, preset: Preset) -> tuple[Path, RunLogWriter, "RunLock"]:
@@ -533,10 +513,10 @@ def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path,
     grad_batch = (data.x_train[: min(bs, n_fit)], data.y_train[: min(bs, n_fit)]) if (
         preset.diagnostics.gradient_norms) else None
     if resume is not None:
-        from .checkpoint import restore
+        from .checkpoint import catch_up_best, restore
 
         restore(model, resume.state)  # weights and optimizer state at the end of the last finished epoch
-        _catch_up_best(model, run_dir, resume)
+        catch_up_best(model, run_dir, resume.state)  # best.* match the checkpoint's best epoch
     streaming = StreamingCallback(emit, n_fit=n_fit, batch_size=bs, early_stopping=early, cancel=cancel,
                                   grad_batch=grad_batch, checkpoint_dir=run_dir if checkpoints else None,
                                   resumable=checkpoints, resume=resume.state if resume else None,
@@ -607,27 +587,6 @@ def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path,
     with replacing(run_dir / MODEL, run_file=True) as tmp:  # a full disk leaves no half-written model.keras
         model.save(tmp)
     return status, reason, test_metrics, epochs_run
-
-
-def _catch_up_best(model, run_dir: Path, resume: "ResumePlan") -> None:
-    """Make best.keras and best.json hold the checkpoint's best epoch before a resume goes on.
-
-    best.keras is written at most every BEST_EVERY_S seconds, so a kill can leave it behind the best
-    epoch that checkpoint.npz carries (and early stopping restores at the end): a resumed run that
-    never improves again would otherwise end with a best.* its verdict contradicts.
-    """
-    import keras
-
-    from .checkpoint import best_epoch_kept, write_best
-
-    best_epoch = resume.state.early_stopping.get("best_epoch")
-    weights = resume.state.best_weights
-    if not weights or not isinstance(best_epoch, int) or best_epoch_kept(run_dir) == best_epoch:
-        return
-    try:
-        write_best(run_dir, keras.models.clone_model(model), best_epoch, weights)
-    except Exception:  # a full disk: the callback's own best.* writes say so; training goes on
-        pass
 
 
 def _save_results(model, data: Dataset, preset: Preset, run_dir: Path, emit: Sink) -> None:

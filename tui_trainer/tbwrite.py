@@ -157,3 +157,22 @@ class TensorBoardSink:
             self._closed = True
             self._train.close()
             self._val.close()
+
+
+def guarded_sink(folder: Path):
+    """A :class:`TensorBoardSink` for ``[logging] tensorboard = true`` that never stops training: a
+    folder that can't be made gives None, and a failed write (a full disk, a removed folder) turns
+    only this writer off; the run log goes on."""
+    try:
+        tb = TensorBoardSink(folder)
+    except OSError:
+        return None
+    state = {"tb": tb}
+
+    def sink(event) -> None:
+        if state["tb"] is not None:
+            try:
+                state["tb"](event)
+            except Exception:  # noqa: BLE001
+                state["tb"] = None
+    return sink
