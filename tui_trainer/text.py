@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["printable"]
+__all__ = ["one_line", "printable"]
 
 # ANSI/VT escape sequences (CSI ``ESC [ ... final``, OSC ``ESC ] ... BEL or ESC \\``, and two-byte
 # ``ESC x``) in their 7-bit and 8-bit (C1) forms, then any other C0/C1 control character. A preset
@@ -36,3 +36,14 @@ def printable(text: object, *, newlines: bool = False) -> str:
     else:
         s = s.replace("\r\n", "\n").replace("\t", "    ")
     return _CONTROLS.sub("?", s)  # \n (kept above) is outside _CONTROLS's ranges
+
+
+def one_line(exc: BaseException, *, limit: int = 300) -> str:
+    """``"TypeName: first line of the message"``, at most ``limit`` characters of message.
+
+    The one way an error becomes a line of a note, a status bar or a CLI message: a TensorFlow error's
+    message can run to hundreds of lines (a graph dump), and a note is one line.
+    """
+    lines = str(exc).strip().splitlines()
+    first = lines[0][:limit] if lines else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

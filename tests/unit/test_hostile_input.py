@@ -543,3 +543,11 @@ def test_printable_strips_eight_bit_sequences():
     assert printable("a\x9b2Jb") == "ab"  # 8-bit CSI: clear the screen
     assert printable("a\x9d0;title\x9cb") == "ab"  # 8-bit OSC: retitle the window
     assert printable("a\x9b") == "a?"  # a lone one is still shown as a control
+
+
+def test_an_error_becomes_one_line_with_its_type():
+    from tui_trainer.text import one_line
+
+    assert one_line(ValueError("bad shape\n  graph dump line\n  more")) == "ValueError: bad shape"
+    assert one_line(KeyError()) == "KeyError"
+    assert len(one_line(RuntimeError("x" * 1000))) == len("RuntimeError: ") + 300
