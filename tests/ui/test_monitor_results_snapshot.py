@@ -41,7 +41,7 @@ def pane_text(app, selector: str) -> str:
     """What one widget shows: its lines as drawn, within its size and the part of it on the screen
     (what a max-height, the layout or the screen's edge cuts is not there), joined by spaces."""
     widget = app.screen.query_one(selector)
-    shown = widget.content_region.intersection(widget.screen.region)
+    shown = widget.region.intersection(widget.screen.region)  # render_lines draws padding and border too
     lines = widget.render_lines(Region(0, 0, shown.width, shown.height))
     return " ".join(" ".join(line.text.split()) for line in lines).strip()
 
@@ -176,4 +176,28 @@ def test_results_of_a_script_run_say_what_is_missing_and_how_to_get_it(tmp_path)
             needs = pane_text(app, "#results-matrix")
             assert needs.startswith("What results need") and "predictions.npz" in needs
             assert needs.endswith("train the same model from a preset (`tui-trainer presets list` lists them).")
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_monitor_with_gradient_norms(snap_compare, size):
+    assert snap_compare(trainer(), terminal_size=size, run_before=replay("deep_sigmoid_gradients"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_the_gradient_panel_keeps_the_input_the_output_and_the_reading(size):
+    """Deep sigmoid's lesson: the input layer's bar, the output's, and the words, at 80x24 as at 120x40
+    (at 80x24 they were cut after the 7th of 9 layers, the reading with them)."""
+    async def main():
+        app = trainer()
+        async with app.run_test(size=size) as pilot:
+            await replay("deep_sigmoid_gradients")(pilot)
+            text = pane_text(app, "#gradients")
+            assert "dense_1" in text and "dense_9" in text
+            assert text.endswith("Vanishing: layer 1 gets 5e-05 of the output's gradient. Try relu, leaky_relu, elu.")
+            if size == (80, 24):  # the layers between make room: said, not cut
+                assert "← in " in text and "← out " in text and "6 layers between" in text
+            else:
+                assert all(f"dense_{k}" in text for k in range(1, 10)) and "between" not in text
+                assert "← input" in text and "← output" in text
     asyncio.run(main())
