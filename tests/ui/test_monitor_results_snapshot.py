@@ -172,7 +172,7 @@ def test_results_of_a_script_run_say_what_is_missing_and_how_to_get_it(tmp_path)
             await loaded(pilot)
             # The reason, whole (it was cut at the first line), then what results need and how to get them.
             why = pane_text(app, "#results-title").replace(" ", "")  # a long path breaks anywhere
-            assert why.startswith("Noresults:") and why.endswith("results need a run trained from a preset".replace(" ", ""))
+            assert why.startswith("Noresults:") and why.endswith("resultsneedaruntrainedfromapreset")
             needs = pane_text(app, "#results-matrix")
             assert needs.startswith("What results need") and "predictions.npz" in needs
             assert needs.endswith("train the same model from a preset (`tui-trainer presets list` lists them).")
