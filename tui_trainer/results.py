@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .runlog import MODEL, PREDICTIONS, PREPROCESSING, PRESET, RunLogError, load_run
-from .text import printable
+from .text import one_line, printable
 from .verdict import num, percent
 MAX_IMAGES = 300  # misclassified test images kept for the gallery...
 MAX_IMAGE_BYTES = 2_000_000  # ...fewer when they are large (64x64 rgb: 162 of them)
@@ -311,7 +311,7 @@ def load_results(run_dir: str | Path, *, recompute: bool = True) -> Results:
             with np.load(run_dir / PREDICTIONS, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
         except Exception as exc:  # a cut or corrupt file: say which
-            raise ResultsError(f"{run_dir / PREDICTIONS}: can't read it ({type(exc).__name__}: {exc})") from None
+            raise ResultsError(f"{run_dir / PREDICTIONS}: can't read it ({one_line(exc)})") from None
         return _from_arrays(run_dir, arrays, names, metrics, shape, recomputed=False)
     if started.origin == "script":
         raise ResultsError(f"{run_dir}: recorded from a script, so tui-trainer has no test data for it; "
@@ -366,21 +366,17 @@ def _recompute(run_dir: Path, names, metrics, shape) -> Results:
         data = load_dataset(preset.data)
     except (SpecError, DataError) as exc:
         raise ResultsError(f"{run_dir}: can't recompute the results: {exc}") from None
-    import tempfile
+    from .tfenv import quiet_tensorflow
 
-    from .engine import native_stderr_to, quiet_tensorflow_env
-    from .runlog import STDERR
-
-    quiet_tensorflow_env()
     try:  # TensorFlow's native lines go to a scratch file: not on the terminal, nor over the app's screen
-        with tempfile.TemporaryDirectory(prefix="tui-trainer-") as tmp, native_stderr_to(Path(tmp) / STDERR):
+        with quiet_tensorflow():
             import keras
 
             model = keras.models.load_model(run_dir / MODEL)
             prep = preprocessing_of(preset, data)
             arrays = _prediction_arrays(model, data.x_test, data.y_test, prep, 256)
     except Exception as exc:
-        raise ResultsError(f"{run_dir / MODEL}: can't recompute the results ({type(exc).__name__}: {exc})") from None
+        raise ResultsError(f"{run_dir / MODEL}: can't recompute the results ({one_line(exc)})") from None
     return _from_arrays(run_dir, arrays, names or list(data.class_names), metrics,
                         prep.get("image_shape") or shape, recomputed=True)
 
