@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from .compare import GAP, ComparedRun, metric_series, run_facts
-from .lesson import Lesson, LessonOutcome, Variant
+from .lessonbase import Lesson, LessonOutcome, Variant
 from .verdict import HEALTHY_RATIO, VANISHING_RATIO, num, percent
 
 __all__ = ["LESSONS", "gap_series", "vanishing_reading"]
