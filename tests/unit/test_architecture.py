@@ -11,6 +11,7 @@ How edges are counted (decided for issue 21):
 * the lazy re-exports in ``tui_trainer/__init__.py`` (``__getattr__``, so ``from tui_trainer import Monitor``
   works without importing TensorFlow) are no edges: they run only when a user asks for the name, after the
   package is fully imported, and nothing inside the package goes through them;
+* imports under ``if TYPE_CHECKING:`` are no edges: they never run (annotations only);
 * a package and its own submodules (``datasets`` and ``datasets.registry``) may import each other: the
   package's ``__init__`` is their table of contents.
 """
@@ -34,12 +35,20 @@ def _modules() -> dict[str, Path]:
     return mods
 
 
-def _lazy_reexports(tree: ast.Module) -> set[int]:
-    """Line numbers of the imports inside the package's module-level ``__getattr__``."""
+def _imports_in(node: ast.AST) -> set[int]:
+    return {n.lineno for n in ast.walk(node) if isinstance(n, (ast.Import, ast.ImportFrom))}
+
+
+def _not_edges(tree: ast.Module, is_root: bool) -> set[int]:
+    """Line numbers of the imports that never run with the module: under ``if TYPE_CHECKING:``, and the
+    root package's lazy re-exports (its module-level ``__getattr__``)."""
     lines = set()
-    for node in tree.body:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+            lines |= set().union(*(_imports_in(n) for n in node.body))
+    for node in tree.body if is_root else ():
         if isinstance(node, ast.FunctionDef) and node.name == "__getattr__":
-            lines |= {n.lineno for n in ast.walk(node) if isinstance(n, (ast.Import, ast.ImportFrom))}
+            lines |= _imports_in(node)
     return lines
 
 
@@ -73,7 +82,7 @@ def import_graph() -> dict[str, set[str]]:
     for name, path in mods.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         is_package = path.name == "__init__.py"
-        skip = _lazy_reexports(tree) if name == "tui_trainer" else set()
+        skip = _not_edges(tree, is_root=name == "tui_trainer")
         edges = set()
         for node in ast.walk(tree):
             if getattr(node, "lineno", None) not in skip:
@@ -154,6 +163,8 @@ def test_the_cycle_finder_finds_a_function_level_cycle():
     tree = ast.parse("def f():\n    from .b import x\n")
     mods = {"p": Path("p/__init__.py"), "p.a": Path("p/a.py"), "p.b": Path("p/b.py")}
     assert set().union(*(_targets(n, "p.a", False, mods) for n in ast.walk(tree))) == {"p.b"}
+    typing_only = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .b import x\n")
+    assert _not_edges(typing_only, is_root=False) == {3}
 
 
 def test_no_import_cycles():
