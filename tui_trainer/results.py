@@ -30,7 +30,6 @@ MAX_KERNEL_BYTES = 8_000_000
 # tf.function tracing and per-batch steps took 0.2 s for 10,000 MNIST images (1.5 % of a 2-epoch run),
 # against 0.04 s; small enough that a CNN's activations stay in the low hundreds of MB.
 PREDICT_CHUNK_BYTES = 4_000_000
-IMAGE_DATASETS = ("digits", "mnist", "fashion_mnist", "image_folder")
 
 __all__ = ["PREDICTIONS", "PREPROCESSING", "Results", "ResultsError", "load_results", "format_results",
            "save_predictions", "image_shape_for", "first_layer_features"]
@@ -51,9 +50,11 @@ def image_shape_for(data: dict[str, Any], input_shape: tuple[int, ...]) -> Optio
         return input_shape  # type: ignore[return-value]
     if len(input_shape) == 2:
         return (input_shape[0], input_shape[1], 1)
-    if data.get("dataset") not in IMAGE_DATASETS or len(input_shape) != 1:
+    from .datasets import SOURCES, known_input_shape
+
+    source = SOURCES.get(str(data.get("dataset")))
+    if source is None or not source.images or len(input_shape) != 1:  # the source says whether it holds images
         return None
-    from .datasets import known_input_shape
 
     shape = known_input_shape({**data, "flatten": False})
     if shape and len(shape) == 3 and math.prod(shape) == input_shape[0]:
@@ -161,12 +162,14 @@ def as_probabilities(out):
 
 
 def _first_kernel(model) -> tuple[Any, str]:
-    """The first layer with a kernel (Dense, Conv2D): its weights and ``"name (Class)"``."""
+    """The first layer with a kernel (:func:`tui_trainer.model.has_kernel`): its weights and ``"name (Class)"``."""
+    from .model import has_kernel  # the caller holds a Keras model: Keras is imported already
+
     for layer in model.layers:
-        kernel = getattr(layer, "kernel", None)
-        if kernel is not None:
+        if has_kernel(layer, trainable=False):  # a frozen first layer is still worth seeing
             import numpy as np
 
+            kernel = layer.kernel
             return np.asarray(kernel.numpy() if hasattr(kernel, "numpy") else kernel), \
                 f"{layer.name} ({type(layer).__name__})"
     return None, ""

@@ -149,6 +149,8 @@ class DataSource:
         class_names: the classes when known without loading.
         where: what on disk the loaded data depends on (for the cache key);
             by default the ``path`` file or folder with its mtime and size.
+        images: every sample is an image (also when flattened to a vector): the results view shows
+            misclassified samples and first-layer weights as pictures.
     """
 
     name: str
@@ -161,6 +163,7 @@ class DataSource:
     shape: Callable[[Mapping[str, Any]], Optional[tuple[int, ...]]] = field(default=lambda data: None)
     class_names: Optional[tuple[str, ...]] = None
     where: Optional[Callable[["DataSpec"], Hashable]] = None
+    images: bool = False
 
     def input_shape(self, data: Mapping[str, Any]) -> Optional[tuple[int, ...]]:
         """The model's input shape for a ``data`` table, when known without loading.

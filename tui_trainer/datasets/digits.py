@@ -37,6 +37,7 @@ offline = needs_module("sklearn", "available offline (ships with scikit-learn)",
 
 
 SOURCE = DataSource(
+    images=True,
     name=NAME,
     help="8x8 handwritten digits from scikit-learn (1797 images, always offline)",
     load=load,

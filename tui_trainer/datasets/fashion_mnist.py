@@ -70,6 +70,7 @@ def offline() -> OfflineCheck:
 
 
 SOURCE = DataSource(
+    images=True,
     name=NAME,
     help="28x28 pictures of clothes in 10 classes: a local file or folder, Debian's dataset-fashion-mnist, "
     "else Keras downloads it",

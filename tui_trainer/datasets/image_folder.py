@@ -148,6 +148,7 @@ offline = needs_module("PIL", "your own images (data.path): one subfolder of .pn
 
 
 SOURCE = DataSource(
+    images=True,
     name=NAME,
     help="your own images: a folder with one subfolder of .png/.jpg images per class (the class names)",
     load=load,

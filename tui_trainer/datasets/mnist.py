@@ -74,6 +74,7 @@ def offline() -> OfflineCheck:
 
 
 SOURCE = DataSource(
+    images=True,
     name=NAME,
     help="28x28 handwritten digits (60 000 train / 10 000 test): a local file or folder, else Keras downloads it",
     load=load,
