@@ -246,13 +246,12 @@ class Telemetry:
     tf_peak_mb: Optional[tuple[float, ...]] = None
 
 
-Event = Union[RunStarted, ModelBuilt, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunResumed, Note,
-              RunFailed, RunFinished, Telemetry]
-EVENT_TYPES: dict[str, type] = {
-    cls.kind: cls
-    for cls in (RunStarted, ModelBuilt, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunResumed, Note,
-                RunFailed, RunFinished, Telemetry)
-}
+# Every event type, once: a new event = its dataclass above (with a ``kind``) and its name here; then a
+# line in the tables of the consumers that act on it (runstate._FOLDS, console._SHOW, the UI's handlers).
+_ALL = (RunStarted, ModelBuilt, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunResumed, Note,
+        RunFailed, RunFinished, Telemetry)
+Event = Union[_ALL]  # type: ignore[valid-type]
+EVENT_TYPES: dict[str, type] = {cls.kind: cls for cls in _ALL}
 _TUPLE_FIELDS = {  # Optional[tuple[...]] counts too: JSON hands every tuple back as a list
     cls: {f.name for f in dataclasses.fields(cls) if str(f.type).startswith(("tuple", "Optional[tuple"))}
     for cls in EVENT_TYPES.values()
