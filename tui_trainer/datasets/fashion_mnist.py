@@ -70,7 +70,6 @@ def offline() -> OfflineCheck:
 
 
 SOURCE = DataSource(
-    images=True,
     name=NAME,
     help="28x28 pictures of clothes in 10 classes: a local file or folder, Debian's dataset-fashion-mnist, "
     "else Keras downloads it",
@@ -81,4 +80,5 @@ SOURCE = DataSource(
     shape=image_shape(28, 28),
     class_names=CLASS_NAMES,
     where=where,
+    images=True,  # the results view draws its samples and first-layer weights as pictures
 )

@@ -148,7 +148,6 @@ offline = needs_module("PIL", "your own images (data.path): one subfolder of .pn
 
 
 SOURCE = DataSource(
-    images=True,
     name=NAME,
     help="your own images: a folder with one subfolder of .png/.jpg images per class (the class names)",
     load=load,
@@ -158,4 +157,5 @@ SOURCE = DataSource(
     samples="images",
     shape=shape,
     where=where,
+    images=True,  # the results view draws its samples and first-layer weights as pictures
 )

@@ -74,7 +74,6 @@ def offline() -> OfflineCheck:
 
 
 SOURCE = DataSource(
-    images=True,
     name=NAME,
     help="28x28 handwritten digits (60 000 train / 10 000 test): a local file or folder, else Keras downloads it",
     load=load,
@@ -83,4 +82,5 @@ SOURCE = DataSource(
     samples="mnist images",
     shape=image_shape(28, 28),
     class_names=numbered_classes(10),
+    images=True,  # the results view draws its samples and first-layer weights as pictures
 )
