@@ -1,4 +1,7 @@
-"""The headless printer: one line per epoch, then the verdict. Used by ``tui-trainer train``."""
+"""The headless printer: one line per epoch, then the verdict. Used by ``tui-trainer train``.
+
+What each event prints is one method, found through ``_SHOW`` by the event's type.
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,10 @@ Every event is a small frozen dataclass that round-trips through JSON
 (``to_dict`` / ``from_dict``). Epochs and steps count from 1 here and
 everywhere the product writes or shows them; the streaming callback converts
 Keras's 0-based counters once.
+
+A new event: its dataclass here (with a ``kind``, the name the run log writes) named once in ``_ALL``;
+then a line in the table of each consumer that acts on it: ``runstate._FOLDS`` (what views show),
+``console._SHOW`` (what ``train`` prints). Consumers dispatch on the type through those tables.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 Every reading is written from the measured numbers of the runs it is given; where
 the numbers disagree with the lesson's claim, the reading says so. Everything runs
 offline on scikit-learn's digits.
+
+A new lesson: its variants' edits and its reading here, and a :class:`~.lessonbase.Lesson` in
+``LESSONS``; ``tui-trainer lesson`` and the app's lessons screen list it from there.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A live run, a replay and a watched run all feed events into ``apply``; the
 monitor screen draws from the state only. No UI imports here, so it is tested
-(and benchmarked) without a terminal.
+(and benchmarked) without a terminal. How each event type folds in is one entry of ``_FOLDS``.
 """
 
 from __future__ import annotations
