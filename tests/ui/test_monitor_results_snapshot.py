@@ -20,7 +20,6 @@ from textual.geometry import Region
 
 from tui_trainer import presets
 from tui_trainer.ui.app import TrainerApp
-from tui_trainer.ui.messages import TrainingEvent
 from tui_trainer.ui.screens.results import ResultsScreen
 from tui_trainer.ui.widgets.charts import BatchChart
 
@@ -63,17 +62,16 @@ def replay(name: str, part: float = 1.0, frozen: bool = False):
         app.action_show_monitor()
         await pilot.pause()
         events = recorded(name)
+        # The path a training event takes (MonitorApp.handle_event), then one draw, both now: waiting for
+        # the redraw tick (and for a live batch chart's pace, up to 1.5 s) made the snapshot depend on load.
         for e in events[:int(len(events) * part)]:
-            app.post_message(TrainingEvent(e, app._run_token))
-        await pilot.pause(0.3)
+            app.handle_event(e)
         if frozen:
             app.monitor.state.live = False
-            app.monitor.refresh_view(force=True)
-        # A live run's batch chart is paced by its drawing cost and may skip a tick (up to 1.5 s): drawn
-        # now, so the snapshot shows every chart up to date whatever the machine's load.
+        app.monitor.refresh_view(force=True)
         for chart in app.monitor.query(BatchChart):
             chart.replot()
-        await pilot.pause()
+        await pilot.pause(0.1)
     return run_before
 
 
