@@ -18,7 +18,7 @@ from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ... import presets
-from ...spec import _NAME_RE, SpecError
+from ...spec import _NAME_RE, Preset, SpecError, parse_preset, save_preset_file
 
 
 def default_save_path(name: str) -> Path:
@@ -59,6 +59,23 @@ def resolve_save_path(text: str) -> Path:
     if not p.name or p.name in (".", ".."):  # '/', 'dir/', '~': a folder; with_name() would raise
         return p
     return p if p.suffix.lower() == ".toml" else p.with_name(p.name + ".toml")
+
+
+def save_preset_as(preset: Preset, text: str) -> tuple[Preset, Path, bool]:
+    """Write ``preset`` where the save dialog's ``text`` says: the preset as saved, its file, whether
+    the file was there before.
+
+    Raises:
+        SpecError: the preset can't take the file's name.
+        OSError: the file can't be written.
+    """
+    path = resolve_save_path(text)
+    if path.stem != preset.name:
+        # The file's name is the preset's name (`presets list`, run folders): keep them one.
+        preset = parse_preset({**preset.model_dump(mode="json"), "name": path.stem}, source=str(path))
+    existed = path.exists()
+    save_preset_file(preset, path)
+    return preset, path, existed
 
 
 def save_path_problem(text: str) -> Optional[str]:
