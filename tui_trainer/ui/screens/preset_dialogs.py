@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional
 
 from rich.text import Text
 from textual import on
@@ -267,8 +267,17 @@ class OpenPresetScreen(_AskScreen):
         self.dismiss(event.option.id)
 
 
+SaveThen = Callable[[Callable[[bool], Any]], Any]
+"""Saves the preset (asking where), then calls its argument with whether it was saved."""
+
+
 class QuitConfirmScreen(ModalScreen[str]):
-    """Ask before quitting with unsaved or invalid edits: dismisses with "save", "discard" or "cancel"."""
+    """Ask before quitting with unsaved or invalid edits: dismisses with "discard" or "cancel".
+
+    Save asks where to save (``save``, by default the app's builder's ``action_save``) and then quits:
+    it dismisses with "saved" and asks the app to quit again, which finds nothing unsaved. When the save
+    is cancelled or fails, it dismisses with "cancel": the app stays, with the edits.
+    """
 
     DEFAULT_CSS = """
     QuitConfirmScreen { align: center middle; }
@@ -285,10 +294,11 @@ class QuitConfirmScreen(ModalScreen[str]):
         Binding("escape,c", "pick('cancel')", "Cancel", show=False),
     ]
 
-    def __init__(self, why: str, can_save: bool) -> None:
+    def __init__(self, why: str, can_save: bool, save: Optional[SaveThen] = None) -> None:
         super().__init__()
         self.why = why
         self.can_save = can_save
+        self._save = save
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -304,9 +314,23 @@ class QuitConfirmScreen(ModalScreen[str]):
         self.query_one("#cancel", Button).focus()  # enter keeps the work: the safe default
 
     def action_pick(self, choice: str) -> None:
-        if choice == "save" and not self.can_save:
+        if choice == "save":
+            save = self._saver()
+            if self.can_save and save is not None:
+                save(self._after_save)
             return
         self.dismiss(choice)
+
+    def _saver(self) -> Optional[SaveThen]:
+        if self._save is not None:
+            return self._save
+        builder = getattr(self.app, "builder", None)  # ui/app.py makes this screen without a saver
+        return getattr(builder, "action_save", None)
+
+    def _after_save(self, saved: bool) -> None:
+        self.dismiss("saved" if saved else "cancel")
+        if saved:  # the quit goes on: nothing is unsaved now, so the app asks nothing more
+            self.app.call_later(self.app.action_quit)
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

@@ -93,13 +93,19 @@ class PresetForms(VerticalScroll, can_focus=False):
         self._mounting = False
 
     def _field_widgets(self) -> list[Widget]:
+        # Made as the first refresh will show them (the rows the data set reads, no error lines), so the
+        # frame between mounting and that refresh doesn't flash empty rows.
         widgets: list[Widget] = []
+        dataset = get_path(self._values, "data.dataset")
         for section, fields in SECTIONS.items():
             widgets.append(Static(section, classes="section", id=f"section-{section.lower()}"))
             for field in fields:
                 widget = make_field_widget(field, get_path(self._values, field.path), self._choices)
-                widgets.append(Horizontal(Label(field.label), widget, classes="form-row", id="r" + field.id[1:]))
-                widgets.append(Static("", classes="field-error", id="e" + field.id[1:]))
+                row = Horizontal(Label(field.label), widget, classes="form-row", id="r" + field.id[1:])
+                row.display = data_field_shown(field.path, dataset)
+                error = Static("", classes="field-error", id="e" + field.id[1:])
+                error.display = False
+                widgets += [row, error]
         return widgets
 
     async def mount_fields(self) -> bool:
