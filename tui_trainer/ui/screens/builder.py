@@ -36,8 +36,32 @@ from .model_pane import ModelPane
 from .preset_dialogs import OpenPresetScreen, SavePresetScreen, resolve_save_path, save_preset_as, suggest_save_path
 from .preset_forms import PresetForms
 
-MAIN_ACTIONS = ("train", "train_anywhere", "cancel", "show_monitor", "show_runs", "quit")
+MAIN_ACTIONS = ("train", "train_anywhere", "cancel", "show_monitor", "show_runs", "quit", "focus_layers")
 """The app's keys the footer shows first: at 80 columns the layer keys after them are cut, not these."""
+
+# In a field `r` and `q` are text: the footer names the keys that still work there (both are bound
+# already: ctrl+q by Textual's App, escape by this screen); these copies only show them.
+TYPING_KEYS = (Binding("ctrl+q", "quit", "Quit", tooltip="Quit (asks first when there are unsaved edits)"),
+               Binding("escape", "focus_layers", "Layers", tooltip="Back to the layers, where r shows the runs"))
+
+
+def footer_order(bindings: dict[str, ActiveBinding], typing_in: Optional[Screen]) -> dict[str, ActiveBinding]:
+    """``bindings`` with :data:`MAIN_ACTIONS` first; with ``typing_in`` (the screen, while a field has
+    focus) also the :data:`TYPING_KEYS`."""
+    for key in TYPING_KEYS if typing_in is not None else ():
+        namespace = typing_in.app if key.action == "quit" else typing_in
+        bindings[key.key] = ActiveBinding(namespace, key, True, key.tooltip)
+    main = {k: b for k, b in bindings.items() if b.binding.action in MAIN_ACTIONS}
+    main = dict(sorted(main.items(), key=lambda item: MAIN_ACTIONS.index(item[1].binding.action)))
+    return {**main, **{k: b for k, b in bindings.items() if k not in main}}
+
+
+def title_text(name: str, description: str, modified: bool) -> Text:
+    """``digits (modified) — The lesson's recipe ...``."""
+    title = Text.assemble((name, "bold"), (" (modified)" if modified else "", "italic"))
+    if description:
+        title.append(" — " + description, style="dim")
+    return title
 
 
 def _monitor_choices(preset: Preset) -> list[str]:
@@ -206,9 +230,7 @@ class BuilderScreen(Screen):
     def active_bindings(self) -> dict[str, ActiveBinding]:
         """The keys as the footer shows them: the app's main keys first (train, runs, quit), so that a
         narrow terminal cuts the layer keys rather than these (all are listed under ctrl+p, Keys)."""
-        bindings = super().active_bindings
-        main = {k: b for k, b in bindings.items() if b.binding.action in MAIN_ACTIONS}
-        return {**main, **{k: b for k, b in bindings.items() if k not in main}}
+        return footer_order(super().active_bindings, self if isinstance(self.focused, Input) else None)
 
     # -- validation -------------------------------------------------------------------------------
 
@@ -244,12 +266,7 @@ class BuilderScreen(Screen):
         return self.query_one(LayerTable).layer_specs if self.is_mounted else list(self._loaded.layers)
 
     def _title_text(self, raw: dict[str, Any]) -> Text:
-        modified = self.is_mounted and self.modified
-        title = Text.assemble((raw["name"], "bold"), (" (modified)" if modified else "", "italic"))
-        description = self._base.get("description") or ""
-        if description:
-            title.append(" — " + description, style="dim")
-        return title
+        return title_text(raw["name"], self._base.get("description") or "", self.is_mounted and self.modified)
 
     @on(FileRead)
     def _on_file_read(self, message: FileRead) -> None:

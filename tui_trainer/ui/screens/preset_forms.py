@@ -161,6 +161,10 @@ class PresetForms(VerticalScroll, can_focus=False):
                 error = self.query_one("#e" + field.id[1:], Static)
                 error.update(Text(f"↳ {errors[field.path]}") if invalid else "")
                 error.display = invalid
+        focused = self.screen.focused
+        if focused is not None and focused.parent is not None and focused.parent.has_class("form-row"):
+            # an error line that just appeared under the field being typed into is brought into view
+            self.call_after_refresh(self._bring_into_view, focused.parent)
 
     def mark_focused(self, focused: Optional[Widget]) -> None:
         """Mark the row of the focused field (its label shows where Tab went; app.tcss) and bring the
@@ -169,6 +173,10 @@ class PresetForms(VerticalScroll, can_focus=False):
             here = focused is not None and focused.parent is row
             row.set_class(here, "-focused")
             if here:
-                error = self.query_one("#e" + row.id[1:]) if row.id else None
-                self.scroll_to_widget(error if error is not None and error.display else row, animate=False)
-                self.scroll_to_widget(row, animate=False)
+                self._bring_into_view(row)
+
+    def _bring_into_view(self, row: Widget) -> None:
+        error = self.query_one("#e" + str(row.id)[1:])
+        if error.display:
+            self.scroll_to_widget(error, animate=False)
+        self.scroll_to_widget(row, animate=False)  # the field itself wins when both don't fit
