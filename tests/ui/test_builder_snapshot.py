@@ -84,3 +84,27 @@ def test_footer_shows_train_runs_and_quit_at_80x24(tmp_path):
             hint = str(app.builder.query_one("#keys").render())
             assert "ctrl+p all keys" in hint and "ctrl+s save" in hint
     asyncio.run(main())
+
+
+def test_layer_keys_cut_from_the_footer_at_80x24_are_in_the_palette(tmp_path):
+    from textual.command import CommandPalette
+
+    from tui_trainer.ui.widgets.layers import LayerTable
+
+    async def main():
+        app = make_app(tmp_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await forms_in(pilot)
+            assert "Delete" not in _visible_footer_keys(app)  # no room for it at 80 columns
+            table = app.builder.query_one(LayerTable)
+            assert len(table.layer_specs) == 2
+            await pilot.press("ctrl+p")
+            await pilot.pause(0.3)
+            assert isinstance(app.screen, CommandPalette)
+            await pilot.press(*"dropout")
+            await pilot.pause(0.5)
+            await pilot.press("enter")
+            await pilot.pause(0.3)
+            assert app.screen is app.builder
+            assert [layer.type for layer in table.layer_specs] == ["dense", "dropout", "dense"]
+    asyncio.run(main())

@@ -30,6 +30,7 @@ from ... import presets
 from ...spec import Preset, SpecError
 from ...text import one_line
 from ..widgets.layers import LayerTable
+from .builder_commands import BuilderCommands
 from .builder_form import judge, monitor_options
 from .builder_probe import FileProber, FileRead
 from .model_pane import ModelPane
@@ -93,6 +94,7 @@ class BuilderScreen(Screen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
     AUTO_FOCUS = "LayerTable"
+    COMMANDS = {BuilderCommands}  # the layer and file keys by name in ctrl+p
 
     DEFAULT_CSS = """
     BuilderScreen #title, BuilderScreen #info {
