@@ -107,6 +107,8 @@ class BuilderScreen(Screen):
     BuilderScreen #body { height: 1fr; }
     BuilderScreen.-narrow #forms { border-top: solid $panel; }
     BuilderScreen.-narrow.-short LayerTable { max-height: 7; }
+    /* 24 rows: the layer's lesson text gets two lines, so the forms keep room under a deep model */
+    BuilderScreen.-narrow.-short #layer-help { max-height: 2; text-overflow: ellipsis; }
     BuilderScreen.-wide #body { layout: horizontal; }
     BuilderScreen.-wide LayerTable { max-height: 70%; }
     BuilderScreen.-wide ModelPane { width: 1fr; height: 1fr; }
