@@ -303,10 +303,10 @@ class QuitConfirmScreen(ModalScreen[str]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Quit?"
-            box.border_subtitle = ("s save · " if self.can_save else "") + "d discard · esc cancel"
+            box.border_subtitle = ("s save and quit · " if self.can_save else "") + "d discard · esc cancel"
             yield Static(Text(self.why))
             with Horizontal():
-                yield Button("Save (s)", id="save", variant="primary", disabled=not self.can_save)
+                yield Button("Save and quit (s)", id="save", variant="primary", disabled=not self.can_save)
                 yield Button("Discard (d)", id="discard", variant="error")
                 yield Button("Cancel (esc)", id="cancel")
 
