@@ -37,7 +37,7 @@ def _builder_toml(builder: BuilderScreen, preset: Optional[Preset]) -> Optional[
             return [plain(v) for v in value if v is not None]
         return value
 
-    raw = plain(builder._raw())
+    raw = plain(builder.read_raw())
     note = "# The builder's fields when an error stopped it; some are invalid (fix them before training).\n"
     return note + tomli_w.dumps(raw)
 

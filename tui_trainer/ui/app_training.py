@@ -143,16 +143,15 @@ class TrainingMixin:
             if invalid or builder.modified:
                 why = ("Some fields are invalid: the edits can't be saved until they are fixed." if invalid
                        else "The model has unsaved changes.")
-                self.push_screen(QuitConfirmScreen(why, can_save=not invalid), self._after_quit_question)
+                self.push_screen(QuitConfirmScreen(why, can_save=not invalid, save=builder.action_save),
+                                 self._after_quit_question)
                 return
         await self._leave()
 
     async def _after_quit_question(self, choice: Optional[str]) -> None:
+        # "saved" needs nothing here: the prompt saved and asked to quit again, which finds nothing unsaved
         if choice == "discard":
             await self._leave()
-        elif choice == "save" and self.builder is not None:
-            self.action_show_builder()
-            self.builder.action_save()
 
     async def _leave(self) -> None:
         await self._cancel_training("Cancelling training before quitting...")

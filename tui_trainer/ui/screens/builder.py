@@ -192,7 +192,6 @@ class BuilderScreen(Screen):
             raw["layers"] = [{"type": layer.type, **layer.model_dump(mode="json")} for layer in self._layer_specs()]
         return raw
 
-    _raw = read_raw  # the app's autosave of invalid edits reads it under this name (ui/app.py)
 
     # -- layout -----------------------------------------------------------------------------------
 
