@@ -176,7 +176,7 @@ def test_compare_reads_at_80x24(runs_dir):
         assert chart.size.height - 4 >= 8
         assert chart.run_marks["epochs 50, hidden 128 relu"] == {"best": 28, "stop": 33}
         headers = [str(c.label) for c in table.columns.values()]
-        assert headers[3] == "─o─ epochs 6, hidden 128 relu"
+        assert headers[3] == "─▪─ epochs 6, hidden 128 relu"
         assert "stop 33" in shown(chart)
         # The facts table sits above the footer and scrolls to its last fact.
         assert table.region.bottom <= 23 and table.size.height >= 4
@@ -416,3 +416,105 @@ def test_runs_screen_long_list_arrives_whole_and_refresh_keeps_the_cursor(tmp_pa
         assert screen.selected_path() == oldest
 
     run_app(RunsHost(root), check)
+
+
+# -- compare you can read: three runs that differ by activation ------------------------------------------
+
+ACTIVATIONS = {"relu": "early_stopped", "sigmoid": "act_sigmoid", "tanh": "act_tanh"}
+
+
+def activation_runs(tmp_path, recordings=ACTIVATIONS) -> list[ComparedRun]:
+    root = tmp_path / "act"
+    return load_runs([make_run_dir(root, f"20260101-00000{i}-{name}", rec)
+                      for i, (name, rec) in enumerate(recordings.items())])
+
+
+def symbol_colors(chart, symbol: str) -> set:
+    """The colours the canvas draws ``symbol`` in, legend row and title left out."""
+    text = chart.render()
+    lines = text.plain.split("\n")
+    colors, offset = set(), 0
+    for k, line in enumerate(lines):
+        for col, ch in enumerate(line):
+            if ch == symbol and k >= 3 and "┤" not in line[col:col + 1]:  # below the title, the frame, the legend
+                style = text.get_style_at_offset(chart.app.console, offset + col)
+                if style.color is not None and style.color.triplet is not None:
+                    colors.add(tuple(style.color.triplet))
+        offset += len(line) + 1
+    return colors
+
+
+def y_tick_labels(chart) -> list[str]:
+    return [line.split("┤")[0].strip() for line in shown(chart).splitlines() if "┤" in line]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_three_activations_are_told_apart(tmp_path, size):
+    runs = activation_runs(tmp_path)
+
+    async def check(app, pilot):
+        chart = app.screen.query_one(CompareChart)
+        table = app.screen.query_one("#compare-facts", DataTable)
+        # Named by what differs: the activation, not "digits" nor a timestamp.
+        for label, name in zip(chart.legend, ACTIVATIONS):
+            assert name in label and "digits" not in label and "2026" not in label
+        headers = [str(c.label) for c in table.columns.values()][1:]
+        assert headers == ["─•─ " + runs[0].label, "━+━ " + runs[1].label, "─▪─ " + runs[2].label]
+        # The modified models say so; the built-in one doesn't.
+        assert cell_texts(table, "preset")[1:] == ["digits", "digits (edited)", "digits (edited)"]
+        # Each run its own symbol along its curve, each in its own colour, and its own line style.
+        colors = [symbol_colors(chart, s) for s in "•+▪"]
+        assert all(len(c) == 1 for c in colors), colors
+        assert len(set().union(*colors)) == 3
+        # 8 rows of plot or more, and y ticks that are round, distinct and never all "0.00".
+        assert chart.size.height - 4 >= 8
+        ticks = y_tick_labels(chart)
+        assert len(ticks) >= 3 and len(set(ticks)) == len(ticks) and set(ticks) != {"0.00"}
+        assert chart.run_marks == {runs[0].label: {"best": 28, "stop": 33}, runs[1].label: {"best": 50},
+                                   runs[2].label: {"best": 26, "stop": 31}}
+        # z: the epochs around the marks (26 .. 50), the first epochs' drop left out; z again: all.
+        assert chart.x_range == (0.5, 50.5) and "zoomed" not in shown(chart)
+        await pilot.press("z")
+        await pilot.pause()
+        lo, hi = chart.x_range
+        assert 10 < lo < 26 and hi == 50.5 and "(zoomed: z)" in shown(chart)
+        assert "stop 33" in shown(chart) and "stop 31" in shown(chart)
+        assert canvas(chart).count("◆") == 3
+        x_ticks = [int(t) for t in shown(chart).splitlines()[-1].split()]
+        assert x_ticks[0] >= lo and len(x_ticks) >= 3
+        await pilot.press("z")
+        await pilot.pause()
+        assert chart.x_range == (0.5, 50.5)
+
+    run_app(CompareApp(runs), check, size=size)
+
+
+def test_curves_on_top_of_each_other_still_show_both_runs(tmp_path):
+    # The same recording twice: the curves coincide cell for cell; each run's symbol still shows.
+    runs = activation_runs(tmp_path, {"a": "early_stopped", "b": "early_stopped"})
+
+    async def check(app, pilot):
+        chart = app.screen.query_one(CompareChart)
+        assert symbol_colors(chart, "•") and symbol_colors(chart, "+")
+        assert symbol_colors(chart, "•") != symbol_colors(chart, "+")
+
+    run_app(CompareApp(runs), check, size=(80, 24))
+
+
+def test_a_run_keeps_the_colour_it_is_given(tmp_path):
+    runs = activation_runs(tmp_path)
+    mine = (10, 200, 30)
+
+    class One(App):
+        def compose(self):
+            yield CompareChart(runs, "val_loss", colors={runs[1].label: mine})
+
+    async def check(app, pilot):
+        chart = app.query_one(CompareChart)
+        assert symbol_colors(chart, "+") == {mine}
+        chart.runs = [runs[1], runs[2]]  # the workspace drops a run: the others keep their colours
+        chart.replot()
+        await pilot.pause()
+        assert symbol_colors(chart, "•") == {mine} and chart.legend == [runs[1].label, runs[2].label]
+
+    run_app(One(), check, size=(100, 30))

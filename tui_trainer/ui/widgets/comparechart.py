@@ -44,7 +44,7 @@ RUN_COLORS: tuple[RGB, ...] = (
 RUN_STYLES: tuple[tuple[str, str, str], ...] = (
     ("braille", "─", "•"),
     ("hd", "━", "+"),
-    ("braille", "─", "o"),
+    ("braille", "─", "▪"),
     ("hd", "━", "*"),
     ("braille", "─", "^"),
     ("hd", "━", "="),
