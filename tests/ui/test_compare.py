@@ -518,3 +518,21 @@ def test_a_run_keeps_the_colour_it_is_given(tmp_path):
         assert symbol_colors(chart, "•") == {mine} and chart.legend == [runs[1].label, runs[2].label]
 
     run_app(One(), check, size=(100, 30))
+
+
+def test_the_compare_apps_screenshot_goes_where_the_monitors_does(tmp_path, monkeypatch):
+    """No ~/Downloads (an SSH box): the palette's screenshot lands in the runs folder, and the toast says so."""
+    from .test_screenshot import _screenshot_from_palette
+
+    runs = activation_runs(tmp_path)
+    home, where = tmp_path / "home", tmp_path / "runs"
+    home.mkdir()
+    where.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("TUI_TRAINER_RUNS", str(where))
+    monkeypatch.chdir(tmp_path)
+    toasts = asyncio.run(_screenshot_from_palette(CompareApp(runs)))
+    saved = sorted(where.glob("*.svg"))
+    assert len(saved) == 1 and "<svg" in saved[0].read_text()
+    assert "Saved screenshot to" in toasts and "Failed" not in toasts
