@@ -536,3 +536,25 @@ def test_the_compare_apps_screenshot_goes_where_the_monitors_does(tmp_path, monk
     saved = sorted(where.glob("*.svg"))
     assert len(saved) == 1 and "<svg" in saved[0].read_text()
     assert "Saved screenshot to" in toasts and "Failed" not in toasts
+
+
+def test_accuracy_axes_stay_inside_zero_and_one_with_the_legend_clear_of_the_curves(tmp_path):
+    runs = activation_runs(tmp_path)
+
+    async def check(app, pilot):
+        chart = app.screen.query_one(CompareChart)
+        for metric in ("accuracy", "val_accuracy"):
+            while chart.metric != metric:
+                await pilot.press("m")
+                await pilot.pause()
+            ticks = [float(t) for t in y_tick_labels(chart)]
+            assert ticks and max(ticks) <= 1.0 and len(set(ticks)) == len(ticks)
+            steps = {round(b - a, 6) for a, b in zip(ticks[1:], ticks)}
+            assert len(steps) == 1 and all(round(t / min(steps)) * min(steps) == pytest.approx(t) for t in ticks)
+            # Rising curves fill the top rows: the legend sits on the bottom row of the plot, whole.
+            rows = canvas(chart).splitlines()
+            legend_row = next(k for k, row in enumerate(rows) if runs[0].label in row)
+            assert legend_row == len(rows) - 3  # above the x axis and its tick labels
+            assert all(run.label in rows[legend_row] for run in runs)
+
+    run_app(CompareApp(runs), check, size=(80, 24))

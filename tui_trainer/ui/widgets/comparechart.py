@@ -144,17 +144,20 @@ class CompareChart(EpochChart):
                 drawn.append(_Run(run, i, self.run_color(run.label, i), x, y, run_marks(run.state)))
         if not drawn:
             return f"none of these runs logged a finite {metric}"
-        grid, drawn, legend = self._layout(metric, drawn)
-        for r in drawn:  # 1. the stop lines first, so every curve draws over them; below the legend
+        grid, drawn, legend, bottom = self._layout(metric, drawn)
+        # The legend's rows: the top ones, or the bottom ones under rising accuracy curves.
+        first_row = grid.height - len(legend) if bottom else 0
+        span = (grid.lo, grid.row_y(len(legend))) if not bottom else (grid.row_y(first_row - 1), grid.top)
+        for r in drawn:  # 1. the stop lines first, so every curve draws over them; clear of the legend
             if "stop" in r.marks and grid.x_lo <= r.marks["stop"] <= grid.x_hi:
                 x = grid.snap_x(r.marks["stop"])
-                self.plt.plot([x, x], [grid.lo, grid.row_y(len(legend))], marker="│", color=r.color)
+                self.plt.plot([x, x], list(span), marker="│", color=r.color)
                 self.last_point_count += 2
         for r in drawn:  # 2. the curves, cut to the plot's width
             self._run_curve(grid, r)
         self._symbols(grid, drawn)  # 3. each run's symbol along its curve, at epochs of its own
-        placer = _LabelPlacer(grid, [])
-        self._draw_legend(grid, placer, legend, 0)
+        placer = _LabelPlacer(grid, [], from_bottom=bottom)
+        self._draw_legend(grid, placer, legend, first_row)
         self.legend = [r.run.label for r in drawn] if legend else []
         for r in drawn:  # 4. each run's best epoch on its curve, and the stop labels
             self._run_marks(grid, placer, r)
@@ -162,8 +165,9 @@ class CompareChart(EpochChart):
         self._axes(grid, grid.x_lo, grid.x_hi, min(last, math.floor(grid.x_hi)))
         return None
 
-    def _layout(self, metric: str, drawn: list[_Run]) -> tuple[_Grid, list[_Run], list]:
-        """The epochs in view (all, or around the marks when zoomed), the y range, the legend and the grid."""
+    def _layout(self, metric: str, drawn: list[_Run]) -> tuple[_Grid, list[_Run], list, bool]:
+        """The epochs in view (all, or around the marks when zoomed), the y range, the legend's rows and
+        the grid, and whether the legend goes to the bottom (rising [0, 1] curves fill the top rows)."""
         last = max(max(int(r.x.max()), *r.marks.values()) for r in drawn)
         first, end = (1, max(last, 2))
         if self.zoom:
@@ -183,10 +187,12 @@ class CompareChart(EpochChart):
         # name the runs.
         entries = [(legend_symbol(r.index), r.run.label, r.color) for r in drawn]
         rows = _legend_rows(entries, max(self._width - 8, 20)) if height - _CHROME_ROWS >= _MIN_LEGEND_ROWS else []
+        ends = [float(r.y[-1]) for r in drawn if r.y.size]
+        bottom = bool(unit and ends and sum(ends) / len(ends) > (lo + hi) / 2)
         grid = _Grid(self._width, height, (first - 0.5, end + 0.5), lo, hi, legend_rows=len(rows),
-                     round_ticks=True, unit=unit)
+                     round_ticks=True, unit=unit, legend_at_bottom=bottom)
         self.x_range = (grid.x_lo, grid.x_hi)
-        return grid, drawn, rows
+        return grid, drawn, rows, bottom
 
     def _run_curve(self, grid: _Grid, r: _Run) -> None:
         self.plotted[r.run.label] = 0
