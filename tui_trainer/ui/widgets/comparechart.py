@@ -137,6 +137,8 @@ class CompareChart(EpochChart):
     def _draw(self, _placeholder: RunState) -> Optional[str]:
         self.marks, self.labels, self.legend, self.run_marks, self.plotted = {}, [], [], {}, {}
         metric = self.metric or "val_loss"
+        if not self.runs:
+            return "no runs to draw"
         drawn = []
         for i, run in enumerate(self.runs):
             x, y = _finite(*metric_series(run.state, metric))
