@@ -19,6 +19,9 @@ __all__ = ["Marks", "es_marks", "readable_range", "is_unit_metric", "nice_ticks"
 
 # Metrics that live in [0, 1]: their axis is kept inside it, whatever headroom the legend wants.
 _UNIT_WORDS = ("accuracy", "auc", "precision", "recall")
+# Whole words of a metric's name that mean accuracy too: Keras 2's metrics=["acc"] logs acc/val_acc
+# (so do "Deep Learning with Python"'s examples and many scripts copied from them).
+_UNIT_TOKENS = frozenset({"acc"})
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,8 @@ def is_unit_metric(name: Optional[str], values: Sequence[float]) -> bool:
     if not name:
         return False
     bare = name[4:] if name.startswith("val_") else name
-    return any(w in bare for w in _UNIT_WORDS) and all(0.0 <= v <= 1.0 for v in values)
+    named = any(w in bare for w in _UNIT_WORDS) or not _UNIT_TOKENS.isdisjoint(bare.split("_"))
+    return named and all(0.0 <= v <= 1.0 for v in values)
 
 
 def readable_range(xs: Sequence[float], ys: Sequence[float], marks: Marks, *, unit: bool = False,

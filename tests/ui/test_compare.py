@@ -558,3 +558,31 @@ def test_accuracy_axes_stay_inside_zero_and_one_with_the_legend_clear_of_the_cur
             assert all(run.label in rows[legend_row] for run in runs)
 
     run_app(CompareApp(runs), check, size=(80, 24))
+
+
+def test_keras2_style_acc_is_an_accuracy_too(tmp_path):
+    """``metrics=['acc']`` (Keras 2 and "Deep Learning with Python"'s examples log acc/val_acc): the axis
+    stays inside [0, 1] like accuracy's."""
+    import json
+
+    dirs = []
+    for i, rec in enumerate(("early_stopped", "act_tanh")):
+        d = make_run_dir(tmp_path / "runs", f"20260101-00000{i}-acc", rec)
+        lines = []
+        for line in (d / "events.jsonl").read_text().splitlines():
+            event = json.loads(line)
+            if event.get("event") == "epoch":
+                event["metrics"] = {k.replace("accuracy", "acc"): v for k, v in event["metrics"].items()}
+            lines.append(json.dumps(event))
+        (d / "events.jsonl").write_text("\n".join(lines) + "\n")
+        dirs.append(d)
+
+    async def check(app, pilot):
+        chart = app.screen.query_one(CompareChart)
+        for metric in ("acc", "val_acc"):
+            chart.set_metric(metric)
+            await pilot.pause()
+            ticks = [float(t) for t in y_tick_labels(chart)]
+            assert ticks and max(ticks) <= 1.0 and chart.y_range[1] <= 1.0, (metric, chart.y_range)
+
+    run_app(CompareApp(load_runs(dirs), "val_acc"), check, size=(80, 24))

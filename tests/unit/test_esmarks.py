@@ -117,6 +117,8 @@ def test_accuracy_stays_inside_zero_and_one_with_round_ticks():
     state = folded("early_stopped")
     xs, ys = state.series("val_accuracy")
     assert is_unit_metric("val_accuracy", ys) and not is_unit_metric("loss", ys)
+    assert is_unit_metric("val_acc", ys) and is_unit_metric("acc", ys) and is_unit_metric("top_k_acc", ys)
+    assert not is_unit_metric("accumulated_loss", ys) and not is_unit_metric("val_acc", [0.5, 1.5])
     lo, hi, _ = readable_range(xs, ys, Marks(), unit=True)
     assert 0.0 <= lo < hi <= 1.0
     ticks, decimals = nice_ticks(0.0, 1.0, 6)

@@ -120,6 +120,8 @@ class CompareChart(EpochChart):
         """Per run label, the points of its curve the latest draw handed plotext."""
         self.x_range: tuple[float, float] = (0.0, 0.0)
         """The epochs in view in the latest draw, as plotext's x limits (``(0.5, 33.5)``)."""
+        self.y_range: tuple[float, float] = (0.0, 0.0)
+        """The values in view in the latest draw, the legend's rows included, as plotext's y limits."""
 
     def run_color(self, label: str, index: int) -> RGB:
         """The colour the run called ``label`` is drawn in: its own, else the palette's for ``index``."""
@@ -193,7 +195,7 @@ class CompareChart(EpochChart):
         bottom = bool(unit and ends and sum(ends) / len(ends) > (lo + hi) / 2)
         grid = _Grid(self._width, height, (first - 0.5, end + 0.5), lo, hi, legend_rows=len(rows),
                      round_ticks=True, unit=unit, legend_at_bottom=bottom)
-        self.x_range = (grid.x_lo, grid.x_hi)
+        self.x_range, self.y_range = (grid.x_lo, grid.x_hi), (grid.lo, grid.top)
         return grid, drawn, rows, bottom
 
     def _run_curve(self, grid: _Grid, r: _Run) -> None:
