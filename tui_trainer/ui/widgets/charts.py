@@ -40,7 +40,7 @@ from textual_plotext import PlotextPlot
 from ...decimate import minmax_decimate
 from ...esmarks import Marks, es_marks, is_unit_metric, readable_range, zoom_first
 from ...runstate import RunState
-from .chartgrid import _CHROME_ROWS, _enter_at, _epoch_ticks, _Grid, _LabelPlacer, _legend_rows
+from .chartgrid import _CHROME_ROWS, _enter_at, _epoch_ticks, _Grid, _LabelPlacer, _legend_rows, ansi_text
 
 __all__ = ["BatchChart", "EpochChart", "MetricChart", "COLORS"]
 
@@ -158,7 +158,13 @@ class _Chart(PlotextPlot):
     def render(self):
         t0 = time.thread_time()
         try:
-            return super().render()
+            # textual-plotext 1.0's render(), with a faster reading of plotext's ANSI output.
+            if not hasattr(self, "_plot"):  # another textual-plotext: its own render()
+                return super().render()
+            self._plot.plotsize(self.size.width, self.size.height)
+            self._plot._set_size(self.size.width, self.size.height)
+            self._plot.theme(self._get_plotext_theme_name(self.app.theme))
+            return ansi_text(self._plot.build())
         finally:
             self._render_s = time.thread_time() - t0
 
