@@ -1,0 +1,91 @@
+"""The workspace's pieces: the run overview pane, and which table columns fit the terminal's width."""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from ...runs import RUN_COLUMNS, RunInfo, run_cells
+from ...text import printable
+
+MARK = "✓"
+
+# (key, title) of the table's columns: the mark column first (a selected run's colour at a glance),
+# then the same columns as `tui-trainer runs list` (built once, in runs.py).
+COLUMNS = (("mark", " "),) + RUN_COLUMNS
+
+# Which columns stay when the table is narrow: the run, how it is doing, its best value and its test
+# accuracy first; the epoch counts and the preset (the run id ends with its name) go first.
+PRIORITY = ("mark", "id", "status", "best_value", "test_acc", "epochs", "best", "stop", "preset")
+_CELL_PAD = 2  # a DataTable column's padding, one cell either side
+_SCROLLBAR = 2
+
+
+def columns_for(width: int, infos: Sequence[RunInfo]) -> list[str]:
+    """The keys of the columns that fit in ``width`` cells, in the table's order, by :data:`PRIORITY`."""
+    need = {key: len(title) for key, title in COLUMNS}
+    for info in infos[:200]:  # the newest runs set the widths; enough to be right without measuring 500
+        for (key, _), cell in zip(COLUMNS[1:], run_cells(info)):
+            need[key] = max(need[key], len(printable(cell)))
+    room = width - _SCROLLBAR
+    chosen: set[str] = set()
+    for key in PRIORITY:
+        cost = need[key] + _CELL_PAD
+        if cost > room and chosen:
+            continue  # a later, narrower column may still fit
+        chosen.add(key)
+        room -= cost
+    return [key for key, _ in COLUMNS if key in chosen]
+
+
+def mark_cell(color: Optional[str]) -> object:
+    """The mark column of a run: a check in the run's overlay colour when selected, else nothing."""
+    return Text(MARK, style=f"bold {color}") if color else ""
+
+
+def row_cells(info: RunInfo, keys: Sequence[str], color: Optional[str]) -> list[object]:
+    """A run's cells for the shown columns (Text, not str: a DataTable reads a str as markup)."""
+    cells = dict(zip((k for k, _ in COLUMNS[1:]), run_cells(info)))
+    return [mark_cell(color) if key == "mark" else Text(printable(cells[key])) for key in keys]
+
+
+class RunPane(VerticalScroll):
+    """The highlighted run: how it went (status, epochs, best, stop, restore, test accuracy, duration)
+    and its setup (layers, learning rate, batch size, early stopping...)."""
+
+    DEFAULT_CSS = """
+    RunPane {
+        width: 38;
+        padding: 0 1;
+        background: $boost;
+        scrollbar-size-vertical: 1;
+    }
+    """
+
+    def compose(self):
+        yield Static("", id="pane-text")
+
+    def show(self, title: str, summary: list[tuple[str, str]], setup: list[tuple[str, str]]) -> None:
+        """Show one run's overview."""
+        self.query_one("#pane-text", Static).update(self._overview(title, summary, setup))
+
+    def clear(self, why: str = "") -> None:
+        self.query_one("#pane-text", Static).update(Text(why, style="italic"))
+
+    @staticmethod
+    def _overview(title: str, summary: list[tuple[str, str]], setup: list[tuple[str, str]]) -> Group:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column()
+        for name, value in summary:
+            grid.add_row(name, Text(printable(value)))
+        if setup:
+            grid.add_row(Text("setup", style="bold italic"), "")
+            for name, value in setup:
+                grid.add_row(Text(printable(name)), Text(printable(value)))
+        return Group(Text(printable(title), style="bold underline"), grid)
