@@ -72,9 +72,15 @@ class RunPane(VerticalScroll):
 
     def show(self, title: str, summary: list[tuple[str, str]], setup: list[tuple[str, str]]) -> None:
         """Show one run's overview."""
+        rows = summary + ([("setup", "")] + setup if setup else [])
+        self.text = "\n".join([title] + [f"{name}  {value}".rstrip() for name, value in rows])
         self.query_one("#pane-text", Static).update(self._overview(title, summary, setup))
 
+    text = ""
+    """What the pane shows, as plain text (one ``name  value`` line a row)."""
+
     def clear(self, why: str = "") -> None:
+        self.text = why
         self.query_one("#pane-text", Static).update(Text(why, style="italic"))
 
     @staticmethod
