@@ -49,7 +49,7 @@ class RunsScreen(Screen):
     DEFAULT_CSS = """
     RunsScreen #runs-title { height: 1; padding: 0 1; text-style: bold; color: $text-muted; }
     RunsScreen #ws-body { height: 1fr; }
-    RunsScreen #runs-table { height: 1fr; min-height: 5; }
+    RunsScreen #runs-table { height: auto; max-height: 45%; min-height: 5; }
     RunsScreen #ws-bottom { height: 1fr; min-height: 8; }
     RunsScreen #ws-chart { width: 1fr; height: 1fr; }
     RunsScreen #ws-hint { width: 1fr; height: 1fr; padding: 1 2; color: $text-muted; }
@@ -265,10 +265,13 @@ class RunsScreen(Screen):
         hint = self.query_one("#ws-hint", Static)
         runs = self.selection.compared()
         shown = any(run.state.epochs for run in runs)
+        appearing = shown and not chart.display
         chart.display, hint.display = shown, not shown
         if shown:
             chart.runs = runs
             chart.replot()
+            if appearing:  # its size is known after the next layout: draw again then
+                chart.call_after_refresh(chart.replot)
         elif self.selection.paths:
             hint.update(Text("The selected runs have no finished epoch yet.", style="italic"))
         else:

@@ -85,13 +85,18 @@ class RunPane(VerticalScroll):
 
     @staticmethod
     def _overview(title: str, summary: list[tuple[str, str]], setup: list[tuple[str, str]]) -> Group:
+        # The summary's names are short: a grid. The setup's are long ("validation split"): a line a
+        # field, name then value, wrapping in a narrow pane rather than squeezing the values.
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
         for name, value in summary:
             grid.add_row(name, Text(printable(value)))
+        parts: list = [Text(printable(title), style="bold underline"), grid]
         if setup:
-            grid.add_row(Text("setup", style="bold italic"), "")
+            parts.append(Text("setup", style="bold italic"))
             for name, value in setup:
-                grid.add_row(Text(printable(name)), Text(printable(value)))
-        return Group(Text(printable(title), style="bold underline"), grid)
+                line = Text(f"{printable(name)}: {printable(value)}")
+                line.stylize("bold", 0, len(printable(name)))
+                parts.append(line)
+        return Group(*parts)
