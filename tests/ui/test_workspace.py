@@ -205,7 +205,7 @@ def test_colours_follow_the_run_and_labels_say_what_differs(runs_dir):
     async def check(app, pilot):
         screen = app.screen
         table = screen.query_one("#runs-table", DataTable)
-        chart = screen.query_one("#ws-chart", CompareChart)
+        assert not screen.query("#ws-chart")  # no chart (nor plotext) before a run is selected
         # rows: tanh, completed, sigmoid, relu. Select tanh, then relu (a relu/tanh pair).
         await pilot.press("space")
         table.move_cursor(row=3)
@@ -213,6 +213,7 @@ def test_colours_follow_the_run_and_labels_say_what_differs(runs_dir):
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert screen.marked == [tanh, runs_dir / RELU]
+        chart = screen.query_one("#ws-chart", CompareChart)
         assert sorted(chart.plotted) == ["hidden 128 relu", "hidden 128 tanh"]  # by what differs, not by id
         first = {p: table.get_cell(str(p), "mark").style for p in screen.marked}
         assert len(set(first.values())) == 2

@@ -25,7 +25,7 @@ from ...runlog import RunLogError
 from ...runs import RunInfo, _read_summary
 from ...text import printable
 from ...workspace import Changes, Selection, Workspace, head_state, load_state, overview
-from ..widgets.runs_pane import COLUMNS, MARK, RunPane, columns_for, mark_cell, row_cells  # noqa: F401 (MARK: tests)
+from ..widgets.runs_pane import COLUMNS, MARK, RunPane, column_widths, columns_for, mark_cell, row_cells  # noqa: F401 (MARK: tests)
 
 FIRST_ROWS = 60  # rows added before the first draw: more than a screenful on any terminal
 POLL_S = 1.0  # how often the folder and the unfinished runs are looked at
@@ -82,6 +82,7 @@ class RunsScreen(Screen):
         self.infos: list[RunInfo] = []
         """The runs listed, newest first."""
         self._keys: list[str] = [key for key, _ in COLUMNS]  # the columns shown
+        self._widths: dict[str, int] = column_widths([])  # the cells each column needs
         self._fills = 0  # each refresh of the list: rows of an older one are not added
         self._reading = False  # a worker is reading the folder: the poll waits
         self._heads: dict[Path, tuple] = {}  # a finished run's first events and summary, for the pane
@@ -98,10 +99,7 @@ class RunsScreen(Screen):
             yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
             with Horizontal(id="ws-bottom"):
                 yield Static("", id="ws-hint")
-                from .compare import CompareChart  # plotext: only with the workspace, not the builder's first frame
-
-                yield CompareChart([], "val_loss", id="ws-chart")
-                yield RunPane(id="ws-pane")
+                yield RunPane(id="ws-pane")  # the chart goes before it at the first selection (plotext loads then)
         yield Static("", id="runs-empty")
         yield Footer()
 
@@ -126,11 +124,13 @@ class RunsScreen(Screen):
     def _read_runs(self) -> None:
         # Off the UI thread: hundreds of folders (and the events of unfinished runs) take a while to read.
         infos = self.workspace.load()
-        self.app.call_from_thread(self._fill, infos)
+        widths = column_widths(infos)  # here, not on the UI thread: 10 ms for 500 runs
+        self.app.call_from_thread(self._fill, infos, widths)
 
-    def _fill(self, infos: list[RunInfo]) -> None:
-        """Show ``infos`` (newest first) in the table."""
+    def _fill(self, infos: list[RunInfo], widths: Optional[dict[str, int]] = None) -> None:
+        """Show ``infos`` (newest first) in the table; ``widths``: the cells each column needs."""
         self._reading = False
+        self._widths = widths or column_widths(infos)
         if not self.is_attached:
             return
         current = self.selected_path()
@@ -140,7 +140,7 @@ class RunsScreen(Screen):
             state = self.workspace.state(path)
             if state is not None:
                 self.selection.states[path] = state
-        self._rebuild(current, columns_for(self.size.width, infos))
+        self._rebuild(current, columns_for(self.size.width, self._widths))
         n = len(infos)
         self._update_title()
         empty = self.query_one("#runs-empty", Static)
@@ -189,7 +189,7 @@ class RunsScreen(Screen):
 
     def on_resize(self, event) -> None:
         self.set_class(event.size.width < NARROW, "-narrow")
-        keys = columns_for(event.size.width, self.infos)
+        keys = columns_for(event.size.width, self._widths)
         if keys != self._keys and self.infos:
             self._rebuild(self.selected_path(), keys)
 
@@ -259,24 +259,39 @@ class RunsScreen(Screen):
 
     def _show_overlay(self) -> None:
         """Draw the selected runs on the chart (or say how to select some)."""
-        from .compare import CompareChart
-
-        chart = self.query_one("#ws-chart", CompareChart)
         hint = self.query_one("#ws-hint", Static)
         runs = self.selection.compared()
         shown = any(run.state.epochs for run in runs)
+        chart = self._chart(make=shown)
+        if self.selection.paths and not shown:
+            hint.update(Text("The selected runs have no finished epoch yet.", style="italic"))
+        elif not shown:
+            hint.update(Text.assemble(("space", "bold"), " selects runs: their ", ("val_loss", "bold"),
+                                      " curves overlay here, each in a colour of its own.", style="italic"))
+        hint.display = not shown
+        if chart is None:
+            return
         appearing = shown and not chart.display
-        chart.display, hint.display = shown, not shown
+        chart.display = shown
         if shown:
             chart.runs = runs
             chart.replot()
             if appearing:  # its size is known after the next layout: draw again then
                 chart.call_after_refresh(chart.replot)
-        elif self.selection.paths:
-            hint.update(Text("The selected runs have no finished epoch yet.", style="italic"))
-        else:
-            hint.update(Text.assemble(("space", "bold"), " selects runs: their ", (chart.metric or "val_loss", "bold"),
-                                      " curves overlay here, each in a colour of its own.", style="italic"))
+
+    def _chart(self, make: bool = False):
+        """The overlay chart; made (and plotext loaded) at the first selection drawn, not before."""
+        found = self.query("#ws-chart")
+        if found:
+            return found.first()
+        if not make:
+            return None
+        from .compare import CompareChart
+
+        chart = CompareChart([], "val_loss", id="ws-chart")
+        chart.display = False  # shown by the caller, which then draws it once laid out
+        self.query_one("#ws-bottom").mount(chart, before=self.query_one(RunPane))
+        return chart
 
     def _show_pane(self) -> None:
         pane = self.query_one(RunPane)

@@ -26,12 +26,22 @@ _CELL_PAD = 2  # a DataTable column's padding, one cell either side
 _SCROLLBAR = 2
 
 
-def columns_for(width: int, infos: Sequence[RunInfo]) -> list[str]:
-    """The keys of the columns that fit in ``width`` cells, in the table's order, by :data:`PRIORITY`."""
+def column_widths(infos: Sequence[RunInfo]) -> dict[str, int]:
+    """The cells each column needs for ``infos`` (the newest 200: enough to be right without measuring 500)."""
     need = {key: len(title) for key, title in COLUMNS}
-    for info in infos[:200]:  # the newest runs set the widths; enough to be right without measuring 500
+    for info in infos[:200]:
         for (key, _), cell in zip(COLUMNS[1:], run_cells(info)):
             need[key] = max(need[key], len(printable(cell)))
+    return need
+
+
+def columns_for(width: int, need: dict[str, int]) -> list[str]:
+    """The keys of the columns that fit in ``width`` cells, in the table's order, by :data:`PRIORITY`.
+
+    Args:
+        width: The table's width.
+        need: The cells each column needs (:func:`column_widths`).
+    """
     room = width - _SCROLLBAR
     chosen: set[str] = set()
     for key in PRIORITY:
