@@ -283,3 +283,35 @@ def test_enter_opens_the_monitor_and_escape_returns_with_the_selection_kept(runs
             assert len(screen.query_one("#ws-chart", CompareChart).plotted) == 2
 
     asyncio.run(main())
+
+
+def test_a_live_run_opened_from_the_workspace_is_followed_in_the_monitor(runs_dir):
+    events = live_events()
+    d = runs_dir / LIVE
+    d.mkdir()
+    writer = RunLogWriter(d)
+    for event in events[:epoch_cut(events, 2)]:
+        writer(event)
+
+    async def main():
+        digits, path = presets.load("digits")
+        app = TrainerApp(digits, path, runs_dir)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await pilot.press("r")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert app.screen.selected_path() == d  # the newest: the live run
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is app.monitor and len(app.monitor.state.epochs) == 2
+            for event in events[epoch_cut(events, 2):epoch_cut(events, 6)]:  # the writer goes on
+                writer(event)
+            await until(pilot, lambda: len(app.monitor.state.epochs) == 6, "the monitor following the run")
+            for event in events[epoch_cut(events, 6):]:
+                writer(event)
+            writer.close()
+            await until(pilot, lambda: app.monitor.state.finished is not None, "the run's end in the monitor")
+            assert app.monitor.state.stopped_epoch == 33
+
+    asyncio.run(main())
