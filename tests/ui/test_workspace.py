@@ -111,7 +111,7 @@ def test_a_live_run_updates_its_row_and_its_overlay_without_a_key(runs_dir):
     writer = RunLogWriter(d)
     for event in events[:epoch_cut(events, 2)]:  # two epochs in before the workspace opens
         writer(event)
-    go, done = threading.Event(), threading.Event()
+    go, done, finish = threading.Event(), threading.Event(), threading.Event()
 
     def write_on() -> None:  # another process's `train`, an epoch every 50 ms
         go.wait(WAIT_S)
@@ -120,8 +120,7 @@ def test_a_live_run_updates_its_row_and_its_overlay_without_a_key(runs_dir):
             if isinstance(event, EpochEnded):
                 time.sleep(0.05)
         done.set()
-        go.clear()
-        go.wait(WAIT_S)  # then it finishes: the summary follows
+        finish.wait(WAIT_S)  # then it finishes: the summary follows
         for event in events[epoch_cut(events, 12):]:
             writer(event)
         writer.close()
@@ -147,8 +146,8 @@ def test_a_live_run_updates_its_row_and_its_overlay_without_a_key(runs_dir):
         assert row["status"] == "running" and row["best"] == str(best)
         await until(pilot, lambda: chart.plotted.get(label, 0) > before, "the overlay growing")
         assert chart.plotted[label] >= 12
-        assert done.is_set()
-        go.set()  # the run finishes: its row says how
+        assert done.wait(WAIT_S)
+        finish.set()  # the run finishes: its row says how
         await until(pilot, lambda: cells(table, d)["status"] == "early_stopped", "the run's end")
         row = cells(table, d)
         assert (row["epochs"], row["stop"], row["best"]) == ("33", "33", "28")
@@ -158,6 +157,7 @@ def test_a_live_run_updates_its_row_and_its_overlay_without_a_key(runs_dir):
         run_app(Host(runs_dir), check)
     finally:
         go.set()
+        finish.set()
         thread.join(WAIT_S)
 
 

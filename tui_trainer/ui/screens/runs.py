@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
@@ -25,9 +25,8 @@ from ...runlog import RunLogError
 from ...runs import RunInfo, _read_summary
 from ...text import printable
 from ...workspace import Changes, Selection, Workspace, head_state, load_state, overview
-from ..widgets.runs_pane import COLUMNS, MARK, RunPane, column_widths, columns_for, mark_cell, row_cells  # noqa: F401 (MARK: tests)
-
-FIRST_ROWS = 60  # rows added before the first draw: more than a screenful on any terminal
+from ..widgets.runs_pane import COLUMNS, MARK, Overlay, RunPane, column_widths
+from ..widgets.runs_table import FIRST_ROWS, RunsTable
 POLL_S = 1.0  # how often the folder and the unfinished runs are looked at
 NARROW = 100  # below this many columns the side pane narrows
 
@@ -51,8 +50,6 @@ class RunsScreen(Screen):
     RunsScreen #ws-body { height: 1fr; }
     RunsScreen #runs-table { height: auto; max-height: 45%; min-height: 5; }
     RunsScreen #ws-bottom { height: 1fr; min-height: 8; }
-    RunsScreen #ws-chart { width: 1fr; height: 1fr; }
-    RunsScreen #ws-hint { width: 1fr; height: 1fr; padding: 1 2; color: $text-muted; }
     RunsScreen.-narrow RunPane { width: 30; }
     RunsScreen #runs-empty { height: 1fr; padding: 1 2; content-align: center middle; text-align: center; }
     """
@@ -81,10 +78,8 @@ class RunsScreen(Screen):
         self.selection = Selection()
         self.infos: list[RunInfo] = []
         """The runs listed, newest first."""
-        self._keys: list[str] = [key for key, _ in COLUMNS]  # the columns shown
-        self._widths: dict[str, int] = column_widths([])  # the cells each column needs
-        self._fills = 0  # each refresh of the list: rows of an older one are not added
         self._reading = False  # a worker is reading the folder: the poll waits
+        self._read_once = False  # the first read is in: the poll may start
         self._heads: dict[Path, tuple] = {}  # a finished run's first events and summary, for the pane
 
     @property
@@ -96,17 +91,14 @@ class RunsScreen(Screen):
         yield Header()
         yield Static("", id="runs-title")
         with Vertical(id="ws-body"):
-            yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
-            with Horizontal(id="ws-bottom"):
-                yield Static("", id="ws-hint")
-                yield RunPane(id="ws-pane")  # the chart goes before it at the first selection (plotext loads then)
+            yield RunsTable(self._color, id="runs-table")
+            yield Overlay(id="ws-bottom")
         yield Static("", id="runs-empty")
         yield Footer()
 
     def on_mount(self) -> None:
         self.sub_title = "runs"
         self.set_class(self.app.size.width < NARROW, "-narrow")
-        self._set_columns(self._keys)
         self._show_overlay()
         self.action_refresh()
         self.set_interval(POLL_S, self._poll)
@@ -130,9 +122,10 @@ class RunsScreen(Screen):
     def _fill(self, infos: list[RunInfo], widths: Optional[dict[str, int]] = None) -> None:
         """Show ``infos`` (newest first) in the table; ``widths``: the cells each column needs."""
         self._reading = False
-        self._widths = widths or column_widths(infos)
         if not self.is_attached:
             return
+        self._read_once = True
+        table = self.query_one(RunsTable)
         current = self.selected_path()
         self.infos = infos
         self.selection.keep({info.path for info in infos})
@@ -140,7 +133,7 @@ class RunsScreen(Screen):
             state = self.workspace.state(path)
             if state is not None:
                 self.selection.states[path] = state
-        self._rebuild(current, columns_for(self.size.width, self._widths))
+        table.fill(infos, widths, current)
         n = len(infos)
         self._update_title()
         empty = self.query_one("#runs-empty", Static)
@@ -149,49 +142,17 @@ class RunsScreen(Screen):
                 (f"No runs in {self.runs_dir} yet.", "bold"), "\n\nMake one: press ", ("t", "bold"),
                 " in the builder,\nor run ", ("tui-trainer train", "bold"), " in a shell.",
             ))
-        self.query_one("#ws-body").display = n > 0
-        self.query_one("#runs-table", DataTable).display = n > 0
+        self.query_one("#ws-body").display = table.display = n > 0
         empty.display = n == 0
         if n:
-            self.query_one("#runs-table", DataTable).focus()
+            table.focus()
         self._show_overlay()
         self._show_pane()
         self.refresh_bindings()  # open, select and compare show only when there are runs
 
-    def _set_columns(self, keys: list[str]) -> None:
-        table = self.query_one("#runs-table", DataTable)
-        table.clear(columns=True)
-        self._keys = keys
-        for key, title in COLUMNS:
-            if key in keys:
-                table.add_column(title, key=key)
-
-    def _rebuild(self, current: Optional[Path], keys: Optional[list[str]] = None) -> None:
-        """All rows again (and the columns, when ``keys`` differ); the cursor back on ``current``."""
-        if keys is not None and keys != self._keys:
-            self._set_columns(keys)
-        self.query_one("#runs-table", DataTable).clear()
-        # A screenful first, the rest after it is drawn: 500 rows at once kept the screen blank for 0.1 s more.
-        self._fills += 1
-        self._add_rows(self.infos[:FIRST_ROWS], self._fills, current)
-        if len(self.infos) > FIRST_ROWS:
-            self.call_after_refresh(self._add_rows, self.infos[FIRST_ROWS:], self._fills, current)
-
-    def _add_rows(self, infos: list[RunInfo], fill: int, current: Optional[Path]) -> None:
-        """Add rows to the table, unless a newer fill has started; then put the cursor back on ``current``."""
-        if fill != self._fills or not self.is_attached:
-            return
-        table = self.query_one("#runs-table", DataTable)
-        for info in infos:
-            table.add_row(*row_cells(info, self._keys, self._color(info.path)), key=str(info.path))
-        if current is not None and any(info.path == current for info in infos):
-            table.move_cursor(row=table.get_row_index(str(current)))
-
     def on_resize(self, event) -> None:
         self.set_class(event.size.width < NARROW, "-narrow")
-        keys = columns_for(event.size.width, self._widths)
-        if keys != self._keys and self.infos:
-            self._rebuild(self.selected_path(), keys)
+        self.query_one(RunsTable).fit(event.size.width)
 
     def _color(self, path: Path) -> Optional[str]:
         slot = self.selection.slot(path)
@@ -218,36 +179,27 @@ class RunsScreen(Screen):
 
     def selected_path(self) -> Optional[Path]:
         """The run folder under the cursor, or None when the list is empty."""
-        table = self.query_one("#runs-table", DataTable)
-        if not self.infos or table.row_count == 0:
-            return None
-        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        return Path(row_key.value) if row_key.value is not None else None
+        return self.query_one(RunsTable).current_path() if self.infos else None
 
     # -- live -----------------------------------------------------------------------------------------
 
     def _poll(self) -> None:
         """Once a second: new run folders, and what the unfinished runs wrote (see :class:`Workspace`)."""
-        if self._reading or not self.is_attached or self._fills == 0:
+        if self._reading or not self.is_attached or not self._read_once:
             return  # the first read is not in yet
         changes = self.workspace.poll()
         if changes:
             self._apply(changes)
 
     def _apply(self, changes: Changes) -> None:
-        table = self.query_one("#runs-table", DataTable)
+        table = self.query_one(RunsTable)
         current = self.selected_path()
         self.infos = self.workspace.listed()
-        for path in changes.removed:
-            if str(path) in table.rows:
-                table.remove_row(str(path))
         if changes.added or changes.removed or not table.row_count:
-            self._fill(self.infos)  # new runs go on top: the rows again (a stat and a sort, no file read)
+            self._fill(self.infos)  # new runs go on top: the rows again (a sort, no file read)
             return
         for info in changes.changed:
-            if str(info.path) in table.rows:
-                for key, cell in zip(self._keys, row_cells(info, self._keys, self._color(info.path))):
-                    table.update_cell(str(info.path), key, cell)
+            table.update_run(info)
         changed = {info.path for info in changes.changed}
         if changed & set(self.selection.paths):
             self._show_overlay()
@@ -259,39 +211,7 @@ class RunsScreen(Screen):
 
     def _show_overlay(self) -> None:
         """Draw the selected runs on the chart (or say how to select some)."""
-        hint = self.query_one("#ws-hint", Static)
-        runs = self.selection.compared()
-        shown = any(run.state.epochs for run in runs)
-        chart = self._chart(make=shown)
-        if self.selection.paths and not shown:
-            hint.update(Text("The selected runs have no finished epoch yet.", style="italic"))
-        elif not shown:
-            hint.update(Text.assemble(("space", "bold"), " selects runs: their ", ("val_loss", "bold"),
-                                      " curves overlay here, each in a colour of its own.", style="italic"))
-        hint.display = not shown
-        if chart is None:
-            return
-        appearing = shown and not chart.display
-        chart.display = shown
-        if shown:
-            chart.runs = runs
-            chart.replot()
-            if appearing:  # its size is known after the next layout: draw again then
-                chart.call_after_refresh(chart.replot)
-
-    def _chart(self, make: bool = False):
-        """The overlay chart; made (and plotext loaded) at the first selection drawn, not before."""
-        found = self.query("#ws-chart")
-        if found:
-            return found.first()
-        if not make:
-            return None
-        from .compare import CompareChart
-
-        chart = CompareChart([], "val_loss", id="ws-chart")
-        chart.display = False  # shown by the caller, which then draws it once laid out
-        self.query_one("#ws-bottom").mount(chart, before=self.query_one(RunPane))
-        return chart
+        self.query_one(Overlay).show(self.selection.compared(), bool(self.selection.paths))
 
     def _show_pane(self) -> None:
         pane = self.query_one(RunPane)
@@ -354,15 +274,14 @@ class RunsScreen(Screen):
         path = self.selected_path()
         if path is None:
             return
-        table = self.query_one("#runs-table", DataTable)
+        table = self.query_one(RunsTable)
         if self.selection.toggle(path):
             live = self.workspace.state(path)
             if live is not None:
                 self.selection.states[path] = live
             elif path not in self.selection.states:
                 self._load_selected(path)
-        if "mark" in self._keys:
-            table.update_cell(str(path), "mark", mark_cell(self._color(path)))
+        table.set_mark(path)
         self._update_title()
         self._show_overlay()
         table.action_cursor_down()

@@ -7,7 +7,7 @@ from typing import Optional, Sequence
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
 from ...runs import RUN_COLUMNS, RunInfo, run_cells
@@ -110,3 +110,54 @@ class RunPane(VerticalScroll):
                 line.stylize("bold", 0, len(printable(name)))
                 parts.append(line)
         return Group(*parts)
+
+
+class Overlay(Horizontal):
+    """The workspace's lower half: the selected runs on one chart (or how to select some) beside the pane.
+
+    The chart is made at the first selection drawn, so plotext loads only then.
+    """
+
+    DEFAULT_CSS = """
+    Overlay #ws-chart { width: 1fr; height: 1fr; }
+    Overlay #ws-hint { width: 1fr; height: 1fr; padding: 1 2; color: $text-muted; }
+    """
+
+    def compose(self):
+        yield Static("", id="ws-hint")
+        yield RunPane(id="ws-pane")
+
+    def chart(self, make: bool = False):
+        """The overlay's :class:`~tui_trainer.ui.screens.compare.CompareChart`; None before it is needed."""
+        found = self.query("#ws-chart")
+        if found:
+            return found.first()
+        if not make:
+            return None
+        from ..screens.compare import CompareChart
+
+        chart = CompareChart([], "val_loss", id="ws-chart")
+        chart.display = False  # shown by show(), which then draws it once laid out
+        self.mount(chart, before=self.query_one(RunPane))
+        return chart
+
+    def show(self, runs: list, selected: bool) -> None:
+        """Draw ``runs`` (:meth:`tui_trainer.workspace.Selection.compared`); ``selected``: any run is."""
+        hint = self.query_one("#ws-hint", Static)
+        shown = any(run.state.epochs for run in runs)
+        chart = self.chart(make=shown)
+        if selected and not shown:
+            hint.update(Text("The selected runs have no finished epoch yet.", style="italic"))
+        elif not shown:
+            hint.update(Text.assemble(("space", "bold"), " selects runs: their ", ("val_loss", "bold"),
+                                      " curves overlay here, each in a colour of its own.", style="italic"))
+        hint.display = not shown
+        if chart is None:
+            return
+        appearing = shown and not chart.display
+        chart.display = shown
+        if shown:
+            chart.runs = runs
+            chart.replot()
+            if appearing:  # its size is known after the next layout: draw again then
+                chart.call_after_refresh(chart.replot)
