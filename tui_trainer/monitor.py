@@ -40,7 +40,7 @@ from .callback import StreamingCallback
 from .events import Event, ModelBuilt, Note, RunFailed, RunStarted
 from .runlog import MODEL, RUN_LIST_ENV, SCRIPT, SOURCE, RunLogWriter, default_runs_dir, new_run_dir, now_iso
 from .setup import describe_setup
-from .text import printable
+from .text import one_line, printable
 
 MAX_SCRIPT_BYTES = 1 << 20  # a copy of the script, not of whatever large file argv[0] names
 
@@ -141,7 +141,7 @@ class Monitor(StreamingCallback):
         self._unhook()
         with contextlib.suppress(Exception):
             self._close_checkpoints()
-        what = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ''}"
+        what = one_line(exc)
         where = f" (the run so far is in {self.run_dir})" if self._log is not None and self.run_dir else ""
         with contextlib.suppress(Exception):
             self._close("failed", f"tui-trainer's Monitor stopped recording ({what}); training went on")
@@ -201,8 +201,7 @@ class Monitor(StreamingCallback):
         if isinstance(exc, KeyboardInterrupt):
             self._close("cancelled", "interrupted")
         else:
-            first = str(exc).strip().splitlines()
-            self._close("failed", f"{type(exc).__name__}: {first[0][:300] if first else ''}")
+            self._close("failed", one_line(exc))
 
     def _at_exit(self) -> None:
         # The script ended inside fit (an exception nobody caught, or Ctrl-C): close the log as
@@ -294,8 +293,7 @@ class Monitor(StreamingCallback):
             with replacing(run_dir / MODEL, run_file=True) as tmp:  # a unique .keras name, renamed once complete
                 self.model.save(tmp)
         except Exception as exc:  # a custom layer without get_config, a full disk: the run stands
-            first = str(exc).strip().splitlines()
-            self._emit(Note(f"model not saved: {type(exc).__name__}: {first[0][:200] if first else ''}",
+            self._emit(Note(f"model not saved: {one_line(exc, limit=200)}",
                             epoch=self.epochs_run or None))
 
     # -- what ran ----------------------------------------------------------------------------------
