@@ -16,10 +16,10 @@ from typing import Optional
 from .compare import ComparedRun
 from .runlog import EVENTS, LoadedRun, LogTail, RunLogError
 from .runlock import held
-from .runs import RunInfo, find_runs, info_from_summary, liveness, run_info
+from .runs import RunInfo, find_runs, info_from_summary, liveness, run_info, tb_run_info
 from .runstate import RunState
 from .setup import labels_by_difference, setup_of
-from .sources import load
+from .sources import discover, load
 
 # Statuses a run may still leave: its log is followed. ("gone" too: `train --resume` takes it up again.)
 UNFINISHED = frozenset({"running", "starting", "empty", "stalled", "gone"})
@@ -161,6 +161,8 @@ class Workspace:
         try:
             info = run_info(d)
         except (RunLogError, OSError, ValueError):
+            if not (d / EVENTS).exists() and self._add_tensorboard(d, changes):
+                return
             self.pending.add(d)  # no events.jsonl yet (or not a run: a stat per tick is all it costs)
             return
         self.pending.discard(d)
@@ -169,6 +171,19 @@ class Workspace:
             self._follow(d)
             self.followed[d].catch_up()
         changes.added.append(info)
+
+    def _add_tensorboard(self, d: Path, changes: Changes) -> bool:
+        """A new folder of TensorBoard runs (as ``runs list`` finds them); False when it holds none."""
+        found = []
+        for run in discover(d):
+            try:
+                found.append(tb_run_info(run, self.root))
+            except (RunLogError, OSError):
+                continue
+        for info in found:
+            self.infos[info.path] = info
+            changes.added.append(info)
+        return bool(found)
 
     def _follow(self, d: Path) -> None:
         if d not in self.followed:

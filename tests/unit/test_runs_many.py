@@ -132,3 +132,18 @@ def test_polling_500_runs_reads_only_the_live_ones(tmp_path, monkeypatch):
     changes = ws.poll()
     assert [i.id for i in changes.added] == [new.name] and changes.added[0].status == "empty"
     writer.close()
+
+
+def test_a_tensorboard_log_written_after_the_first_look_is_listed(tmp_path):
+    from tui_trainer.workspace import Workspace
+
+    from .test_tensorboard import pytorch_log
+
+    root = tmp_path / "runs"
+    make_runs(root, 3)
+    ws = Workspace(root)
+    assert len(ws.load()) == 4
+    pytorch_log(root / "torch" / "lr0.1", epochs=12)
+    changes = ws.poll()
+    assert [(i.id, i.status, i.epochs) for i in changes.added] == [("torch/lr0.1", "tensorboard", 12)]
+    assert not ws.poll()  # listed once
