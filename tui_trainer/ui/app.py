@@ -55,6 +55,7 @@ class TrainerApp(TrainingMixin, MonitorApp):
         Binding("m", "show_monitor", "Monitor"),
         Binding("b", "show_builder", "Builder"),
         Binding("r", "show_runs", "Runs"),
+        Binding("escape", "back_to_runs", "Runs", show=False),
         Binding("q", "quit", "Quit"),
         # Read-only (`serve --read-only`): the keys that would train, edit or write say why they don't.
         Binding("t", "refuse('Training is off')", show=False),
@@ -75,6 +76,7 @@ class TrainerApp(TrainingMixin, MonitorApp):
         self.training_thread: Optional[threading.Thread] = None
         self._phase: tuple[int, str] = (0, "")  # (run token, phase) the training thread last reported
         self._starting: Optional[str] = None  # the preset name while a start has no RunStarted yet
+        self._opened_from_runs = False  # the monitor shows a run opened from the workspace: esc goes back to it
 
     @property
     def runs_dir(self) -> Path:
@@ -127,6 +129,8 @@ class TrainerApp(TrainingMixin, MonitorApp):
             return self._typing() == (action == "train_anywhere")
         if action == "cancel":
             return self.training
+        if action == "back_to_runs":
+            return self._opened_from_runs and self.screen is self._monitor
         if action == "show_builder":
             return self.screen is not self.builder
         if action == "show_monitor":  # nothing to show before the first run
@@ -172,7 +176,15 @@ class TrainerApp(TrainingMixin, MonitorApp):
         if self.read_only:
             self._over_runs()
         elif not isinstance(self.screen, RunsScreen):
-            self.push_screen(RunsScreen(self.runs_dir))
+            # installed once: the workspace keeps its selection and cursor while a run is opened from it
+            if not self.is_screen_installed("runs"):
+                self.install_screen(RunsScreen(self.runs_dir), "runs")
+            self.push_screen("runs")
+
+    def action_back_to_runs(self) -> None:
+        """esc in the monitor of a run opened from the workspace: back to it, as it was left."""
+        self._opened_from_runs = False
+        self.action_show_runs()
 
     def action_show_results(self) -> None:
         """The results of the run in the monitor (the monitor's v)."""
@@ -212,7 +224,12 @@ class TrainerApp(TrainingMixin, MonitorApp):
             self.notify(problem, severity="warning")
         self.monitor.set_note("recorded run")
         self.monitor.run_dir = message.path
+        self._opened_from_runs = True
         self.action_show_monitor()
+        if run.finished is None and run.started is not None and (message.path / "events.jsonl").is_file():
+            from .screens.workspace_follow import follow_live  # still written: the monitor follows it
+
+            follow_live(self, message.path, len(run.events))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):
