@@ -13,7 +13,7 @@ from tui_trainer.spec import load_preset_file
 from tui_trainer.ui.app import TrainerApp
 from tui_trainer.ui.screens.builder import BuilderScreen
 from tui_trainer.ui.viewer import ReplayApp, WatchApp
-from tui_trainer.ui.widgets.status import ErrorPanel, ProgressLine
+from tui_trainer.ui.widgets.status import ErrorPanel, Line, ProgressLine
 
 from ..conftest import tiny_preset_toml
 from .conftest import recorded
@@ -21,6 +21,11 @@ from .conftest import recorded
 
 def text_of(widget) -> str:
     return str(widget.render())
+
+
+def monitor_text(monitor) -> str:
+    """Every line the monitor shows in words (title, progress, banner, error), one per line."""
+    return "\n".join(text_of(w) for w in monitor.query(Line) if w.display)
 
 
 def toasts(app) -> list[str]:
@@ -59,7 +64,8 @@ def test_a_start_says_what_it_does_then_a_failed_start_says_why_and_returns_to_t
             await pilot.pause(0.3)
             title = text_of(monitor.query_one("#run-title"))
             assert title == "Starting… loading data"
-            assert text_of(monitor.query_one(ProgressLine)) == "starting… loading data"
+            assert text_of(monitor.query_one(ProgressLine)) == ""  # said once, in the title
+            assert "starting" not in monitor_text(monitor).replace("Starting… loading data", "", 1).lower()
             assert "Press t" not in text_of(monitor.query_one(ProgressLine))
             assert app.sub_title.startswith("tiny · starting")
 
@@ -100,5 +106,27 @@ def test_viewers_never_say_press_t(tmp_path, kind):
             line = text_of(app.monitor.query_one(ProgressLine))
             assert "Press t" not in line
             assert line == "Waiting for the run's first event."
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("stops_early", [False, True])
+def test_the_end_of_run_toast_says_how_it_ended_in_words(tmp_path, blobs_csv, stops_early):
+    text = tiny_preset_toml(blobs_csv, epochs=4, patience=1)
+    if stops_early:  # nothing after epoch 1 counts as better: early stopping fires at epoch 2
+        text = text.replace("patience = 1", "patience = 1\nmin_delta = 100.0")
+    p = tmp_path / "p.toml"
+    p.write_text(text)
+    app = TrainerApp(load_preset_file(p), None, tmp_path / "runs")
+
+    async def main():
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("t")
+            await app.workers.wait_for_complete()
+            await until(pilot, lambda: any(n.title.startswith("Run ") for n in app._notifications))
+            titles = [n.title for n in app._notifications if n.title.startswith("Run ")]
+            # In words, not the run log's status word ("Run early_stopped").
+            assert titles == ["Run stopped early" if stops_early else "Run completed"]
+            assert app.last_result.status == ("early_stopped" if stops_early else "completed")
 
     asyncio.run(main())

@@ -17,6 +17,14 @@ from ..spec import Preset
 from ..text import one_line
 from .screens.preset_dialogs import QuitConfirmScreen
 
+# The end-of-run toast's title, in words rather than the run log's status word.
+ENDED_TITLES = {
+    "early_stopped": "Run stopped early",
+    "completed": "Run completed",
+    "failed": "Run failed",
+    "cancelled": "Run cancelled",
+}
+
 
 def detach_from_terminal() -> None:
     """Point stdin, stdout and stderr at /dev/null: the terminal is gone, and writing to it would fail
@@ -129,7 +137,7 @@ class TrainingMixin:
             self.last_result = event.worker.result
             self._dirty = True
             status = self.last_result.status
-            self.notify(self.monitor.state.verdict() or status, title=f"Run {status}",
+            self.notify(self.monitor.state.verdict() or status, title=ENDED_TITLES.get(status, f"Run {status}"),
                         severity="error" if status == "failed" else "information", timeout=8)
 
     async def action_quit(self) -> None:

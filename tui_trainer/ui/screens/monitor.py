@@ -169,12 +169,13 @@ class MonitorScreen(Screen):
         w = self._parts()
         with self.app.batch_update():
             s = state.started
-            starting = f"starting… {self.phase}" if self.phase and s is None and self.error is None else ""
-            title = f"{s.preset_name}  ·  {s.run_id}" if s else (starting.capitalize() or "No run yet")
+            starting = f"Starting… {self.phase}" if self.phase and s is None and self.error is None else ""
+            title = f"{s.preset_name}  ·  {s.run_id}" if s else (starting or "No run yet")
             if self.note:
                 title += f"  ·  {self.note}"
             w["title"].show(title)
-            w["progress"].update_from(state, starting or getattr(self.app, "IDLE", ""))
+            # Starting: the title says it, the progress line stays empty rather than say it twice.
+            w["progress"].update_from(state, "" if starting else getattr(self.app, "IDLE", ""))
             w["telemetry"].update_from(state)
             w["banner"].update_from(state)
             error = self.error or (_failure_help(state.failure.error) if state.failure else None)
