@@ -489,6 +489,38 @@ def test_three_activations_are_told_apart(tmp_path, size):
     run_app(CompareApp(runs), check, size=size)
 
 
+class ChartHost(App):
+    """One compare chart filling the terminal: the size the runs workspace gives it at 80x24."""
+
+    CSS = "CompareChart { width: 100%; height: 100%; }"
+
+    def __init__(self, runs) -> None:
+        super().__init__()
+        self.runs = runs
+
+    def compose(self):
+        yield CompareChart(self.runs)
+
+
+@pytest.mark.parametrize("host,size", [("compare", (80, 24)), ("chart", (56, 16)), ("chart", (60, 17)),
+                                       ("chart", (70, 18))])
+def test_a_stop_label_never_sits_on_a_legend_row(tmp_path, host, size):
+    # At 80x24 relu's "stop 33" once sat on the legend's row right after "hidden 128 tanh" and read as
+    # tanh's stop (tanh stopped at 31).
+    runs = activation_runs(tmp_path)
+
+    async def check(app, pilot):
+        chart = app.screen.query_one(CompareChart)
+        rows = canvas(chart).splitlines()
+        legend = [k for k, row in enumerate(rows) if any(label in row for label in chart.legend)]
+        stops = [k for k, row in enumerate(rows) if "stop 3" in row]
+        assert len(chart.legend) == 3 and legend, "the legend is drawn"
+        assert any("stop 33" in rows[k] for k in stops)
+        assert not set(stops) & set(legend), "\n".join(rows[:6])
+
+    run_app(CompareApp(runs) if host == "compare" else ChartHost(runs), check, size=size)
+
+
 def test_curves_on_top_of_each_other_still_show_both_runs(tmp_path):
     # The same recording twice: the curves coincide cell for cell; each run's symbol still shows.
     runs = activation_runs(tmp_path, {"a": "early_stopped", "b": "early_stopped"})

@@ -105,9 +105,15 @@ def _legend_rows(entries: list, width: int) -> list[list]:
 class _LabelPlacer:
     """Finds each label the highest canvas row where it overlaps neither the legend nor another label."""
 
-    def __init__(self, grid: "_Grid", legend_labels: Sequence[str], *, from_bottom: bool = False) -> None:
+    def __init__(self, grid: "_Grid", legend_labels: Sequence[str], *, from_bottom: bool = False,
+                 off_legend_rows: bool = False) -> None:
         self.grid = grid
         self.from_bottom = from_bottom  # the lowest free row instead (a legend at the bottom: rising curves)
+        # Several runs' legend: a label on a legend row reads as the entry beside it's (relu's "stop 33"
+        # after "hidden 128 tanh" reads as tanh's), so such charts keep labels off those rows whole.
+        self.off_legend_rows = off_legend_rows
+        self.legend_row_set: set[int] = set()
+        """Canvas rows the drawn legend takes (filled in by the chart as it draws the legend)."""
         # plotext's legend: top-left of the canvas, one row per label, 3 cells of marker then
         # " label " padded to the longest.
         self.legend_rows = len(legend_labels)
@@ -119,6 +125,8 @@ class _LabelPlacer:
         start = col if alignment == "left" else col - length + 1
         span = (start, start + length)  # [start, end)
         rows = range(self.grid.height - 1, -1, -1) if self.from_bottom else range(self.grid.height)
+        if self.off_legend_rows:
+            rows = [row for row in rows if row not in self.legend_row_set] or list(rows)
         for row in rows:
             if row < self.legend_rows and span[0] < self.legend_cols + 1:
                 continue
@@ -126,7 +134,7 @@ class _LabelPlacer:
                 continue
             self.taken.setdefault(row, []).append(span)
             return self.grid.row_y(row)
-        return self.grid.row_y(0)
+        return self.grid.row_y(rows[0] if self.off_legend_rows else 0)
 
 
 class _Grid:

@@ -409,6 +409,7 @@ class EpochChart(_Chart):
                 self.plt.text(words, grid.col_x(col + len(symbol) + 1), grid.row_y(k), color=self.chart_colors["muted"],
                               alignment="left")
                 placer.taken.setdefault(k, []).append((col, col + len(text)))
+                placer.legend_row_set.add(k)
                 self.legend.append(text)
                 col += len(text) + 2
 

@@ -160,7 +160,7 @@ class CompareChart(EpochChart):
         for r in drawn:  # 2. the curves, cut to the plot's width
             self._run_curve(grid, r)
         self._symbols(grid, drawn)  # 3. each run's symbol along its curve, at epochs of its own
-        placer = _LabelPlacer(grid, [], from_bottom=bottom)
+        placer = _LabelPlacer(grid, [], from_bottom=bottom, off_legend_rows=True)
         self._draw_legend(grid, placer, legend, first_row)
         self.legend = [r.run.label for r in drawn] if legend else []
         for r in drawn:  # 4. each run's best epoch on its curve, and the stop labels
