@@ -14,8 +14,8 @@ from typing import Optional, Sequence
 
 from .runstate import RunState
 
-__all__ = ["Marks", "es_marks", "readable_range", "is_unit_metric", "nice_ticks", "zoom_first", "run_marks",
-           "zoom_span"]
+__all__ = ["Marks", "es_marks", "readable_range", "runs_range", "is_unit_metric", "nice_ticks", "zoom_first",
+           "run_marks", "zoom_span"]
 
 # Metrics that live in [0, 1]: their axis is kept inside it, whatever headroom the legend wants.
 _UNIT_WORDS = ("accuracy", "auc", "precision", "recall")
@@ -159,13 +159,48 @@ def readable_range(xs: Sequence[float], ys: Sequence[float], marks: Marks, *, un
     """
     if not len(ys):
         return 0.0, 1.0, False
-    lo, hi = min(ys), max(ys)
     last = max(xs)
     # The focus: the last three quarters of the run, and always the best epoch's neighbours.
     first = zoom_first(int(last), marks.best)
     focus = [y for x, y in zip(xs, ys) if x > first]
+    return _fit(ys, focus if last >= 6 else [], unit=unit, dominate=dominate)
+
+
+def runs_range(runs: Sequence[tuple[Sequence[float], Sequence[float], Optional[int]]], *, unit: bool = False,
+               dominate: float = 3.0) -> tuple[float, float, bool]:
+    """:func:`readable_range` for several runs on one chart, each run's first epochs clipped by its own measure.
+
+    One run's steep first epochs (a low learning rate's 1.55) must not squash the others flat near 0, nor
+    must the earliest best epoch of the lot (a run that stopped at 8) keep another run's slow start in
+    view: each run's focus is its own last three quarters and its own best epoch's neighbours, short runs
+    (a dozen epochs) included; a run of one epoch keeps its point.
+
+    Args:
+        runs: Per run, its epochs, its values (finite) and its best epoch (None: none).
+        unit: The values are a [0, 1] metric: the range stays inside [0, 1].
+        dominate: How much wider the full span must be than the focus span before it is clipped.
+
+    Returns:
+        ``(lo, hi, clipped)``, as :func:`readable_range`.
+    """
+    ys: list[float] = []
+    focus: list[float] = []
+    for xs, values, best in runs:
+        if not len(values):
+            continue
+        ys.extend(values)
+        first = zoom_first(int(max(xs)), best) if len(values) > 1 else 0
+        focus.extend(y for x, y in zip(xs, values) if x > first)
+    if not ys:
+        return 0.0, 1.0, False
+    return _fit(ys, focus, unit=unit, dominate=dominate)
+
+
+def _fit(ys: Sequence[float], focus: Sequence[float], *, unit: bool, dominate: float) -> tuple[float, float, bool]:
+    """The range of ``ys``, or of ``focus`` alone when the full span is ``dominate`` times wider; padded."""
+    lo, hi = min(ys), max(ys)
     clipped = False
-    if last >= 6 and focus:
+    if focus:
         f_lo, f_hi = min(focus), max(focus)
         if hi - lo > dominate * max(f_hi - f_lo, 1e-12):
             lo, hi, clipped = f_lo, f_hi, True

@@ -221,6 +221,50 @@ def synthetic_run(label: str, epochs: int) -> ComparedRun:
                        state=state)
 
 
+def short_run(label: str, values: list[float], best: int, stop=None) -> ComparedRun:
+    """A short run from events: ``values`` its val_loss per epoch, early-stopped at ``stop`` if given."""
+    events = [recorded("early_stopped")[0]]
+    for i, v in enumerate(values, start=1):
+        events.append(EpochEnded(epoch=i, metrics={"loss": v, "val_loss": v}, duration_s=0.1, elapsed_s=0.1 * i,
+                                 best_epoch=min(i, best), best_value=values[min(i, best) - 1], wait=max(0, i - best)))
+    n = len(values)
+    events.append(EarlyStoppingResult(monitor="val_loss", mode="min", patience=5, min_delta=0.0, baseline=None,
+                                      start_from_epoch=0, restore_best_weights=True, triggered=stop is not None,
+                                      stopped_epoch=stop, best_epoch=best, best_value=values[best - 1],
+                                      restored=True, restored_epoch=best))
+    events.append(RunFinished(status="early_stopped" if stop else "completed", epochs_run=n, test_metrics={},
+                              wall_time_s=1.0))
+    state = RunState()
+    for e in events:
+        state.apply(e)
+    return ComparedRun(id=label, label=label, path=Path(label), run=LoadedRun(Path(label), events, None, []),
+                       state=state)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_one_short_runs_steep_start_does_not_flatten_the_others(size):
+    # The browser walk's pair: lr 0.001's val_loss starts at 1.515 and is best at its last epoch (12);
+    # lr 0.05's stops at 8 after its best at 3, rising inside its window. The 1.515 set the scale and the
+    # stopped run lay flat near "0.0".
+    slow = short_run("lr 0.001", [1.515, 0.893, 0.568, 0.411, 0.326, 0.271, 0.235, 0.208, 0.188, 0.172, 0.159,
+                                  0.148], best=12)
+    stopped = short_run("lr 0.05", [0.223, 0.214, 0.038, 0.087, 0.26, 0.358, 0.146, 0.367], best=3, stop=8)
+
+    async def check(app, pilot):
+        chart = app.screen.query_one(CompareChart)
+        assert chart.run_marks == {"lr 0.001": {"best": 12}, "lr 0.05": {"best": 3, "stop": 8}}
+        lo, top = chart.y_range
+        assert top < 0.8, chart.y_range  # the slow run's first epochs leave through the top edge
+        # The stopped run's window (0.038 .. 0.367) spans a good part of the plot's rows, not one.
+        rows = chart.size.height - 4
+        assert (0.367 - 0.038) / (top - lo) * rows >= 3
+        assert canvas(chart).count("◆") == 2 and "stop 8" in shown(chart)
+        ticks = y_tick_labels(chart)
+        assert len(set(ticks)) == len(ticks) >= 2 and "1.5" not in ticks
+
+    run_app(CompareApp([slow, stopped]), check, size=size)
+
+
 def test_long_runs_are_decimated_to_the_plot_width():
     runs = [synthetic_run("long-a", 3000), synthetic_run("long-b", 2000)]
 

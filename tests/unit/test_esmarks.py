@@ -15,6 +15,7 @@ from tui_trainer.esmarks import (
     nice_ticks,
     readable_range,
     run_marks,
+    runs_range,
     zoom_first,
     zoom_span,
 )
@@ -151,3 +152,36 @@ def test_zoom_span_is_the_region_around_the_marks():
     # A mark at the first epoch: the window widens to the right.
     first, end = zoom_span([1], 30)
     assert first == 1 and end >= 6
+
+
+# Two short runs as the browser walk met them: a low learning rate's slow start (1.515 at epoch 1, best at
+# its last epoch, 12) and a high one's early stop (best 3, stopped at 8, rising inside its window).
+SLOW = (list(range(1, 13)), [1.515, 0.893, 0.568, 0.411, 0.326, 0.271, 0.235, 0.208, 0.188, 0.172, 0.159, 0.148], 12)
+STOPPED = (list(range(1, 9)), [0.223, 0.214, 0.038, 0.087, 0.26, 0.358, 0.146, 0.367], 3)
+
+
+def test_short_runs_each_clip_their_own_first_epochs():
+    lo, hi, clipped = runs_range([SLOW, STOPPED])
+    assert clipped and hi < 0.6  # the slow run's 1.515 (and 0.893) no longer set the scale
+    # The stopped run's best epoch and patience window are all in view, spread over most of the range.
+    window = STOPPED[1][2:]
+    assert lo <= min(window) and max(window) <= hi
+    assert (max(window) - min(window)) / (hi - lo) > 0.75
+    # The slow run keeps its own best epoch and the epochs before it in view too.
+    assert lo <= min(SLOW[1][3:]) and max(SLOW[1][3:]) <= hi
+    # Pooled as one run, the earliest best epoch (3) kept the slow start's 0.568 in focus: not clipped.
+    xs, ys = SLOW[0] + STOPPED[0], SLOW[1] + STOPPED[1]
+    assert readable_range(xs, ys, Marks(best=3))[2] is False
+
+
+def test_runs_range_of_one_run_is_the_monitors_range():
+    state = folded("early_stopped")
+    xs, ys = state.series("val_loss")
+    marks = es_marks(state, "loss")
+    assert runs_range([(xs, ys, marks.best)]) == readable_range(xs, ys, marks)
+    flat = (list(range(1, 11)), [1.0 - 0.05 * x for x in range(1, 11)], 10)
+    assert runs_range([flat, flat])[2] is False  # no steep start: nothing clipped
+    assert runs_range([]) == (0.0, 1.0, False) and runs_range([([], [], None)]) == (0.0, 1.0, False)
+    one_epoch = ([1], [2.0], 1)  # a run of one epoch keeps its point in view
+    lo, hi, _ = runs_range([STOPPED, one_epoch])
+    assert lo <= 2.0 <= hi

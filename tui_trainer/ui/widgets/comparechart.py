@@ -15,7 +15,7 @@ import numpy as np
 
 from ...compare import ComparedRun, metric_series
 from ...decimate import minmax_decimate
-from ...esmarks import Marks, is_unit_metric, readable_range, run_marks, zoom_span
+from ...esmarks import is_unit_metric, run_marks, runs_range, zoom_span
 from ...runstate import RunState
 from .chartgrid import _CHROME_ROWS, _enter_at, _Grid, _LabelPlacer, _legend_rows
 from .charts import _FALLBACK_HEIGHT, _MIN_LEGEND_ROWS, COLORS, EpochChart, _finite
@@ -178,12 +178,11 @@ class CompareChart(EpochChart):
             first, end = zoom_span([e for r in drawn for e in r.marks.values()], last)
             drawn = [r._replace(x=r.x[(r.x >= first) & (r.x <= end)], y=r.y[(r.x >= first) & (r.x <= end)])
                      for r in drawn]
-        xs = np.concatenate([r.x for r in drawn])
         ys = np.concatenate([r.y for r in drawn])
         unit = is_unit_metric(metric, ys.tolist())
-        bests = [r.marks["best"] for r in drawn if "best" in r.marks]
-        focus = Marks(best=min(bests)) if bests else Marks()
-        lo, hi, clipped = readable_range(xs.tolist(), ys.tolist(), focus, unit=unit)
+        # Each run's first epochs clipped by its own measure: one run's steep start (or the earliest
+        # best epoch of the lot) must not flatten the others' best epochs and patience windows.
+        lo, hi, clipped = runs_range([(r.x.tolist(), r.y.tolist(), r.marks.get("best")) for r in drawn], unit=unit)
         if clipped:  # the curves come in at the data's edge, not through the legend above it
             drawn = [r._replace(**dict(zip("xy", _enter_at(r.x, r.y, lo, hi)))) for r in drawn]
         height = self.size.height or _FALLBACK_HEIGHT
