@@ -14,13 +14,13 @@ from typing import Optional
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ...compare import load_runs
+from ...compare import available_metrics, load_runs
 from ...runlog import RunLogError
 from ...runs import RunInfo, _read_summary
 from ...text import printable
@@ -29,6 +29,9 @@ from ..widgets.runs_pane import COLUMNS, MARK, Overlay, RunPane, column_widths
 from ..widgets.runs_table import FIRST_ROWS, RunsTable
 POLL_S = 1.0  # how often the folder and the unfinished runs are looked at
 NARROW = 100  # below this many columns the side pane narrows
+# The workspace's own keys, first in the footer: at 80 columns the app's keys (train, builder, quit)
+# are the ones cut, and they are listed under ctrl+p, Keys.
+ESSENTIAL = ("open", "toggle_mark", "compare", "close", "cycle_metric")
 
 __all__ = ["COLUMNS", "FIRST_ROWS", "MARK", "RunsScreen"]
 
@@ -60,9 +63,10 @@ class RunsScreen(Screen):
         Binding("enter", "open", "Open", priority=True),
         Binding("space", "toggle_mark", "Select"),
         Binding("c", "compare", "Compare"),
+        Binding("escape", "close", "Back"),
+        Binding("m", "cycle_metric", "Metric"),
         Binding("v", "results", "Results"),
         Binding("r", "refresh", "Refresh"),
-        Binding("escape", "close", "Back"),
     ]
 
     @dataclass
@@ -81,6 +85,8 @@ class RunsScreen(Screen):
         self._reading = False  # a worker is reading the folder: the poll waits
         self._read_once = False  # the first read is in: the poll may start
         self._heads: dict[Path, tuple] = {}  # a finished run's first events and summary, for the pane
+        self.metric = "val_loss"
+        """The quantity the overlay draws; ``m`` cycles through those the selected runs logged."""
 
     @property
     def marked(self) -> list[Path]:
@@ -165,7 +171,7 @@ class RunsScreen(Screen):
     def _update_title(self) -> None:
         n = len(self.infos)
         k = len(self.selection.paths)
-        marks = f" · {k} marked: {'overlaid below' if k else ''}{' (c compares them)' if k > 1 else ''}" if k else ""
+        marks = f" · {k} marked: {self.metric} below{' (c compares them)' if k > 1 else ''}" if k else ""
         title = f"{n} run{'s' if n != 1 else ''} in {self.runs_dir}{marks}" if n else "Runs"
         current = self.selected_path() if n else None
         hint = next((i.hint for i in self.infos if i.path == current and i.hint), None)
@@ -211,7 +217,30 @@ class RunsScreen(Screen):
 
     def _show_overlay(self) -> None:
         """Draw the selected runs on the chart (or say how to select some)."""
-        self.query_one(Overlay).show(self.selection.compared(), bool(self.selection.paths))
+        runs = self.selection.compared()
+        logged = available_metrics(runs)
+        # A metric none of the selected runs logged (val_accuracy, then a run without it): their first one.
+        metric = self.metric if self.metric in logged or not logged else logged[0]
+        self.query_one(Overlay).show(runs, bool(self.selection.paths), metric)
+
+    def action_cycle_metric(self) -> None:
+        """Overlay the next quantity the selected runs logged (val_loss, loss, val_accuracy, ...)."""
+        logged = available_metrics(self.selection.compared())
+        if not logged:
+            self.notify("The selected runs have no finished epoch yet.", severity="warning", title="Metric")
+            return
+        i = logged.index(self.metric) if self.metric in logged else -1
+        self.metric = logged[(i + 1) % len(logged)]
+        self._show_overlay()
+        self._update_title()
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """The keys as the footer shows them: the workspace's own first (see :data:`ESSENTIAL`)."""
+        bindings = super().active_bindings
+        first = {k: b for k, b in bindings.items() if b.node is self and b.binding.action in ESSENTIAL}
+        first = dict(sorted(first.items(), key=lambda item: ESSENTIAL.index(item[1].binding.action)))
+        return {**first, **{k: b for k, b in bindings.items() if k not in first}}
 
     def _show_pane(self) -> None:
         pane = self.query_one(RunPane)
@@ -284,6 +313,7 @@ class RunsScreen(Screen):
         table.set_mark(path)
         self._update_title()
         self._show_overlay()
+        self.refresh_bindings()  # m shows while runs are selected
         table.action_cursor_down()
 
     def action_compare(self) -> None:
@@ -310,6 +340,8 @@ class RunsScreen(Screen):
             return len(self.app.screen_stack) > 1 and self.app.screen is self
         if action in ("open", "toggle_mark", "compare", "results"):
             return bool(self.infos)
+        if action == "cycle_metric":
+            return bool(self.selection.paths)
         return True
 
     def action_close(self) -> None:

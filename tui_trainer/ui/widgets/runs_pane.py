@@ -141,8 +141,9 @@ class Overlay(Horizontal):
         self.mount(chart, before=self.query_one(RunPane))
         return chart
 
-    def show(self, runs: list, selected: bool) -> None:
-        """Draw ``runs`` (:meth:`tui_trainer.workspace.Selection.compared`); ``selected``: any run is."""
+    def show(self, runs: list, selected: bool, metric: str = "val_loss") -> None:
+        """Draw ``runs`` (:meth:`tui_trainer.workspace.Selection.compared`); ``selected``: any run is;
+        ``metric``: the quantity drawn."""
         hint = self.query_one("#ws-hint", Static)
         shown = any(run.state.epochs for run in runs)
         chart = self.chart(make=shown)
@@ -158,6 +159,7 @@ class Overlay(Horizontal):
         chart.display = shown
         if shown:
             chart.runs = runs
+            chart.metric = metric
             chart.replot()
             if appearing:  # its size is known after the next layout: draw again then
                 chart.call_after_refresh(chart.replot)
