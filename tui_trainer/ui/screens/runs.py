@@ -206,6 +206,9 @@ class RunsScreen(Screen):
             return
         for info in changes.changed:
             table.update_run(info)
+            live = self.workspace.state(info.path)
+            if live is not None and info.path in self.selection.paths:  # a selected run resumed: its live curve
+                self.selection.states[info.path] = live
         changed = {info.path for info in changes.changed}
         if changed & set(self.selection.paths):
             self._show_overlay()
