@@ -91,7 +91,9 @@ class Workspace:
         self.infos: dict[Path, RunInfo] = {}
         self.followed: dict[Path, Followed] = {}
         self.pending: set[Path] = set()  # folders with no events.jsonl yet: a run being created, or not a run
-        self.sizes: dict[Path, int] = {}  # finished runs' events.jsonl sizes: one that grows was resumed
+        # Finished runs' events.jsonl (as a str: a Path join per run per tick would cost more than the stat)
+        # and its size: one that changes was resumed.
+        self.sizes: dict[Path, tuple[str, int]] = {}
         self._root_mtime: Optional[int] = None
         self._ticks = 0
         self.reads = 0  # events files read (appended bytes) by polls: what a tick cost
@@ -150,20 +152,21 @@ class Workspace:
                 changes.changed.append(info)
             if f.state.finished is not None:
                 del self.followed[d]  # summary.json follows; the row already says how it ended
-                self.sizes[d] = f.size
+                self.sizes[d] = (str(f.tail.path), f.size)
         return changes
 
     def _watch_size(self, info: RunInfo) -> None:
         """Note a finished run's log size, so that a resume (the log growing) is seen."""
         if info.status != "tensorboard":
             with contextlib.suppress(OSError):
-                self.sizes[info.path] = os.stat(info.path / EVENTS).st_size
+                events = str(info.path / EVENTS)
+                self.sizes[info.path] = (events, os.stat(events).st_size)
 
     def _resumed(self, changes: Changes) -> None:
         """Follow again the finished runs whose logs grew: ``train --resume`` went on with them."""
-        for d, size in list(self.sizes.items()):
+        for d, (events, size) in list(self.sizes.items()):
             try:
-                grew = os.stat(d / EVENTS).st_size != size
+                grew = os.stat(events).st_size != size
             except OSError:
                 continue  # gone: the rescan drops it
             if not grew or d in self.followed:
