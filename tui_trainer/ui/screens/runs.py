@@ -36,13 +36,36 @@ ESSENTIAL = ("open", "toggle_mark", "compare", "close", "cycle_metric")
 __all__ = ["COLUMNS", "FIRST_ROWS", "MARK", "RunsScreen"]
 
 
+def empty_text(runs_dir: Path) -> Text:
+    """What the workspace says when the folder holds no run."""
+    return Text.assemble((f"No runs in {runs_dir} yet.", "bold"), "\n\nMake one: press ", ("t", "bold"),
+                         " in the builder,\nor run ", ("tui-trainer train", "bold"), " in a shell.")
+
+
+def slot_color(slot: Optional[int]) -> Optional[str]:
+    """The colour of a selected run's slot, as ``#rrggbb``; None for a run not selected."""
+    if slot is None:
+        return None
+    from .compare import RUN_COLORS
+
+    return "#{:02x}{:02x}{:02x}".format(*RUN_COLORS[slot % len(RUN_COLORS)])
+
+
+def essential_first(bindings: dict[str, ActiveBinding], screen: Screen) -> dict[str, ActiveBinding]:
+    """``bindings`` with ``screen``'s :data:`ESSENTIAL` keys first, in that order."""
+    first = {k: b for k, b in bindings.items() if b.node is screen and b.binding.action in ESSENTIAL}
+    first = dict(sorted(first.items(), key=lambda item: ESSENTIAL.index(item[1].binding.action)))
+    return {**first, **{k: b for k, b in bindings.items() if k not in first}}
+
+
 class RunsScreen(Screen):
     """The run folders of ``runs_dir``, newest first, live.
 
     ``enter`` posts :class:`RunsScreen.OpenRun` for the run under the cursor (the app replays it, or
     follows it if it is still running); ``space`` selects a run for the overlay chart, ``c`` compares
     the selected runs on a :class:`~tui_trainer.ui.screens.compare.CompareScreen`, ``v`` shows the
-    results of the run under the cursor, ``r`` reads the folder again.
+    results of the run under the cursor, ``m`` overlays the next metric the selected runs logged, ``r``
+    reads the folder again.
 
     Args:
         runs_dir: The folder holding ``<id>/events.jsonl`` run folders.
@@ -144,10 +167,7 @@ class RunsScreen(Screen):
         self._update_title()
         empty = self.query_one("#runs-empty", Static)
         if n == 0:
-            empty.update(Text.assemble(
-                (f"No runs in {self.runs_dir} yet.", "bold"), "\n\nMake one: press ", ("t", "bold"),
-                " in the builder,\nor run ", ("tui-trainer train", "bold"), " in a shell.",
-            ))
+            empty.update(empty_text(self.runs_dir))
         self.query_one("#ws-body").display = table.display = n > 0
         empty.display = n == 0
         if n:
@@ -161,12 +181,7 @@ class RunsScreen(Screen):
         self.query_one(RunsTable).fit(event.size.width)
 
     def _color(self, path: Path) -> Optional[str]:
-        slot = self.selection.slot(path)
-        if slot is None:
-            return None
-        from .compare import RUN_COLORS
-
-        return "#{:02x}{:02x}{:02x}".format(*RUN_COLORS[slot % len(RUN_COLORS)])
+        return slot_color(self.selection.slot(path))
 
     def _update_title(self) -> None:
         n = len(self.infos)
@@ -220,11 +235,7 @@ class RunsScreen(Screen):
 
     def _show_overlay(self) -> None:
         """Draw the selected runs on the chart (or say how to select some)."""
-        runs = self.selection.compared()
-        logged = available_metrics(runs)
-        # A metric none of the selected runs logged (val_accuracy, then a run without it): their first one.
-        metric = self.metric if self.metric in logged or not logged else logged[0]
-        self.query_one(Overlay).show(runs, bool(self.selection.paths), metric)
+        self.query_one(Overlay).show(self.selection.compared(), bool(self.selection.paths), self.metric)
 
     def action_cycle_metric(self) -> None:
         """Overlay the next quantity the selected runs logged (val_loss, loss, val_accuracy, ...)."""
@@ -240,10 +251,7 @@ class RunsScreen(Screen):
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
         """The keys as the footer shows them: the workspace's own first (see :data:`ESSENTIAL`)."""
-        bindings = super().active_bindings
-        first = {k: b for k, b in bindings.items() if b.node is self and b.binding.action in ESSENTIAL}
-        first = dict(sorted(first.items(), key=lambda item: ESSENTIAL.index(item[1].binding.action)))
-        return {**first, **{k: b for k, b in bindings.items() if k not in first}}
+        return essential_first(super().active_bindings, self)
 
     def _show_pane(self) -> None:
         pane = self.query_one(RunPane)
