@@ -163,6 +163,23 @@ def test_labels_of_layers_say_only_the_words_that_differ():
                                 ["a", "b"]) == ["lr 0.1, hidden relu", "lr 0.01, hidden tanh"]
 
 
+def test_labels_of_convnets_shaped_like_public_mnist_scripts():
+    """keras-io's simple MNIST convnet (two Conv2D/MaxPooling2D blocks, Flatten, Dropout) and the variants
+    people publish of it: another dropout rate, a Dense block added, other filter counts."""
+
+    def convnet(first: int, second: int, *tail: str) -> dict:
+        layers = [f"Conv2D {first} 3x3 relu", "MaxPooling2D", f"Conv2D {second} 3x3 relu", "MaxPooling2D", "Flatten"]
+        return {"hidden layers": ", ".join(layers + list(tail)), "output layer": "Dense 10 softmax"}
+
+    base = convnet(32, 64, "Dropout 0.5")
+    assert labels_by_difference([base, convnet(32, 64, "Dropout 0.3")], "ab") == ["…Dropout 0.5", "…Dropout 0.3"]
+    assert labels_by_difference([base, convnet(32, 64, "Dropout 0.3", "Dense 64 relu", "Dropout 0.5")], "ab") == [
+        "…Dropout 0.5", "…Dropout 0.3, 64 relu, Dropout 0.5"]
+    # The filters differ: the kernel size and activation every run shares go, the layer types stay.
+    assert labels_by_difference([base, convnet(16, 32, "Dropout 0.5")], "ab") == [
+        "Conv2D 32, MaxPooling2D, Conv2D 64…", "Conv2D 16, MaxPooling2D, Conv2D 32…"]
+
+
 def test_keras_tuner_trials_differ_in_their_hyperparameters(tmp_path):
     keras_tuner = pytest.importorskip("keras_tuner", reason="KerasTuner is optional: pip install keras-tuner")
     if keras.backend.backend() == "tensorflow":
