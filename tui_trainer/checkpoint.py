@@ -215,11 +215,15 @@ class Checkpointer:
             self._last = state
             self._cond.notify()
 
-    def close(self, timeout: float = 60.0) -> list[str]:
-        """Write what is waiting, stop the thread; the errors met."""
+    def finish(self) -> None:
+        """Write what is waiting now, then stop, without waiting for it (:meth:`close` waits)."""
         with self._cond:
             self._closing = True
             self._cond.notify()
+
+    def close(self, timeout: float = 60.0) -> list[str]:
+        """Write what is waiting, stop the thread; the errors met."""
+        self.finish()
         self._thread.join(timeout)
         return self.errors
 
