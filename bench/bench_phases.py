@@ -29,7 +29,7 @@ def main() -> int:
 
     import keras
 
-    from tui_trainer import engine
+    from tui_trainer import evaluation
     from tui_trainer.datasets import load_dataset
 
     spent: dict[str, float] = {}
@@ -43,7 +43,7 @@ def main() -> int:
                 spent[name] = spent.get(name, 0.0) + time.perf_counter() - t0
         return wrapper
 
-    engine._save_results = timed("results", engine._save_results)
+    evaluation._save_results = timed("results", evaluation._save_results)
     keras.Model.fit = timed("fit", keras.Model.fit)
     keras.Model.evaluate = timed("evaluate", keras.Model.evaluate)
     keras.Model.save = timed("save", keras.Model.save)

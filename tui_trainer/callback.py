@@ -45,40 +45,30 @@ def _finite_or_none(value) -> Optional[float]:
 class StreamingCallback(keras.callbacks.Callback):
     """Sends batch losses, epoch metrics and the early-stopping facts to a sink.
 
-    The one streaming callback: the engine uses it, and so does
-    :class:`tui_trainer.Monitor` in a user's own ``fit``. Epochs and steps are
-    converted from Keras's 0-based counters to 1-based here, once.
-
-    The EarlyStopping of the same ``fit`` is found by itself (or given), and
-    its ``on_epoch_end`` / ``on_train_end`` are wrapped on that instance for the
-    length of the fit, so this callback reports *after* EarlyStopping has
-    counted the epoch and restored the weights, whatever the order of
-    ``callbacks``.
+    The one streaming callback, the engine's and :class:`tui_trainer.Monitor`'s. Epochs and steps
+    are converted from Keras's 0-based counters to 1-based here, once. It reports each epoch and
+    the end of training right after the fit's EarlyStopping (found, or given) has handled them,
+    whatever the order of ``callbacks`` (see :func:`tui_trainer.keras_compat.run_after`).
 
     Args:
         sink: receives every event, on the training thread; must not block.
-        n_fit: samples fitted per epoch (after the validation split), to undo
-            Keras's running mean of the batch loss exactly. None: read from
-            ``fit``'s data adapter when it can tell (arrays), else every batch
-            is taken as equally large (a ``tf.data`` pipeline: only a smaller
-            last batch is then off).
+        n_fit: samples fitted per epoch (after the validation split), to undo Keras's running mean
+            of the batch loss exactly. None: read from ``fit``'s data adapter when it can tell
+            (arrays), else every batch is taken as equally large (a ``tf.data`` pipeline: only a
+            smaller last batch is then off).
         batch_size: samples per step (None: as for ``n_fit``).
-        early_stopping: the EarlyStopping instance used in this fit; None: the
-            first one in the fit's callbacks, if any.
+        early_stopping: the EarlyStopping of this fit; None: the first in its callbacks, if any.
         cancel: when set, training stops after the current batch.
         flush_interval_s: how often batch losses are sent during an epoch.
-        grad_batch: ``(x, y)``, one fixed batch of training data. When given,
-            the L2 norm of every Dense or Conv2D kernel's gradient on it is measured once
-            before training (a GradientNorms event, epoch 0) and at the end of
-            every epoch (``EpochEnded.grad_norms``), input side first. Nothing
-            is done per batch.
-        resume: the state of an earlier, interrupted fit of this run: elapsed time goes on from it
-            (its checkpoint is :class:`~tui_trainer.checkpoint_callback.CheckpointCallback`'s).
+        grad_batch: ``(x, y)``, one fixed batch of training data. When given, the L2 norm of every
+            kernel's gradient on it is measured before training (a GradientNorms event, epoch 0)
+            and at the end of every epoch (``EpochEnded.grad_norms``). Nothing is done per batch.
+        resume: an interrupted fit's state: elapsed time goes on from it (the rest of resuming is
+            :class:`~tui_trainer.checkpoint_callback.CheckpointCallback`'s).
         batch_stride: read the batch loss every this many steps (1: every step). Reading it makes
-            the training loop wait for the device, so on a GPU whose steps are faster than the hook
-            a larger stride costs less; each of the steps in between gets their mean loss (the
-            run log holds a value per step, so every reader draws it as before). 0: epochs only,
-            no batch losses at all and nothing done per batch but the cancel check.
+            the training loop wait for the device, so where steps are shorter than the hook a
+            larger stride costs less; the steps in between get their mean loss (the run log still
+            holds a loss per step). 0: epochs only, nothing done per batch but the cancel check.
     """
 
     def __init__(

@@ -20,12 +20,13 @@ from typing import TYPE_CHECKING, Callable, Iterator, Optional
 from .datasets import DataError, Dataset, load_dataset
 from .distribute import WorkerRole, cpu_text, describe_placement, gpu_text, grouped, make_strategy, worker_role
 from .atomic import is_disk_error, open_append, replacing, write_error_message
-from .events import EarlyStoppingResult, Event, Note, RunFailed, RunFinished, RunStarted
+from .events import EarlyStoppingResult, Event, RunFailed, RunFinished, RunStarted
 from .runlog import STDERR, MODEL, RunDirError, RunLogWriter, check_runs_dir, default_runs_dir, new_run_dir, now_iso
 from .runstate import RunState, Summary
 from .spec import Preset, SpecError, check_shapes, param_counts
 from .tbwrite import guarded_sink  # stdlib only: no TensorFlow, no tensorboard
 from .telemetry import Sampler, serialized
+from .text import one_line
 
 Sink = Callable[[Event], None]
 
@@ -404,7 +405,7 @@ def _finish_after_error(emit: Sink, state: RunState, exc: BaseException, t_start
     interrupted = not isinstance(exc, Exception)
     if interrupted:
         reason = "interrupted"
-    reason = reason or f"{type(exc).__name__}: {_first_line(exc)}"
+    reason = reason or one_line(exc)
     if not interrupted:
         emit(RunFailed(error=reason, epoch=state.epochs_run or None))
     emit(finished("cancelled" if interrupted else "failed", state.epochs_run, {}, t_start, reason))
@@ -432,11 +433,6 @@ def _train_silently(preset: Preset, data: Dataset, cancel, role: WorkerRole, rep
     summary.preset, summary.seed = summary.preset or preset.name, preset.seed
     return RunResult(tmp, state.status, summary, state.early_stopping,
                      dict(state.finished.test_metrics) if state.finished else {}, silent_worker=role.name)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else ""
 
 
 def _no_phase(phase: str) -> None:
@@ -589,56 +585,12 @@ def _after_fit(model, preset: Preset, data: Dataset, run_dir: Path, emit: Sink, 
     test_metrics: dict[str, float] = {}
     try:
         if status != "failed":
-            test_metrics = _test(model, preset, data, run_dir, emit, one_pass)
+            from .evaluation import test_split
+
+            test_metrics = test_split(model, preset, data, run_dir, emit, one_pass)
         with replacing(run_dir / MODEL, run_file=True) as tmp:  # a full disk leaves no half-written model.keras
             model.save(tmp)
     finally:
         if keeper is not None:
             keeper.close()
     return FitOutcome(status, reason, test_metrics, epochs_run)
-
-
-def _test(model, preset: Preset, data: Dataset, run_dir: Path, emit: Sink, one_pass: bool) -> dict[str, float]:
-    """The test metrics, and the test predictions saved for `tui-trainer results` (never failing a run).
-
-    One forward pass over the test split gives both (``model.evaluate`` and then predicting would run
-    the model twice); under a tf.distribute strategy, whose metric variables live on its replicas,
-    ``evaluate`` does the metrics.
-    """
-    from .results import predict_in_chunks
-
-    bs = max(preset.training.batch_size, 256)
-    outputs = None
-    if one_pass and len(data.x_test):
-        outputs = predict_in_chunks(model, data.x_test, bs)
-        test_metrics = metrics_of(model, data.y_test, outputs)
-    else:
-        results = model.evaluate(data.x_test, data.y_test, batch_size=bs, verbose=0, return_dict=True)
-        test_metrics = {k: float(v) for k, v in results.items()}
-    _save_results(model, data, preset, run_dir, emit, outputs)
-    return test_metrics
-
-
-def metrics_of(model, y, outputs) -> dict[str, float]:
-    """What ``model.evaluate`` returns (the compiled loss, regularisation included, and metrics), computed
-    from the model's ``outputs`` for the inputs whose targets are ``y``, without running the model again."""
-    import keras
-
-    y_true, y_pred = keras.ops.convert_to_tensor(y), keras.ops.convert_to_tensor(outputs)
-    model.reset_metrics()
-    loss = model.compute_loss(y=y_true, y_pred=y_pred, training=False)
-    values = {k: float(v) for k, v in model.compute_metrics(None, y_true, y_pred, sample_weight=None).items()}
-    values["loss"] = float(loss)
-    model.reset_metrics()
-    return values
-
-
-def _save_results(model, data: Dataset, preset: Preset, run_dir: Path, emit: Sink, outputs=None) -> None:
-    """The test predictions `tui-trainer results` and `predict` read (results.py); never fails a run."""
-    from .results import save_predictions
-
-    try:
-        save_predictions(model, data, preset, run_dir, outputs=outputs)
-    except Exception as exc:
-        emit(Note(message=f"test predictions not saved ({type(exc).__name__}: {_first_line(exc)}); "
-                          "`tui-trainer results` recomputes them from the model"))

@@ -221,7 +221,7 @@ class Monitor(StreamingCallback):
         self._t_start = time.perf_counter()
         super().on_train_begin(logs)
         trial = _tuner_trial(keras_compat.fit_callbacks())
-        name = self._run_name() + (f"-trial-{trial['trial_id']}" if trial and not self.name else "")
+        name = _run_name(self.name) + (f"-trial-{trial['trial_id']}" if trial and not self.name else "")
         run_dir = new_run_dir(Path(self.runs_dir) if self.runs_dir else default_runs_dir(), name)
         self.run_dir = run_dir
         self.run_dirs.append(run_dir)
@@ -318,17 +318,6 @@ class Monitor(StreamingCallback):
 
     # -- what ran ----------------------------------------------------------------------------------
 
-    def _run_name(self) -> str:
-        if self.name:
-            return self.name
-        shell = fitinfo.notebook_shell()
-        if shell is not None:
-            return fitinfo.notebook_name(shell)
-        script = fitinfo.script_path()
-        if script is None:
-            return "keras-fit"
-        return script.parent.name if script.stem == "__main__" else script.stem  # python -m package
-
     def _run_started(self, run_dir: Path, name: str, trial: Optional[dict[str, Any]]) -> tuple[RunStarted, bool]:
         """The run's first event, and whether the model is still to be described (not built yet)."""
         model = self.model
@@ -364,6 +353,19 @@ class Monitor(StreamingCallback):
 
 
 # --- where the fit came from --------------------------------------------------------------------------
+
+
+def _run_name(given: Optional[str]) -> str:
+    """The run's name: the one given, else the notebook's or the script's (a package's for ``-m``)."""
+    if given:
+        return given
+    shell = fitinfo.notebook_shell()
+    if shell is not None:
+        return fitinfo.notebook_name(shell)
+    script = fitinfo.script_path()
+    if script is None:
+        return "keras-fit"
+    return script.parent.name if script.stem == "__main__" else script.stem  # python -m package
 
 
 def _write_source(run_dir: Path, trial: Optional[dict[str, Any]]) -> None:

@@ -15,7 +15,8 @@ import pytest
 
 from tui_trainer import Monitor
 from tui_trainer.callback import StreamingCallback
-from tui_trainer.engine import metrics_of, train
+from tui_trainer.engine import train
+from tui_trainer.evaluation import metrics_of
 from tui_trainer.events import BatchLosses, EpochEnded
 from tui_trainer.runlog import load_run
 from tui_trainer.runstate import RunState
