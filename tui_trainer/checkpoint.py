@@ -190,6 +190,7 @@ class Checkpointer:
         self._best: Optional[tuple[int, list[np.ndarray]]] = None
         self._last: Optional[TrainingState] = None
         self._closing = False
+        self._writing_last = False  # checkpoint.npz being written now
         self.run_id, self.preset_hash = run_id_of(self.dir), preset_hash(self.dir / PRESET)
         try:
             self._clone = keras.models.clone_model(model)
@@ -206,6 +207,13 @@ class Checkpointer:
         with self._cond:
             self._best = (epoch, weights)
             self._cond.notify()
+
+    @property
+    def busy(self) -> bool:
+        """Whether checkpoint.npz is still being written (or waits to be): a new state now would only
+        replace the waiting one, so the caller may skip copying it."""
+        with self._cond:
+            return self._writing_last or self._last is not None
 
     def last(self, state: TrainingState) -> None:
         """The state at the end of an epoch; only the newest waiting one is written."""
@@ -241,6 +249,7 @@ class Checkpointer:
                     self._best = None
                     next_best = time.monotonic() + BEST_EVERY_S
                 self._last = None
+                self._writing_last = last is not None
             try:
                 if best is not None:
                     self._write_best(*best)
@@ -251,6 +260,8 @@ class Checkpointer:
                 message = f"checkpoint not written: {_short(exc)}"
                 if message not in self.errors:
                     self.errors.append(message)
+            with self._cond:
+                self._writing_last = False
             if closing and self._best is None and self._last is None:
                 return
 

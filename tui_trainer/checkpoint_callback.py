@@ -88,9 +88,16 @@ class CheckpointCallback(keras.callbacks.Callback):
             return
         if self._improved(epoch, logs or {}):
             writer.best(epoch + 1, self._best_weights)
-        if writer.resumable and not self.stream.last_partial:
+        if writer.resumable and not self.stream.last_partial and (not writer.busy or self._last_epoch(epoch)):
+            # Copied only when the writer can take it (a slow disk skips epochs rather than queue copies),
+            # and always at the fit's last epoch, which a resume goes on from.
             writer.last(snapshot(self.model, epoch + 1, self._es_state(), time.perf_counter() - self._t_train,
                                  self._best_weights))
+
+    def _last_epoch(self, epoch: int) -> bool:
+        """Whether ``epoch`` (0-based) ends the fit: the last planned, or something (EarlyStopping) stops it."""
+        return bool(getattr(self.model, "stop_training", False)) or epoch + 1 >= int(
+            (self.params or {}).get("epochs") or 0)
 
     def _improved(self, epoch: int, logs: dict) -> bool:
         """Whether ``epoch`` is a new best; if so its weights are kept in ``_best_weights``."""
