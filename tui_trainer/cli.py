@@ -1,15 +1,15 @@
 """The ``tui-trainer`` command: thin typer commands over the modules that do the work.
 
+The commands here (``ui``, ``train``, ``summary``, ``doctor``, ``serve``) and those of the ``cli_*``
+modules register on the one typer app of :mod:`tui_trainer.cli_common`, which holds what they share
+(options, one-line errors, Ctrl-C handling); this module imports the others so every command is there.
+
 Heavy imports (TensorFlow, Textual) happen inside the commands that need them,
 so ``--help``, ``presets`` and ``--version`` answer at once.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import sys
 import threading
 from pathlib import Path
 from typing import Annotated, Optional
@@ -17,75 +17,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
-from .text import printable
-
-HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
-
-app = typer.Typer(
-    name="tui-trainer",
-    help="Build, train and watch a Keras model from a terminal.",
-    no_args_is_help=False,
-    add_completion=True,  # --install-completion / --show-completion; presets and run folders complete
-    pretty_exceptions_enable=False,
-    context_settings=HELP_OPTIONS,
-)
-
-
-def complete_preset(incomplete: str) -> list[str]:
-    """Shell completion: preset names (built-in and the user's) starting with what was typed."""
-    from . import presets
-
-    return [e.name for e in presets.available() if e.name.startswith(incomplete)]
-
-
-def complete_run(ctx: typer.Context, incomplete: str) -> list[str]:
-    """Shell completion: runs in the runs folder (``--runs-dir``, ``$TUI_TRAINER_RUNS`` or ./runs).
-
-    A bare start (``2026``) completes to run ids, which every run argument accepts; a start with a
-    slash (``runs/2026``) completes to folder paths.
-    """
-    from .runlog import EVENTS, default_runs_dir
-
-    root = Path((ctx.params.get("runs_dir") if ctx is not None else None) or default_runs_dir())
-    try:
-        folders = sorted(p for p in root.iterdir() if (p / EVENTS).is_file())
-    except OSError:
-        return []
-    shown = [str(p) for p in folders] if "/" in incomplete else [p.name for p in folders]
-    return [s for s in shown if s.startswith(incomplete)]
-
-
-def _resolve_run(run: Path, runs_dir: Optional[Path] = None) -> Path:
-    from .launch import resolve_run
-
-    return resolve_run(run, runs_dir)
-
-
-RunsDirOption = Annotated[
-    Optional[Path],
-    typer.Option(envvar="TUI_TRAINER_RUNS", show_envvar=True, help="Where run folders are (default ./runs)."),
-]
-PresetArgument = Annotated[
-    Optional[str],
-    typer.Argument(help="Preset name or path to a .toml file (default: digits).", autocompletion=complete_preset),
-]
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    """Print the message to stderr, ``error: `` before each of its lines, and return the Exit to raise.
-
-    One line, except for a preset with several problems: one line each (SpecError). The message often
-    echoes a file's content or a name a user chose: control characters and escape sequences are taken
-    out first (:func:`~tui_trainer.text.printable`).
-    """
-    for line in str(message).splitlines() or [""]:
-        typer.echo(f"error: {printable(line)}", err=True)
-    return typer.Exit(code=code)
-
-
-def _warn(message: str) -> None:
-    typer.echo(f"warning: {printable(message)}", err=True)
-
+from .cli_common import Interrupts, PresetArgument, RunsDirOption, SafeStdout, app, fail, warn
 
 def _version(value: bool) -> None:
     if value:
@@ -115,66 +47,16 @@ def ui(
     ] = False,
 ) -> None:
     """Open the terminal app: build a model, press t to train, watch it live."""
-    from .launch import open_app
+    from .appopen import open_app
 
     if read_only and preset:
-        raise _fail("--read-only shows recorded runs and has no builder: give no preset")
+        raise fail("--read-only shows recorded runs and has no builder: give no preset")
     code = open_app(preset, runs_dir, read_only=read_only)
     if code:
         raise typer.Exit(code=code)
 
 
 # --- train ---------------------------------------------------------------------------------------
-
-
-class _Interrupts:
-    """First Ctrl-C (or SIGTERM) cancels at the next batch; a second Ctrl-C aborts.
-
-    A hang-up (the SSH session went away) is ignored, so a run started without
-    nohup still finishes and closes its log.
-    """
-
-    def __init__(self, cancel: threading.Event, *, abort_until_training: bool = False):
-        self.cancel = cancel
-        self.saved: dict[int, object] = {}
-        self._terminal: Optional[int] = None  # fd 2 as it is now: training points fd 2 at stderr.log
-        # train: until the first batch nothing checks ``cancel`` (data loading, TensorFlow's import,
-        # building the model), so a signal then interrupts at once instead of waiting for training
-        self.abort_now = abort_until_training
-
-    def __enter__(self) -> "_Interrupts":
-        if threading.current_thread() is not threading.main_thread():
-            return self
-        with contextlib.suppress(OSError):
-            self._terminal = os.dup(2)
-        self.saved[signal.SIGINT] = signal.signal(signal.SIGINT, self._on_signal)
-        self.saved[signal.SIGTERM] = signal.signal(signal.SIGTERM, self._on_signal)
-        if hasattr(signal, "SIGHUP"):
-            self.saved[signal.SIGHUP] = signal.signal(signal.SIGHUP, signal.SIG_IGN)
-        return self
-
-    def training_started(self) -> None:
-        """From now on the training callback checks ``cancel`` after every batch."""
-        self.abort_now = False
-
-    def _on_signal(self, signum, frame) -> None:
-        if self.abort_now:
-            self.cancel.set()
-            raise KeyboardInterrupt
-        if self.cancel.is_set() and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        self.cancel.set()
-        if self._terminal is not None:  # on the terminal, not into the run's stderr.log
-            with contextlib.suppress(OSError):
-                os.write(self._terminal, b"\nCancelling after the current batch (Ctrl-C again to abort)...\n")
-
-    def __exit__(self, *exc) -> None:
-        for signum, handler in self.saved.items():
-            signal.signal(signum, handler)  # type: ignore[arg-type]
-        if self._terminal is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._terminal)
-            self._terminal = None
 
 
 @app.command()
@@ -200,21 +82,62 @@ def train(
 
     Exit codes: 0 finished, 1 training failed, 2 bad input, 130 cancelled.
     """
-    from . import presets
     from .console import ConsolePrinter
     from .datasets import DataError
+    from .distribute import worker_role
     from .events import RunResumed, RunStarted
-    from .runlog import PRESET, RunDirError, not_replayable
+    from .runlog import RunDirError
+    from .spec import SpecError
+
+    cancel = threading.Event()
+    interrupts = Interrupts(cancel, abort_until_training=True)
+    spec, path, plan = _training_preset(preset, epochs, seed, data_path, replay, resume, interrupts)
+    try:
+        role = worker_role(spec, source=str(path))  # multi_worker: only the chief prints and records
+    except SpecError as exc:
+        raise fail(str(exc)) from None
+    if role is not None and not role.is_chief:
+        typer.echo(role.silent_message())
+    printer = ConsolePrinter(SafeStdout())
+    if plan is not None:
+        printer.catch_up(plan.previous_events)
+
+    def sink(event) -> None:
+        if isinstance(event, (RunStarted, RunResumed)):  # fit begins: from now on the callback stops after a batch
+            interrupts.training_started()
+        printer(event)
+
+    from .engine import train as run_training
+
+    try:
+        with interrupts:
+            result = run_training(spec, sink, cancel, runs_dir=runs_dir, source=str(path),
+                                  replay_of=replay.resolve().name if replay is not None else None, resume=plan)
+    except (SpecError, DataError, RunDirError) as exc:
+        raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        if interrupts.abort_now:
+            raise _cancelled_before_training() from None
+        typer.echo("Aborted; the run log was closed as cancelled.", err=True)
+        raise typer.Exit(code=130) from None
+    _exit_as(result)
+
+
+def _training_preset(preset, epochs, seed, data_path, replay, resume, interrupts: Interrupts):
+    """The preset ``train`` runs, its path and the resume plan (None unless ``--resume``), warnings printed.
+
+    Raises the one-line exit 2 for conflicting options or a bad preset, exit 130 on a Ctrl-C meanwhile.
+    """
+    from . import presets
+    from .runlog import PRESET, not_replayable
     from .spec import SpecError
 
     if replay is not None and preset is not None:
-        raise _fail("give a preset or --replay RUN, not both")
+        raise fail("give a preset or --replay RUN, not both")
     if resume is not None and (preset is not None or replay is not None or seed is not None or data_path is not None):
-        raise _fail("--resume RUN goes on with the run's own preset and seed; give only --epochs with it")
+        raise fail("--resume RUN goes on with the run's own preset and seed; give only --epochs with it")
     if replay is not None and not (replay / PRESET).is_file():
-        raise _fail(not_replayable(replay))
-    cancel = threading.Event()
-    interrupts = _Interrupts(cancel, abort_until_training=True)
+        raise fail(not_replayable(replay))
     plan = None
     try:
         with interrupts:  # a Ctrl-C or SIGTERM from here on ends the command at once, with exit 130
@@ -224,53 +147,28 @@ def train(
                 try:
                     plan = plan_resume(resume, epochs)
                 except ResumeError as exc:
-                    raise _fail(str(exc)) from None
+                    raise fail(str(exc)) from None
                 spec, path, warnings = plan.preset, resume / PRESET, []
             else:
                 spec, path, warnings = presets.load_for_training(
                     replay / PRESET if replay is not None else preset, epochs=epochs, seed=seed, data_path=data_path)
     except SpecError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except KeyboardInterrupt:
         raise _cancelled_before_training() from None
     for warning in warnings:
-        _warn(warning)
+        warn(warning)
+    return spec, path, plan
 
-    from .distribute import worker_role
-    from .engine import train as run_training
 
-    try:
-        role = worker_role(spec, source=str(path))  # multi_worker: only the chief prints and records
-    except SpecError as exc:
-        raise _fail(str(exc)) from None
-    if role is not None and not role.is_chief:
-        typer.echo(role.silent_message())
-    printer = ConsolePrinter(_SafeStdout())
-    if plan is not None:
-        printer.catch_up(plan.previous_events)
-
-    def sink(event) -> None:
-        if isinstance(event, (RunStarted, RunResumed)):  # fit begins: from now on the callback stops after a batch
-            interrupts.training_started()
-        printer(event)
-
-    try:
-        with interrupts:
-            result = run_training(spec, sink, cancel, runs_dir=runs_dir, source=str(path),
-                                  replay_of=replay.resolve().name if replay is not None else None, resume=plan)
-    except (SpecError, DataError, RunDirError) as exc:
-        raise _fail(str(exc)) from None
-    except KeyboardInterrupt:
-        if interrupts.abort_now:
-            raise _cancelled_before_training() from None
-        typer.echo("Aborted; the run log was closed as cancelled.", err=True)
-        raise typer.Exit(code=130) from None
+def _exit_as(result) -> None:
+    """Exit with the code the run's end calls for (0 finished, 1 failed, 130 cancelled)."""
     if result.silent_worker:
         why = f": {result.summary.reason}" if result.summary.reason else ""
         typer.echo(f"{result.silent_worker}: {result.status.replace('_', ' ')} after {result.summary.epochs_run} "
                    f"epochs{why}")
     if result.late_error:
-        raise _fail(result.late_error, code=1)
+        raise fail(result.late_error, code=1)
     if result.status == "failed":
         raise typer.Exit(code=1)
     if result.status == "cancelled":
@@ -305,24 +203,10 @@ def summary(
         data = load_dataset(spec.data)
         rows = output_shapes(spec, data.input_shape, source=str(path))
     except (SpecError, DataError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"Model: {spec.name}  (input {fmt_shape(data.input_shape)}: {data.name}, {data.num_classes} classes)")
     for line in summary_lines(rows):
         typer.echo(line)
-
-
-# --- shared by the commands that draw ------------------------------------------------------------
-
-
-def _has_terminal() -> bool:
-    from .launch import has_terminal  # a TTY, or Textual's web driver under `tui-trainer serve`
-
-    return has_terminal()
-
-
-def _needs_terminal() -> None:
-    if not _has_terminal():
-        raise _fail("this command draws in a terminal; for text use `tui-trainer export` or `runs list`")
 
 
 @app.command()
@@ -368,46 +252,24 @@ def serve(
     from .spec import SpecError
 
     if token is not None and (why := token_problem(token)) is not None:
-        raise _fail(f"--token: {why}")
+        raise fail(f"--token: {why}")
     if read_only and preset:
-        raise _fail("--read-only shows recorded runs and has no builder: give no preset")
+        raise fail("--read-only shows recorded runs and has no builder: give no preset")
     # by name: typer ships its own copy of click, whose ParameterSource is another class than click's
     if token is not None and getattr(ctx.get_parameter_source("token"), "name", "") == "COMMANDLINE":
-        _warn("--token is visible to every user of this machine (ps); set TUI_TRAINER_TOKEN instead")
+        warn("--token is visible to every user of this machine (ps); set TUI_TRAINER_TOKEN instead")
     try:
         presets.load(preset)  # a bad preset is one line here, not an error page in every browser tab
     except SpecError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     try:
         import textual_serve  # noqa: F401
     except ImportError:
-        raise _fail("serve needs the textual-serve package: pip install textual-serve") from None
+        raise fail("serve needs the textual-serve package: pip install textual-serve") from None
     why = port_free(host, port)
     if why is not None:
-        raise _fail(f"can't listen on {host}:{port} ({why}); choose another with --port")
+        raise fail(f"can't listen on {host}:{port} ({why}); choose another with --port")
     run_server(host, port, preset, runs_dir, token=token, read_only=read_only)
-
-
-class _SafeStdout:
-    """stdout that goes quiet instead of raising once the terminal is gone (SIGHUP, closed pipe)."""
-
-    def __init__(self) -> None:
-        self.dead = False
-
-    def write(self, text: str) -> int:
-        if not self.dead:
-            try:
-                return sys.stdout.write(text)
-            except (OSError, ValueError):
-                self.dead = True
-        return len(text)
-
-    def flush(self) -> None:
-        if not self.dead:
-            try:
-                sys.stdout.flush()
-            except (OSError, ValueError):
-                self.dead = True
 
 
 # The other commands live in modules of their own, one room each; importing them registers them on `app`

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .cli import HELP_OPTIONS, _fail, app, complete_preset
+from .cli_common import HELP_OPTIONS, app, complete_preset, fail
 from .text import printable
 
 presets_app = typer.Typer(help="List, show and validate presets.", no_args_is_help=True,
@@ -49,7 +49,7 @@ def presets_show(
         path = presets.resolve(preset)
         presets.load(preset)
     except SpecError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     shadowed = presets.shadowed(path)
     typer.echo(f"# {printable(path)}")
     if shadowed is not None:

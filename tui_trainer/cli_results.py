@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli import RunsDirOption, _fail, _has_terminal, _Interrupts, _resolve_run, _SafeStdout, app, complete_run
+from .cli_common import Interrupts, RunsDirOption, SafeStdout, app, complete_run, fail, has_terminal, resolve_run
 
 
 @app.command()
@@ -35,15 +35,15 @@ def lesson(
     try:
         chosen = get_lesson(name)
     except KeyError as exc:
-        raise _fail(str(exc.args[0])) from None
+        raise fail(str(exc.args[0])) from None
     cancel = threading.Event()
-    printer_out = _SafeStdout()
+    printer_out = SafeStdout()
 
     def sink_for(label: str):
         typer.echo(f"\n== {label} ==")
         return ConsolePrinter(printer_out)
 
-    with _Interrupts(cancel):
+    with Interrupts(cancel):
         outcome = run_lesson(chosen.name, epochs=epochs, runs_dir=runs_dir, sink_for=sink_for, cancel=cancel)
     if cancel.is_set():
         typer.echo("Lesson cancelled.", err=True)
@@ -52,7 +52,7 @@ def lesson(
         typer.echo(f"\n== {label} == skipped: {why}")
     runs = outcome.load() if len(outcome.folders) >= 2 else []
     text = chosen.reading(runs, outcome) if runs else "Too few variants ran to compare."
-    if no_ui or not _has_terminal() or not runs:
+    if no_ui or not has_terminal() or not runs:
         table = format_table(facts_table(runs, chosen.facts)) if runs else ""
         typer.echo("\n" + table + "\n\n" + text)
         return
@@ -69,11 +69,11 @@ def results(
     """What a run got right and wrong on its test split: metrics, confusion matrix, per-class numbers, features."""
     from .results import ResultsError, format_results, load_results
 
-    run = _resolve_run(run)  # an id, as completion offers it and every other run argument takes it
+    run = resolve_run(run)  # an id, as completion offers it and every other run argument takes it
     try:
         res = load_results(run)
     except ResultsError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(format_results(res))
 
 
@@ -91,5 +91,5 @@ def predict(
     try:
         preds = classify(run, input_path, top=top)
     except PredictError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(format_predictions(preds))

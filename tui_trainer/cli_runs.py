@@ -10,16 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli import (
-    HELP_OPTIONS,
-    RunsDirOption,
-    _fail,
-    _needs_terminal,
-    _resolve_run,
-    _warn,
-    app,
-    complete_run,
-)
+from .cli_common import HELP_OPTIONS, RunsDirOption, app, complete_run, fail, needs_terminal, resolve_run, warn
 from .text import printable
 
 PatienceOption = Annotated[
@@ -58,17 +49,17 @@ def _load_run_or_fail(run: Path):
     from .runlog import RunLogError, empty_run_message
     from .sources import load
 
-    run = _resolve_run(run)
+    run = resolve_run(run)
     try:
         loaded = load(run)  # our run folder or a TensorBoard log
     except RunLogError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except OSError as exc:
-        raise _fail(f"{run}: can't read it ({exc.strerror or exc})") from None
+        raise fail(f"{run}: can't read it ({exc.strerror or exc})") from None
     for problem in loaded.warnings:
-        _warn(problem)
+        warn(problem)
     if loaded.started is None and loaded.summary is None:
-        raise _fail(empty_run_message(run))
+        raise fail(empty_run_message(run))
     return loaded
 
 
@@ -81,7 +72,7 @@ def replay(
     patience: PatienceOption = 5,
 ) -> None:
     """Replay a recorded run or a TensorBoard log in the monitor screen (keys: space pause, n step, r restart)."""
-    from .launch import open_replay  # the plain `replay RUN` is answered there without typer
+    from .appopen import open_replay  # launch answers the plain `replay RUN` with it too, without typer
 
     code = open_replay(run, speed, patience)
     if code:
@@ -102,23 +93,23 @@ def watch(
     from .runs import newest_run
 
     if run is not None:
-        run = _resolve_run(run, runs_dir)
+        run = resolve_run(run, runs_dir)
     if run is not None and _watch_tensorboard(run, patience):
         return
     if run is None:
         run = newest_run(runs_dir)
         if run is None:
-            raise _fail(f"no runs in {runs_dir or 'the runs folder'} to watch; start one with `tui-trainer train`")
+            raise fail(f"no runs in {runs_dir or 'the runs folder'} to watch; start one with `tui-trainer train`")
     elif not run.is_dir():
-        raise _fail(f"{run}: no such run folder")
+        raise fail(f"{run}: no such run folder")
     elif not (run / EVENTS).exists() and not (run / "preset.toml").exists():
-        raise _fail(f"{run}: not a run folder (no {EVENTS})")
+        raise fail(f"{run}: not a run folder (no {EVENTS})")
     from .inputs import file_problem
 
     problem = file_problem(run / EVENTS, what=f"a run log ({EVENTS})")
     if problem:  # a FIFO would block the app for good
-        raise _fail(f"{run / EVENTS}: {problem}")
-    _needs_terminal()
+        raise fail(f"{run / EVENTS}: {problem}")
+    needs_terminal()
     from .ui.viewer import WatchApp
 
     WatchApp(run).run()
@@ -131,9 +122,9 @@ def _watch_tensorboard(run: Path, patience: int) -> bool:
 
     if (run / EVENTS).exists() or (run / "preset.toml").exists() or not is_tb_run(run):
         if run.is_dir() and not (run / EVENTS).exists() and len(discover(run, 2)) > 1:
-            raise _fail(f"{run}: holds several TensorBoard runs; watch one of them")
+            raise fail(f"{run}: holds several TensorBoard runs; watch one of them")
         return False
-    _needs_terminal()
+    needs_terminal()
     from .ui.viewer import WatchApp
 
     WatchApp(run, source=TBSource(run, patience)).run()
@@ -153,18 +144,18 @@ def compare(
     from .runlog import RunLogError
 
     try:
-        loaded = load_runs([_resolve_run(r) for r in runs])
+        loaded = load_runs([resolve_run(r) for r in runs])
     except (RunLogError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     for run in loaded:
         for problem in run.run.warnings:
-            _warn(problem)
+            warn(problem)
     if no_ui:
         typer.echo(printable(format_differences(loaded), newlines=True))
         typer.echo()
         typer.echo(printable(format_table(facts_table(loaded)), newlines=True))
         return
-    _needs_terminal()
+    needs_terminal()
     from .ui.compare_app import CompareApp
 
     CompareApp(loaded, metric).run()
@@ -189,11 +180,11 @@ def export(
     loaded = _load_run_or_fail(run)
     if tensorboard is not None:
         if inside(tensorboard.expanduser(), loaded.dir):
-            raise _fail(f"{tensorboard}: inside the run folder {loaded.dir}; choose a folder outside it")
+            raise fail(f"{tensorboard}: inside the run folder {loaded.dir}; choose a folder outside it")
         try:
             target = to_tensorboard(loaded, tensorboard.expanduser())
         except OSError as exc:
-            raise _fail(f"{tensorboard}: can't write it ({error_text(exc)})") from None
+            raise fail(f"{tensorboard}: can't write it ({error_text(exc)})") from None
         typer.echo(f"Wrote {printable(target)}; view it with `tensorboard --logdir {printable(tensorboard)}`")
         if csv_path is None and not summary:
             return
@@ -206,14 +197,14 @@ def export(
         else:
             target = Path(csv_path).expanduser()
             if inside(target, loaded.dir):
-                raise _fail(f"{csv_path}: inside the run folder {loaded.dir}; export writes outside a run, "
+                raise fail(f"{csv_path}: inside the run folder {loaded.dir}; export writes outside a run, "
                             "never over its own files (choose another path)")
             if target.is_dir():
-                raise _fail(f"{csv_path}: is a folder; give a file name for the CSV")
+                raise fail(f"{csv_path}: is a folder; give a file name for the CSV")
             try:
                 write_text_atomic(target, text)
             except OSError as exc:
-                raise _fail(f"{csv_path}: can't write it ({error_text(exc)})") from None
+                raise fail(f"{csv_path}: can't write it ({error_text(exc)})") from None
             typer.echo(f"Wrote {text.count(chr(10)) - 1} epochs to {printable(csv_path)}", err=summary)
     if summary:
         typer.echo(summary_json(loaded))

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from .cli import RunsDirOption, _fail, _has_terminal, _SafeStdout, app
+from .cli_common import RunsDirOption, SafeStdout, app, fail, has_terminal
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
@@ -34,9 +34,9 @@ def run(
     from .runlog import default_runs_dir
 
     if not script.is_file():
-        raise _fail(f"{script}: no such script" if not script.exists() else f"{script}: not a file")
+        raise fail(f"{script}: no such script" if not script.exists() else f"{script}: not a file")
     root = runs_dir or default_runs_dir()
-    if no_ui or not _has_terminal():
+    if no_ui or not has_terminal():
         code = _run_script_headless(script, list(ctx.args), root)
     else:
         from .ui.script_app import run_script_app
@@ -53,7 +53,7 @@ def _run_script_headless(script: Path, args: list[str], root: Path) -> int:
     from .scriptrun import ScriptRun, follow_runs
 
     script_run = ScriptRun(script, args, root)
-    out = _SafeStdout()
+    out = SafeStdout()
 
     def printer_for(run_dir: Path):
         typer.echo(f"Script output: {run_dir / OUTPUT}")
@@ -74,7 +74,7 @@ def _run_script_headless(script: Path, args: list[str], root: Path) -> int:
         script_run.start()
         code = follow_runs(script_run, printer_for)
     except OSError as exc:
-        raise _fail(f"could not start {script}: {exc}") from None
+        raise fail(f"could not start {script}: {exc}") from None
     finally:
         for sig, handler in saved.items():
             signal.signal(sig, handler)  # type: ignore[arg-type]

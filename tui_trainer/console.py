@@ -1,9 +1,12 @@
-"""The headless printer: one line per epoch, then the verdict. Used by ``tui-trainer train``."""
+"""The headless printer: one line per epoch, then the verdict. Used by ``tui-trainer train``.
+
+What each event prints is one method, found through ``_SHOW`` by the event's type.
+"""
 
 from __future__ import annotations
 
 import sys
-from typing import Optional, TextIO
+from typing import Any, Callable, Optional, TextIO
 
 from .events import EpochEnded, Event, GradientNorms, Note, RunFinished, RunResumed, RunStarted, grad_ratio
 from .runstate import RunState
@@ -59,48 +62,65 @@ class ConsolePrinter:
 
     def __call__(self, event: Event) -> None:
         self.state.apply(event)
-        if isinstance(event, RunStarted):
-            self._print(_started_line(event))
-            for note in event.notes:
-                self._print(f"Warning: {note}")
-            if event.replay_of:
-                self._print(f"Re-running the preset of {event.replay_of}")
-            self._print(f"Recording to {event.run_dir}")
-        elif isinstance(event, EpochEnded):
-            total = self.started.epochs if self.started else "?"
-            width = len(str(total))
-            mark = ""
-            if event.best_epoch == event.epoch and event.best_value is not None:  # a NaN is never best
-                mark = "  *best"
-            elif event.wait:
-                patience = self.started.patience if self.started else None
-                mark = f"  (no improvement {event.wait}/{patience})" if patience is not None else ""
-            partial = " (partial)" if event.partial else ""
-            ratio = grad_ratio(event.grad_norms)
-            grad = f"  grad first/last {sci(ratio)}" if ratio is not None else ""
+        show = _SHOW.get(type(event))  # events without a line (batches, telemetry) only fold
+        if show is not None:
+            show(self, event)
+
+    def _run_started(self, event: RunStarted) -> None:
+        self._print(_started_line(event))
+        for note in event.notes:
+            self._print(f"Warning: {note}")
+        if event.replay_of:
+            self._print(f"Re-running the preset of {event.replay_of}")
+        self._print(f"Recording to {event.run_dir}")
+
+    def _epoch_ended(self, event: EpochEnded) -> None:
+        total = self.started.epochs if self.started else "?"
+        width = len(str(total))
+        mark = ""
+        if event.best_epoch == event.epoch and event.best_value is not None:  # a NaN is never best
+            mark = "  *best"
+        elif event.wait:
+            patience = self.started.patience if self.started else None
+            mark = f"  (no improvement {event.wait}/{patience})" if patience is not None else ""
+        partial = " (partial)" if event.partial else ""
+        ratio = grad_ratio(event.grad_norms)
+        grad = f"  grad first/last {sci(ratio)}" if ratio is not None else ""
+        self._print(
+            f"Epoch {event.epoch:>{width}}/{total}{partial}  {format_metrics(event.metrics)}  "
+            f"{event.duration_s:.1f}s{grad}{mark}"
+        )
+
+    def _gradient_norms(self, event: GradientNorms) -> None:
+        ratio = grad_ratio(event.norms)
+        if ratio is not None and event.layers:
+            hint = "  (vanishing toward the input)" if ratio < VANISHING_RATIO else ""
             self._print(
-                f"Epoch {event.epoch:>{width}}/{total}{partial}  {format_metrics(event.metrics)}  "
-                f"{event.duration_s:.1f}s{grad}{mark}"
+                f"Kernel-gradient norms before training, on a fixed batch of {event.samples}: "
+                f"{event.layers[0]} (input side) {sci(event.norms[0])}, {event.layers[-1]} (output) "
+                f"{sci(event.norms[-1])}; first/last {sci(ratio)}{hint}"
             )
-        elif isinstance(event, GradientNorms):
-            ratio = grad_ratio(event.norms)
-            if ratio is not None and event.layers:
-                hint = "  (vanishing toward the input)" if ratio < VANISHING_RATIO else ""
-                self._print(
-                    f"Kernel-gradient norms before training, on a fixed batch of {event.samples}: "
-                    f"{event.layers[0]} (input side) {sci(event.norms[0])}, {event.layers[-1]} (output) "
-                    f"{sci(event.norms[-1])}; first/last {sci(ratio)}{hint}"
-                )
-        elif isinstance(event, RunResumed):
-            s = self.started
-            self._print(f"Resuming {s.preset_name if s else 'the run'} after epoch {event.from_epoch} on "
-                        f"{event.device or '?'}" + (f", recording to {s.run_dir}" if s else ""))
-        elif isinstance(event, Note):
-            self._print(f"Note: {event.message}")
-        elif isinstance(event, RunFinished):
-            self._print(self.state.verdict() or "")
-            if event.test_metrics:
-                n = f" ({self.started.n_test} samples)" if self.started and self.started.n_test else ""
-                self._print(f"Test{n}: {format_metrics(event.test_metrics)}")
-            where = f" Run saved in {self.started.run_dir}" if self.started else ""
-            self._print(f"Finished: {event.status} in {event.wall_time_s:.1f}s.{where}")
+
+    def _run_resumed(self, event: RunResumed) -> None:
+        s = self.started
+        self._print(f"Resuming {s.preset_name if s else 'the run'} after epoch {event.from_epoch} on "
+                    f"{event.device or '?'}" + (f", recording to {s.run_dir}" if s else ""))
+
+    def _run_finished(self, event: RunFinished) -> None:
+        self._print(self.state.verdict() or "")
+        if event.test_metrics:
+            n = f" ({self.started.n_test} samples)" if self.started and self.started.n_test else ""
+            self._print(f"Test{n}: {format_metrics(event.test_metrics)}")
+        where = f" Run saved in {self.started.run_dir}" if self.started else ""
+        self._print(f"Finished: {event.status} in {event.wall_time_s:.1f}s.{where}")
+
+
+# What each event prints: a new event type with something to say gets a line here (and a method above).
+_SHOW: dict[type, Callable[[ConsolePrinter, Any], None]] = {
+    RunStarted: ConsolePrinter._run_started,
+    EpochEnded: ConsolePrinter._epoch_ended,
+    GradientNorms: ConsolePrinter._gradient_norms,
+    RunResumed: ConsolePrinter._run_resumed,
+    Note: lambda printer, event: printer._print(f"Note: {event.message}"),
+    RunFinished: ConsolePrinter._run_finished,
+}

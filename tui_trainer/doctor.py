@@ -16,7 +16,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -67,18 +66,16 @@ def nvidia_driver() -> tuple[bool, str]:
 
 def _import_tensorflow():
     """Import TensorFlow quietly: its native log lines go to a temporary file, not the terminal."""
-    from .engine import native_stderr_to, quiet_tensorflow_env
+    from .text import one_line
+    from .tfenv import quiet_tensorflow
 
-    quiet_tensorflow_env()
-    with tempfile.TemporaryDirectory(prefix="tui-trainer-doctor-") as tmp:
-        log = Path(tmp) / "stderr.log"
-        try:
-            with native_stderr_to(log):
-                import tensorflow as tf
+    try:
+        with quiet_tensorflow(prefix="tui-trainer-doctor-"):
+            import tensorflow as tf
 
-                gpus = tf.config.list_physical_devices("GPU")
-        except Exception as exc:  # a broken install: report it, don't crash the doctor
-            return None, [], f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+            gpus = tf.config.list_physical_devices("GPU")
+    except Exception as exc:  # a broken install: report it, don't crash the doctor
+        return None, [], one_line(exc)
     return tf, gpus, ""
 
 

@@ -15,11 +15,11 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from .datasets import DataError, Dataset, load_dataset
 from .distribute import WorkerRole, cpu_text, describe_placement, gpu_text, grouped, make_strategy, worker_role
-from .atomic import is_disk_error, open_append, replacing, write_error_message
+from .atomic import is_disk_error, replacing, write_error_message
 from .events import EarlyStoppingResult, Event, RunFailed, RunFinished, RunStarted
 from .runlog import STDERR, MODEL, RunDirError, RunLogWriter, check_runs_dir, default_runs_dir, new_run_dir, now_iso
 from .runstate import RunState, Summary
@@ -27,6 +27,7 @@ from .spec import Preset, SpecError, check_shapes, param_counts
 from .tbwrite import guarded_sink  # stdlib only: no TensorFlow, no tensorboard
 from .telemetry import Sampler, serialized
 from .text import one_line
+from .tfenv import native_stderr_to, quiet_tensorflow, quiet_tensorflow_env
 
 Sink = Callable[[Event], None]
 
@@ -36,41 +37,6 @@ if TYPE_CHECKING:
 
 __all__ = ["train", "RunResult", "DataError", "SpecError", "RunDirError", "check_compatible", "check_size",
            "quiet_tensorflow_env"]
-
-
-def quiet_tensorflow_env() -> None:
-    """Keep TensorFlow's C++ log lines off the terminal, unless the user chose otherwise."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-
-
-@contextlib.contextmanager
-def native_stderr_to(path: Path) -> Iterator[None]:
-    """Point file descriptor 2 at ``path`` for the duration.
-
-    TensorFlow's native code writes to fd 2 whatever its log level (with op
-    determinism on, every fit prints an error-level line), which garbles a
-    terminal UI and clutters the CLI's output. The lines are kept in the run
-    folder instead of being lost.
-    """
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no usable fd 2 (embedded, closed): nothing to protect
-        yield
-        return
-    try:
-        try:
-            with open_append(path, binary=True) as fh:  # never through a link planted in the run folder
-                os.dup2(fh.fileno(), 2)
-        except OSError:  # a full or read-only disk: the native lines go where they went
-            pass
-        yield
-    finally:
-        with contextlib.suppress(OSError, ValueError):
-            sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 @dataclass
@@ -143,8 +109,7 @@ def check_mixed_precision(preset: Preset, source: Optional[str] = None) -> None:
     """
     if not preset.training.mixed_precision:
         return
-    quiet_tensorflow_env()
-    with tempfile.TemporaryDirectory(prefix="tui-trainer-") as tmp, native_stderr_to(Path(tmp) / STDERR):
+    with quiet_tensorflow():
         import tensorflow as tf
 
         gpus = _visible_gpus(tf)

@@ -4,6 +4,10 @@ Every event is a small frozen dataclass that round-trips through JSON
 (``to_dict`` / ``from_dict``). Epochs and steps count from 1 here and
 everywhere the product writes or shows them; the streaming callback converts
 Keras's 0-based counters once.
+
+A new event: its dataclass here (with a ``kind``, the name the run log writes) named once in ``_ALL``;
+then a line in the table of each consumer that acts on it: ``runstate._FOLDS`` (what views show),
+``console._SHOW`` (what ``train`` prints). Consumers dispatch on the type through those tables.
 """
 
 from __future__ import annotations
@@ -246,13 +250,12 @@ class Telemetry:
     tf_peak_mb: Optional[tuple[float, ...]] = None
 
 
-Event = Union[RunStarted, ModelBuilt, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunResumed, Note,
-              RunFailed, RunFinished, Telemetry]
-EVENT_TYPES: dict[str, type] = {
-    cls.kind: cls
-    for cls in (RunStarted, ModelBuilt, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunResumed, Note,
-                RunFailed, RunFinished, Telemetry)
-}
+# Every event type, once: a new event = its dataclass above (with a ``kind``) and its name here; then a
+# line in the tables of the consumers that act on it (runstate._FOLDS, console._SHOW, the UI's handlers).
+_ALL = (RunStarted, ModelBuilt, BatchLosses, EpochEnded, GradientNorms, EarlyStoppingResult, RunResumed, Note,
+        RunFailed, RunFinished, Telemetry)
+Event = Union[_ALL]  # type: ignore[valid-type]
+EVENT_TYPES: dict[str, type] = {cls.kind: cls for cls in _ALL}
 _TUPLE_FIELDS = {  # Optional[tuple[...]] counts too: JSON hands every tuple back as a list
     cls: {f.name for f in dataclasses.fields(cls) if str(f.type).startswith(("tuple", "Optional[tuple"))}
     for cls in EVENT_TYPES.values()

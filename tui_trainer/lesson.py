@@ -5,82 +5,23 @@ base preset, and perhaps of its data), the metric its compare view opens on, the
 facts it adds to the compare table, and a ``reading``: a paragraph written from the
 *measured* numbers of the runs (see :mod:`tui_trainer.lessons`, where the five are
 defined). ``tui-trainer lesson`` lists them; ``tui-trainer lesson NAME`` runs one.
+
+This module lists and runs lessons; the types live in :mod:`tui_trainer.lessonbase` and the lessons
+themselves in :mod:`tui_trainer.lessons`, so the three import in one direction only.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
-from .compare import ComparedRun, load_runs
+from .compare import ComparedRun
+from .lessonbase import Lesson, LessonOutcome, Variant
+from .lessons import LESSONS, vanishing_reading
 
 __all__ = ["Lesson", "LessonOutcome", "Variant", "LESSONS", "get_lesson", "run_lesson", "reading"]
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One run of a lesson.
-
-    Attributes:
-        key: short name, the end of the run's preset name (``overfitting-dropout``).
-        label: what the compare view calls it, e.g. ``dropout 0.5``.
-        change: edits the base preset (a dict, as in the TOML) into this variant's.
-        data: turns the base data set into this variant's (a subset, another pixel range), or None.
-        data_note: what ``data`` did, in words, recorded as the run's data source.
-        preset: a preset to start from instead of the lesson's base (by name).
-    """
-
-    key: str
-    label: str
-    change: Callable[[dict[str, Any]], None] = lambda raw: None
-    data: Optional[Callable[[Any], Any]] = None
-    data_note: str = ""
-    preset: Optional[str] = None
-
-
-@dataclass(frozen=True)
-class Lesson:
-    """A claim of the lesson, made runnable.
-
-    Attributes:
-        name: what ``tui-trainer lesson NAME`` takes.
-        summary: one line for the list.
-        base: the preset every variant starts from (by name).
-        variants: the runs, in order.
-        reading: writes the paragraph from the loaded runs (labelled with the variants' labels).
-        metric: what the compare chart shows first.
-        facts: extra rows of the compare table: (title, run -> text or None).
-        epochs: the lesson's default epochs (None: the presets' own).
-    """
-
-    name: str
-    summary: str
-    base: str
-    variants: tuple[Variant, ...]
-    reading: Callable[[list[ComparedRun], "LessonOutcome"], str]
-    metric: str = "val_loss"
-    facts: tuple[tuple[str, Callable[[ComparedRun], Optional[str]]], ...] = ()
-    epochs: Optional[int] = None
-
-
-@dataclass
-class LessonOutcome:
-    """What :func:`run_lesson` did: the run folders, their variants' labels, the variants skipped and why."""
-
-    lesson: str
-    folders: list[Path] = field(default_factory=list)
-    labels: list[str] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-
-    def load(self) -> list[ComparedRun]:
-        """The runs, loaded for comparing, each labelled with its variant's label."""
-        runs = load_runs(self.folders)
-        for run, label in zip(runs, self.labels):
-            run.label = label
-        return runs
 
 
 def get_lesson(name: str) -> Lesson:
@@ -89,10 +30,9 @@ def get_lesson(name: str) -> Lesson:
     Raises:
         KeyError: with a one-line message naming the lessons there are.
     """
-    lessons = _lessons()
-    if name not in lessons:
-        raise KeyError(f"{name}: no such lesson; choose one of {', '.join(lessons)}")
-    return lessons[name]
+    if name not in LESSONS:
+        raise KeyError(f"{name}: no such lesson; choose one of {', '.join(LESSONS)}")
+    return LESSONS[name]
 
 
 def variant_preset(lesson: Lesson, variant: Variant, epochs: Optional[int] = None):
@@ -172,19 +112,4 @@ def run_lesson(
 
 def reading(runs: list[ComparedRun], outcome: Optional[LessonOutcome] = None) -> str:
     """The vanishing-gradients lesson's paragraph (kept here for callers of the first lesson)."""
-    from .lessons import vanishing_reading
-
     return vanishing_reading(runs, outcome)
-
-
-def _lessons() -> dict[str, Lesson]:
-    from .lessons import LESSONS as lessons  # defined there: they use the classes above
-
-    return lessons
-
-
-def __getattr__(name: str) -> Any:
-    # ``from tui_trainer.lesson import LESSONS`` works whichever of lesson / lessons is imported first.
-    if name == "LESSONS":
-        return _lessons()
-    raise AttributeError(name)

@@ -3,6 +3,9 @@
 Every reading is written from the measured numbers of the runs it is given; where
 the numbers disagree with the lesson's claim, the reading says so. Everything runs
 offline on scikit-learn's digits.
+
+A new lesson: its variants' edits and its reading here, and a :class:`~.lessonbase.Lesson` in
+``LESSONS``; ``tui-trainer lesson`` and the app's lessons screen list it from there.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from .compare import GAP, ComparedRun, metric_series, run_facts
-from .lesson import Lesson, LessonOutcome, Variant
+from .lessonbase import Lesson, LessonOutcome, Variant
 from .verdict import HEALTHY_RATIO, VANISHING_RATIO, num, percent
 
 __all__ = ["LESSONS", "gap_series", "vanishing_reading"]

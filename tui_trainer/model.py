@@ -59,6 +59,19 @@ def compile_model(model: keras.Model, preset: Preset) -> None:
     model.compile(optimizer=optimizers[t.optimizer](learning_rate=t.learning_rate), loss=loss, metrics=list(t.metrics))
 
 
+def has_kernel(layer, *, trainable: bool = True) -> bool:
+    """Whether a Keras layer holds a ``kernel`` weight (Dense, Conv1D/2D/3D, EinsumDense...).
+
+    By the weight, not by the class, so a layer kind we add (``LayerSpec.HAS_KERNEL``) or a user's own
+    layer in a script is found without a list to keep. ``trainable``: only a kernel training updates
+    (a frozen one has no gradient to measure).
+    """
+    kernel = getattr(layer, "kernel", None)
+    if kernel is None or not trainable:
+        return kernel is not None
+    return any(kernel is w for w in getattr(layer, "trainable_weights", ()))
+
+
 def kernel_layers(model: keras.Model) -> list[keras.layers.Layer]:
-    """The model's Dense and Conv2D layers (the layers with a kernel), input side first."""
-    return [layer for layer in model.layers if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D))]
+    """The model's layers with a trainable kernel (:func:`has_kernel`), input side first."""
+    return [layer for layer in model.layers if has_kernel(layer)]

@@ -314,7 +314,7 @@ class Monitor(StreamingCallback):
             with replacing(run_dir / MODEL, run_file=True) as tmp:  # a unique .keras name, renamed once complete
                 self.model.save(tmp)
         except Exception as exc:  # a custom layer without get_config, a full disk: the run stands
-            self._emit(Note(f"model not saved: {one_line(exc)}", epoch=self.epochs_run or None))
+            self._emit(Note(f"model not saved: {one_line(exc, limit=200)}", epoch=self.epochs_run or None))
 
     # -- what ran ----------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from typing import Any, Optional
 from .datasets.csv import is_number
 from .results import PREPROCESSING, as_probabilities, predict_in_chunks, preprocessing_of
 from .runlog import MODEL, PRESET
-from .text import printable
+from .text import one_line, printable
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
@@ -135,7 +135,7 @@ def _read_npz(path: Path):
     except PredictError:
         raise
     except Exception as exc:
-        raise PredictError(f"{path}: can't read it as an .npz file ({type(exc).__name__}: {exc})") from None
+        raise PredictError(f"{path}: can't read it as an .npz file ({one_line(exc)})") from None
     if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
         raise PredictError(f"{path}: x has dtype {x.dtype}; expected numbers")
     return x.astype(np.float64)
@@ -183,14 +183,10 @@ def predict(run_dir: str | Path, input_path: str | Path, top: int = 3) -> list[P
                            if run_dir.is_dir() else f"{run_dir}: no such run folder")
     prep = read_preprocessing(run_dir)
     x = read_input(input_path, prep)
-    import tempfile
+    from .tfenv import quiet_tensorflow
 
-    from .engine import native_stderr_to, quiet_tensorflow_env
-    from .runlog import STDERR
-
-    quiet_tensorflow_env()
     # TensorFlow's native lines (CUDA probes, op determinism) go to a scratch file, not under the answer.
-    with tempfile.TemporaryDirectory(prefix="tui-trainer-") as tmp, native_stderr_to(Path(tmp) / STDERR):
+    with quiet_tensorflow():
         import keras
 
         try:

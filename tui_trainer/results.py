@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .runlog import MODEL, PREDICTIONS, PREPROCESSING, PRESET, RunLogError, load_run
-from .text import printable
+from .text import one_line, printable
 from .verdict import num, percent
 MAX_IMAGES = 300  # misclassified test images kept for the gallery...
 MAX_IMAGE_BYTES = 2_000_000  # ...fewer when they are large (64x64 rgb: 162 of them)
@@ -30,7 +30,6 @@ MAX_KERNEL_BYTES = 8_000_000
 # tf.function tracing and per-batch steps took 0.2 s for 10,000 MNIST images (1.5 % of a 2-epoch run),
 # against 0.04 s; small enough that a CNN's activations stay in the low hundreds of MB.
 PREDICT_CHUNK_BYTES = 4_000_000
-IMAGE_DATASETS = ("digits", "mnist", "fashion_mnist", "image_folder")
 
 __all__ = ["PREDICTIONS", "PREPROCESSING", "Results", "ResultsError", "load_results", "format_results",
            "save_predictions", "image_shape_for", "first_layer_features"]
@@ -51,9 +50,11 @@ def image_shape_for(data: dict[str, Any], input_shape: tuple[int, ...]) -> Optio
         return input_shape  # type: ignore[return-value]
     if len(input_shape) == 2:
         return (input_shape[0], input_shape[1], 1)
-    if data.get("dataset") not in IMAGE_DATASETS or len(input_shape) != 1:
+    from .datasets import SOURCES, known_input_shape
+
+    source = SOURCES.get(str(data.get("dataset")))
+    if source is None or not source.images or len(input_shape) != 1:  # the source says whether it holds images
         return None
-    from .datasets import known_input_shape
 
     shape = known_input_shape({**data, "flatten": False})
     if shape and len(shape) == 3 and math.prod(shape) == input_shape[0]:
@@ -164,12 +165,14 @@ def as_probabilities(out):
 
 
 def _first_kernel(model) -> tuple[Any, str]:
-    """The first layer with a kernel (Dense, Conv2D): its weights and ``"name (Class)"``."""
+    """The first layer with a kernel (:func:`tui_trainer.model.has_kernel`): its weights and ``"name (Class)"``."""
+    from .model import has_kernel  # the caller holds a Keras model: Keras is imported already
+
     for layer in model.layers:
-        kernel = getattr(layer, "kernel", None)
-        if kernel is not None:
+        if has_kernel(layer, trainable=False):  # a frozen first layer is still worth seeing
             import numpy as np
 
+            kernel = layer.kernel
             return np.asarray(kernel.numpy() if hasattr(kernel, "numpy") else kernel), \
                 f"{layer.name} ({type(layer).__name__})"
     return None, ""
@@ -314,7 +317,7 @@ def load_results(run_dir: str | Path, *, recompute: bool = True) -> Results:
             with np.load(run_dir / PREDICTIONS, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
         except Exception as exc:  # a cut or corrupt file: say which
-            raise ResultsError(f"{run_dir / PREDICTIONS}: can't read it ({type(exc).__name__}: {exc})") from None
+            raise ResultsError(f"{run_dir / PREDICTIONS}: can't read it ({one_line(exc)})") from None
         return _from_arrays(run_dir, arrays, names, metrics, shape, recomputed=False)
     if started.origin == "script":
         raise ResultsError(f"{run_dir}: recorded from a script, so tui-trainer has no test data for it; "
@@ -369,21 +372,17 @@ def _recompute(run_dir: Path, names, metrics, shape) -> Results:
         data = load_dataset(preset.data)
     except (SpecError, DataError) as exc:
         raise ResultsError(f"{run_dir}: can't recompute the results: {exc}") from None
-    import tempfile
+    from .tfenv import quiet_tensorflow
 
-    from .engine import native_stderr_to, quiet_tensorflow_env
-    from .runlog import STDERR
-
-    quiet_tensorflow_env()
     try:  # TensorFlow's native lines go to a scratch file: not on the terminal, nor over the app's screen
-        with tempfile.TemporaryDirectory(prefix="tui-trainer-") as tmp, native_stderr_to(Path(tmp) / STDERR):
+        with quiet_tensorflow():
             import keras
 
             model = keras.models.load_model(run_dir / MODEL)
             prep = preprocessing_of(preset, data)
             arrays = _prediction_arrays(model, data.x_test, data.y_test, prep, 256)
     except Exception as exc:
-        raise ResultsError(f"{run_dir / MODEL}: can't recompute the results ({type(exc).__name__}: {exc})") from None
+        raise ResultsError(f"{run_dir / MODEL}: can't recompute the results ({one_line(exc)})") from None
     return _from_arrays(run_dir, arrays, names or list(data.class_names), metrics,
                         prep.get("image_shape") or shape, recomputed=True)
 

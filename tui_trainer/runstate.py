@@ -2,7 +2,7 @@
 
 A live run, a replay and a watched run all feed events into ``apply``; the
 monitor screen draws from the state only. No UI imports here, so it is tested
-(and benchmarked) without a terminal.
+(and benchmarked) without a terminal. How each event type folds in is one entry of ``_FOLDS``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from array import array
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from .events import (
     BatchLosses,
@@ -96,43 +96,38 @@ class RunState:
     # -- folding ----------------------------------------------------------------------------------
 
     def apply(self, event: Event) -> None:
-        """Fold one event into the state."""
+        """Fold one event into the state (by its type, through :data:`_FOLDS`: an event no view needs
+        changes nothing but the version)."""
         self.version += 1
-        if not isinstance(event, (BatchLosses, Telemetry)):  # telemetry changes no chart
+        kind = type(event)
+        if kind is not BatchLosses and kind is not Telemetry:  # telemetry changes no chart
             self.epoch_version += 1
-        if isinstance(event, BatchLosses):
-            self.batch_losses.extend(event.losses)
-            self.batch_epochs.extend(array("i", (event.epoch,)) * len(event.losses))
-            self.current_epoch, self.current_step = event.epoch, event.last_step
-            if event.steps_per_epoch:
-                self.learned_steps_per_epoch = event.steps_per_epoch
-        elif isinstance(event, EpochEnded):
-            self.epochs.append(event)
-            self.last_tick = time.monotonic()
-            self.current_epoch = event.epoch
-            if not event.partial:  # a partial epoch stopped at the last step its batches reported
-                self.current_step = self.steps_per_epoch
-        elif isinstance(event, RunStarted):
-            self.started = event
-            self.notes.extend(event.notes)
-            self.last_tick = time.monotonic()
-        elif isinstance(event, ModelBuilt):
-            if self.started is not None:
-                self.started = event.describe(self.started)
-        elif isinstance(event, EarlyStoppingResult):
-            self.early_stopping = event
-        elif isinstance(event, RunFailed):
-            self.failure = event
-        elif isinstance(event, RunFinished):
-            self.finished = event
-        elif isinstance(event, GradientNorms):
-            self.grad_initial = event
-        elif isinstance(event, Telemetry):
-            self.telemetry = event
-        elif isinstance(event, Note):
-            self.notes.append(event.message)
-        elif isinstance(event, RunResumed):
-            self._resume(event)
+        fold = _FOLDS.get(kind)
+        if fold is not None:
+            fold(self, event)
+
+    def _batch_losses(self, event: BatchLosses) -> None:
+        self.batch_losses.extend(event.losses)
+        self.batch_epochs.extend(array("i", (event.epoch,)) * len(event.losses))
+        self.current_epoch, self.current_step = event.epoch, event.last_step
+        if event.steps_per_epoch:
+            self.learned_steps_per_epoch = event.steps_per_epoch
+
+    def _epoch_ended(self, event: EpochEnded) -> None:
+        self.epochs.append(event)
+        self.last_tick = time.monotonic()
+        self.current_epoch = event.epoch
+        if not event.partial:  # a partial epoch stopped at the last step its batches reported
+            self.current_step = self.steps_per_epoch
+
+    def _run_started(self, event: RunStarted) -> None:
+        self.started = event
+        self.notes.extend(event.notes)
+        self.last_tick = time.monotonic()
+
+    def _model_built(self, event: ModelBuilt) -> None:
+        if self.started is not None:
+            self.started = event.describe(self.started)
 
     def _resume(self, event: RunResumed) -> None:
         """The run goes on after ``from_epoch``: what came later in the log is superseded, and the
@@ -335,3 +330,19 @@ class RunState:
             epochs_planned=self.epochs_planned or self.finished.epochs_run,
             reason=self.reason,
         )
+
+
+# How each event folds into the state: a new event type that a view needs gets a line here (and a method above).
+_FOLDS: dict[type, Callable[[RunState, Any], None]] = {
+    BatchLosses: RunState._batch_losses,
+    EpochEnded: RunState._epoch_ended,
+    RunStarted: RunState._run_started,
+    ModelBuilt: RunState._model_built,
+    EarlyStoppingResult: lambda state, event: setattr(state, "early_stopping", event),
+    RunFailed: lambda state, event: setattr(state, "failure", event),
+    RunFinished: lambda state, event: setattr(state, "finished", event),
+    GradientNorms: lambda state, event: setattr(state, "grad_initial", event),
+    Telemetry: lambda state, event: setattr(state, "telemetry", event),
+    Note: lambda state, event: state.notes.append(event.message),
+    RunResumed: RunState._resume,
+}

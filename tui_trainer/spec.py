@@ -22,14 +22,15 @@ else:  # pragma: no cover
 
 import tomli_w
 
+from .datasets import get_source, source_names  # the registry imports neither numpy nor keras
 from .layers import KINDS, LayerRow, LayerSpec, Shape, implied_kind, layer_rows
 from .layers import ACTIVATIONS, DenseLayer, DropoutLayer  # noqa: F401  (re-exported: v0.1 imported them from here)
 
 # The allowed values, written once: the models validate against these types, and the
 # tuples (for the builder's pickers) are read from them.
-# The names of tui_trainer.datasets.SOURCES, written out so that pydantic lists them in its
-# messages and type checkers see them; a test checks that the two agree.
-DatasetName = Literal["digits", "mnist", "fashion_mnist", "npz", "csv", "image_folder"]
+# The names of tui_trainer.datasets.SOURCES, read from the registry (a new source is one module
+# there and nothing here); a Literal still, so pydantic lists the names in its messages.
+DatasetName = Literal[source_names()]  # type: ignore[valid-type]
 ColorMode = Literal["grayscale", "rgb"]
 Optimizer = Literal["adam", "sgd", "rmsprop", "adamw", "nadam", "adagrad"]
 Metric = Literal["accuracy", "sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy"]
@@ -170,8 +171,6 @@ class DataSpec(_Model):
 
     @model_validator(mode="after")
     def _path_needed(self) -> "DataSpec":
-        from .datasets import get_source  # the registry imports nothing heavy
-
         if get_source(self.dataset).needs_path and not self.path:
             raise ValueError(f"data.path is required when data.dataset is '{self.dataset}'")
         return self

@@ -114,8 +114,6 @@ def verdict(
     """
     last = epochs_run
     if es is not None and es.whatif:  # a TensorBoard log: say what EarlyStopping would have done
-        from .whatif import whatif_verdict
-
         return whatif_verdict(es, epochs_run)
     if status == "failed":
         head = f"Training failed: {reason}" if "epoch" in reason else f"Training failed at epoch {last}: {reason or 'unknown error'}"
@@ -156,3 +154,18 @@ def verdict(
             return f"{head}; weights restored from epoch {last}, the last and the best ({es.monitor} {_fmt(es.best_value)})."
         return f"{head}; the best weights were still restored, from epoch {es.restored_epoch} ({es.monitor} {_fmt(es.best_value)})."
     return f"{head}; {_restore_clause(es, last)}."
+
+
+def whatif_verdict(es: EarlyStoppingResult, epochs_run: int) -> str:
+    """The sentence for a log no EarlyStopping watched, saying plainly that it is a what-if."""
+    rule = f"EarlyStopping ({es.monitor}, patience {es.patience}, min_delta {num(es.min_delta)})"
+    if es.best_epoch is None:
+        return f"What-if: this log has no {es.monitor} per epoch, so {rule} could not have watched it ({epochs_run} epochs)."
+    best = f"{es.monitor} {num(es.best_value)}"
+    if es.triggered and es.stopped_epoch is not None:
+        saved = epochs_run - es.stopped_epoch
+        tail = f"; the {saved} epoch{'s' if saved != 1 else ''} after it would not have run" if saved > 0 else ""
+        restore = f"restored epoch {es.best_epoch} ({best})" if es.restored else f"kept epoch {es.stopped_epoch}'s weights"
+        return f"What-if: {rule} would have stopped at epoch {es.stopped_epoch} and {restore}{tail}."
+    return (f"What-if: {rule} would not have stopped in these {epochs_run} epochs; "
+            f"the best was epoch {es.best_epoch} ({best}).")

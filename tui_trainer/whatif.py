@@ -1,6 +1,7 @@
 """What Keras's EarlyStopping *would* have done on a curve it never watched (a TensorBoard log from
 any framework): a pure function over the values, following Keras 3's ``on_epoch_end`` step for
-step, and the sentence that says it is a what-if.
+step. The sentence that says it is a what-if is :func:`tui_trainer.verdict.whatif_verdict`, with
+every other sentence the user reads.
 """
 
 from __future__ import annotations
@@ -68,20 +69,3 @@ def what_if(values: Sequence[Optional[float]], *, monitor: str = DEFAULT_MONITOR
 
 def _finite(value: Optional[float]) -> Optional[float]:
     return value if value is not None and math.isfinite(value) else None
-
-
-def whatif_verdict(es: EarlyStoppingResult, epochs_run: int) -> str:
-    """The sentence for a log no EarlyStopping watched, saying plainly that it is a what-if."""
-    from .verdict import num
-
-    rule = f"EarlyStopping ({es.monitor}, patience {es.patience}, min_delta {num(es.min_delta)})"
-    if es.best_epoch is None:
-        return f"What-if: this log has no {es.monitor} per epoch, so {rule} could not have watched it ({epochs_run} epochs)."
-    best = f"{es.monitor} {num(es.best_value)}"
-    if es.triggered and es.stopped_epoch is not None:
-        saved = epochs_run - es.stopped_epoch
-        tail = f"; the {saved} epoch{'s' if saved != 1 else ''} after it would not have run" if saved > 0 else ""
-        restore = f"restored epoch {es.best_epoch} ({best})" if es.restored else f"kept epoch {es.stopped_epoch}'s weights"
-        return f"What-if: {rule} would have stopped at epoch {es.stopped_epoch} and {restore}{tail}."
-    return (f"What-if: {rule} would not have stopped in these {epochs_run} epochs; "
-            f"the best was epoch {es.best_epoch} ({best}).")

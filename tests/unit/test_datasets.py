@@ -423,3 +423,22 @@ def test_bad_color_mode_names_the_allowed_values():
         loads_preset(text, source="p.toml")
     msg = str(info.value)
     assert msg.startswith("p.toml: data.color_mode: ") and "'grayscale' or 'rgb'" in msg and "cmyk" in msg, msg
+
+
+def test_a_source_says_whether_it_holds_images_and_the_results_view_follows(monkeypatch):
+    # results draws flattened samples as pictures only for sources that declare images (no hand-kept list)
+    import dataclasses
+    import math
+
+    from tui_trainer.results import image_shape_for
+
+    drawn = {}
+    for name, source in SOURCES.items():
+        data = {"dataset": name, "image_size": [8, 8]}
+        shape = source.shape({**data, "flatten": False})
+        if shape is not None:
+            drawn[name] = image_shape_for(data, (math.prod(shape),))
+    assert drawn == {"digits": (8, 8, 1), "mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1),
+                     "image_folder": (8, 8, 3)}
+    monkeypatch.setitem(SOURCES, "digits", dataclasses.replace(SOURCES["digits"], images=False))
+    assert image_shape_for({"dataset": "digits"}, (64,)) is None

@@ -232,3 +232,25 @@ def test_the_cnn_presets_match_keras_and_round_trip():
             model = build_model(p, shape, 10)
             assert sum(r.params for r in rows) == model.count_params() == total
             assert rows[-1].output_shape == tuple(model.layers[-1].output.shape[1:]) == (10,)
+
+
+@pytest.mark.parametrize("name", list(KINDS))
+def test_every_kind_declares_whether_it_has_a_kernel_as_keras_builds_it(name):
+    # the gradients panel and the results view find kernels by the weight (model.has_kernel); a kind that
+    # declares HAS_KERNEL must build a layer they find, and one that doesn't must build none
+    import keras
+
+    from tui_trainer.model import build_model, has_kernel
+
+    cls = KINDS[name]
+    layer = cls.new([]).model_dump(mode="json")
+    after = [] if name in ("dense", "global_avg_pool2d") else [FLAT]
+    p = preset(layer, *after)
+    keras.backend.clear_session()
+    model = build_model(p, (10,) if cls.INPUT_RANK == 1 else (6, 6, 3), 3)
+    own = [k for k in model.layers if k.name.rsplit("_", 1)[-1] == "1"]
+    assert own, [k.name for k in model.layers]
+    assert any(has_kernel(k) for k in own) is cls.HAS_KERNEL
+    if cls.HAS_KERNEL:  # a frozen kernel has no gradient to measure, but is still there to draw
+        own[0].trainable = False
+        assert not has_kernel(own[0]) and has_kernel(own[0], trainable=False)

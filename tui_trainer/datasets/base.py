@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Hashable, Mapping, Optional
 
+from ..text import one_line
+
 if TYPE_CHECKING:  # pragma: no cover - annotations only
     import numpy as np
 
@@ -149,6 +151,8 @@ class DataSource:
         class_names: the classes when known without loading.
         where: what on disk the loaded data depends on (for the cache key);
             by default the ``path`` file or folder with its mtime and size.
+        images: every sample is an image (also when flattened to a vector): the results view shows
+            misclassified samples and first-layer weights as pictures.
     """
 
     name: str
@@ -161,6 +165,7 @@ class DataSource:
     shape: Callable[[Mapping[str, Any]], Optional[tuple[int, ...]]] = field(default=lambda data: None)
     class_names: Optional[tuple[str, ...]] = None
     where: Optional[Callable[["DataSpec"], Hashable]] = None
+    images: bool = False
 
     def input_shape(self, data: Mapping[str, Any]) -> Optional[tuple[int, ...]]:
         """The model's input shape for a ``data`` table, when known without loading.
@@ -219,15 +224,14 @@ def fail(name: str, where: str | os.PathLike[str] | None, what: str, hint: str =
 
 
 def short(exc: BaseException, limit: int = 160) -> str:
-    """A wrapped exception as a short one-line reason, e.g. ``BadZipFile: File is not a zip file``."""
-    message = " ".join(str(exc).split())
-    kind = type(exc).__name__
-    if not message:
-        text = kind
-    elif kind == "Exception":  # keras wraps download failures in a bare Exception: its name adds nothing
-        text = message
-    else:
-        text = f"{kind}: {message}"
+    """A wrapped exception as a short one-line reason, e.g. ``BadZipFile: File is not a zip file``.
+
+    :func:`tui_trainer.text.one_line`, less the type of a bare ``Exception`` (keras wraps download
+    failures in one: its name adds nothing), cut to ``limit`` characters with an ellipsis.
+    """
+    text = one_line(exc, limit=limit)
+    if type(exc) is Exception and text != "Exception":
+        text = text.removeprefix("Exception: ")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -46,4 +46,5 @@ SOURCE = DataSource(
     shape=image_shape(8, 8),
     class_names=numbered_classes(10),
     where=lambda spec: None,  # no file: a stray --data-path must not make a second cached copy
+    images=True,  # the results view draws its samples and first-layer weights as pictures
 )

@@ -11,6 +11,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from ..tfenv import quiet_tensorflow_env
 from .base import DataError, abspath, short
 
 # Seconds a socket may stall during Keras's download before it gives up:
@@ -36,9 +37,7 @@ def keras_load(name: str) -> Any:
 
     A seam of its own so tests can replace it: tests never download.
     """
-    # TensorFlow's C++ logging writes to fd 2, where a TUI draws: quiet it before the import.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    quiet_tensorflow_env()  # TensorFlow's C++ logging writes to fd 2, where a TUI draws: before the import
     import keras  # lazily: importing TensorFlow takes seconds
 
     module = keras.datasets.mnist if name == "mnist" else keras.datasets.fashion_mnist

@@ -80,4 +80,5 @@ SOURCE = DataSource(
     shape=image_shape(28, 28),
     class_names=CLASS_NAMES,
     where=where,
+    images=True,  # the results view draws its samples and first-layer weights as pictures
 )

@@ -157,4 +157,5 @@ SOURCE = DataSource(
     samples="images",
     shape=shape,
     where=where,
+    images=True,  # the results view draws its samples and first-layer weights as pictures
 )

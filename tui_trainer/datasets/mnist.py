@@ -82,4 +82,5 @@ SOURCE = DataSource(
     samples="mnist images",
     shape=image_shape(28, 28),
     class_names=numbered_classes(10),
+    images=True,  # the results view draws its samples and first-layer weights as pictures
 )

@@ -1,8 +1,8 @@
 """Every data source, by name: the one list the spec, the builder, ``doctor`` and the loader iterate.
 
 Adding a source = one module with a ``SOURCE`` (a :class:`~.base.DataSource`),
-listed in ``_MODULES``, plus its name in ``spec.DatasetName`` (a test checks the
-two agree) and its tests.
+listed in ``_MODULES``, and its tests: ``spec.DatasetName`` (what ``data.dataset``
+accepts) is read from here.
 """
 
 from __future__ import annotations

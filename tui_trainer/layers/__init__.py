@@ -1,7 +1,7 @@
 """The layer kinds: one module each, and the registry the rest of the code iterates.
 
 Adding a kind = one new module with a :class:`~.base.LayerSpec` subclass, listed
-in ``_MODULES`` below, plus its tests. The preset's ``layers`` union, the model
+in ``_KINDS_IN_ORDER`` below, plus its tests. The preset's ``layers`` union, the model
 builder, the builder's table, picker and editor all read :data:`KINDS`.
 
 Nothing here imports TensorFlow; each kind imports Keras inside ``keras_layers``.

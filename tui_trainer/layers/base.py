@@ -77,6 +77,10 @@ class LayerSpec(BaseModel):
     """The editor's inputs, in order."""
     IMPLIED_BY: ClassVar[tuple[str, ...]] = ()
     """Keys that make a ``[[layers]]`` entry without ``type`` this kind (dense: ``units``)."""
+    HAS_KERNEL: ClassVar[bool] = False
+    """Its Keras layer holds a trainable ``kernel`` (dense, conv2d): the gradients panel measures that
+    kernel's gradient and the results view draws the first one. The model side finds such layers with
+    :func:`tui_trainer.model.has_kernel`; a test checks every kind's declaration against it."""
 
     type: str
 

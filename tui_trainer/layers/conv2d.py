@@ -35,6 +35,7 @@ class Conv2DLayer(LayerSpec):
     HELP = ("Slides small kernels over the image, one output channel per filter: "
             "kh * kw * channels_in * filters + filters parameters, the same wherever it looks.")
     KEY = "v"  # c cancels training app-wide
+    HAS_KERNEL = True
     INPUT_RANK = 3
     FIELDS = (
         EditorField("filters", "int"),

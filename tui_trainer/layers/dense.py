@@ -32,6 +32,7 @@ class DenseLayer(LayerSpec):
     TITLE = "Dense"
     HELP = "Every output unit sees every input: units * (inputs + 1) parameters."
     KEY = "a"
+    HAS_KERNEL = True
     INPUT_RANK = 1
     OUTPUT = True
     IMPLIED_BY = ("units",)
