@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import shutil
 import threading
 import time
 from dataclasses import dataclass, field
@@ -207,6 +208,22 @@ class Checkpointer:
         with self._cond:
             self._best = (epoch, weights)
             self._cond.notify()
+
+    def take_best(self) -> Optional[tuple[int, list[np.ndarray]]]:
+        """The best weights waiting to be written, taken back (None: none waits)."""
+        with self._cond:
+            best, self._best = self._best, None
+            return best
+
+    def best_from(self, model_file: Path, epoch: int) -> None:
+        """best.keras as a copy of ``model_file``, a saved model holding ``epoch``'s weights (on the caller's
+        thread: a file copy instead of saving the model once more)."""
+        try:
+            with replacing(self.dir / BEST, run_file=True) as tmp:
+                shutil.copyfile(model_file, tmp)
+            write_atomic(self.dir / BEST_INFO, (json.dumps({"epoch": epoch}) + "\n").encode())
+        except Exception as exc:
+            self.errors.append(f"checkpoint not written: {_short(exc)}")
 
     @property
     def busy(self) -> bool:

@@ -57,6 +57,7 @@ class CheckpointCallback(keras.callbacks.Callback):
         self.resume = resume
         self.resume_best_weights = resume_best_weights
         self._writer: Optional[Checkpointer] = None
+        self._restored: Optional[tuple] = None  # the best epoch EarlyStopping restored, for close()
         self._best_seen: Optional[float] = None
         self._best_weights: Optional[list] = resume_best_weights
         self._t_train = 0.0
@@ -125,14 +126,34 @@ class CheckpointCallback(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         # The last best.keras is written while the caller goes on (the engine predicts the test split
-        # meanwhile); close() waits for it.
-        if self._writer is not None:
-            self._writer.finish()
+        # meanwhile); close() waits for it. When EarlyStopping has just restored the best weights, the
+        # model about to be saved as model.keras is that best model: close() copies that file instead.
+        writer = self._writer
+        if writer is None:
+            return
+        es = self.early_stopping
+        if es is not None and es.restore_best_weights and es.best_weights is not None:
+            pending = writer.take_best()
+            if pending is not None and pending[0] == es.best_epoch + 1:
+                self._restored = pending
+            elif pending is not None:
+                writer.best(*pending)
+        writer.finish()
 
-    def close(self) -> None:
-        """Write what is waiting and stop the writer; what it could not write goes to the sink as notes."""
+    def close(self, model_file: Optional[Path] = None) -> None:
+        """Write what is waiting and stop the writer; what it could not write goes to the sink as notes.
+
+        Args:
+            model_file: model.keras, once saved with the weights the fit ended with: best.keras is
+                copied from it when those are the restored best weights (else the writer saves them).
+        """
         writer, self._writer = self._writer, None
         if writer is None:
             return
+        restored, self._restored = self._restored, None
+        if restored is not None and model_file is not None and Path(model_file).is_file():
+            writer.best_from(Path(model_file), restored[0])
+        elif restored is not None:
+            writer.best(*restored)
         for problem in writer.close():
             self.sink(Note(problem, epoch=self.stream.epochs_run or None))

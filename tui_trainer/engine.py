@@ -548,6 +548,7 @@ def _after_fit(model, preset: Preset, data: Dataset, run_dir: Path, emit: Sink, 
     if status == "failed":
         emit(RunFailed(error=reason, epoch=epochs_run or None))
     test_metrics: dict[str, float] = {}
+    saved = None
     try:
         if status != "failed":
             from .evaluation import test_split
@@ -555,7 +556,8 @@ def _after_fit(model, preset: Preset, data: Dataset, run_dir: Path, emit: Sink, 
             test_metrics = test_split(model, preset, data, run_dir, emit, one_pass)
         with replacing(run_dir / MODEL, run_file=True) as tmp:  # a full disk leaves no half-written model.keras
             model.save(tmp)
+        saved = run_dir / MODEL
     finally:
         if keeper is not None:
-            keeper.close()
+            keeper.close(saved)
     return FitOutcome(status, reason, test_metrics, epochs_run)

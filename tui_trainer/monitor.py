@@ -252,10 +252,10 @@ class Monitor(StreamingCallback):
         keeper.on_train_begin()
         self._checkpoints = keeper
 
-    def _close_checkpoints(self) -> None:
+    def _close_checkpoints(self, model_file: Optional[Path] = None) -> None:
         keeper, self._checkpoints = self._checkpoints, None
         if keeper is not None:
-            keeper.close()
+            keeper.close(model_file)
 
     def _describe_built_model(self) -> None:
         """Send the model's description once Keras has built it (it wasn't when fit began)."""
@@ -303,18 +303,22 @@ class Monitor(StreamingCallback):
         if self._unbuilt and self.epochs_run:
             self._describe_parts()
         super()._train_end(logs)  # the EarlyStopping facts, after Keras restored the weights
-        self._close_checkpoints()
+        if self._checkpoints is not None:
+            self._checkpoints.on_train_end()  # the last best.keras is written while model.keras is saved
         status, reason = self.ending()
-        if self.save_model and self.run_dir is not None:
-            self._save_model(self.run_dir)
+        saved = self._save_model(self.run_dir) if self.save_model and self.run_dir is not None else None
+        self._close_checkpoints(saved)
         self._close(status, reason)
 
-    def _save_model(self, run_dir: Path) -> None:
+    def _save_model(self, run_dir: Path) -> Optional[Path]:
+        """model.keras; its path, or None when it could not be saved (said in a note)."""
         try:
             with replacing(run_dir / MODEL, run_file=True) as tmp:  # a unique .keras name, renamed once complete
                 self.model.save(tmp)
+            return run_dir / MODEL
         except Exception as exc:  # a custom layer without get_config, a full disk: the run stands
             self._emit(Note(f"model not saved: {one_line(exc, limit=200)}", epoch=self.epochs_run or None))
+            return None
 
     # -- what ran ----------------------------------------------------------------------------------
 
