@@ -42,6 +42,12 @@ def _finite_or_none(value) -> Optional[float]:
     return value if value is not None and math.isfinite(value) else None
 
 
+def _stride(value) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"batch_stride must be a whole number >= 0 (0: epochs only), not {value!r}")
+    return value
+
+
 class StreamingCallback(keras.callbacks.Callback):
     """Sends batch losses, epoch metrics and the early-stopping facts to a sink.
 
@@ -93,9 +99,7 @@ class StreamingCallback(keras.callbacks.Callback):
         self._given_es = early_stopping
         self.notes: list[str] = []  # what the callback could not find or do, for the run log
         self._hooked: list[tuple[object, str]] = []
-        if not isinstance(batch_stride, int) or isinstance(batch_stride, bool) or batch_stride < 0:
-            raise ValueError(f"batch_stride must be a whole number >= 0 (0: epochs only), not {batch_stride!r}")
-        self.batch_stride = batch_stride
+        self.batch_stride = _stride(batch_stride)
         self._stride = 1  # steps per recorded batch loss: steps_per_execution × batch_stride
         self.last_partial = False  # the last epoch reported stopped mid-way (cancel, NaN)
         self.cancel = cancel
@@ -197,8 +201,7 @@ class StreamingCallback(keras.callbacks.Callback):
             self.cancelled = True
             self.model.stop_training = True
 
-    def on_train_batch_end(self, batch, logs=None):
-        # Kept cheap: a float conversion, a dict store, and a clock read per batch.
+    def on_train_batch_end(self, batch, logs=None):  # kept cheap: a float, a dict store, a clock read
         logs = logs or {}
         self._check_cancel()
         loss = logs.get("loss")
@@ -305,10 +308,13 @@ class StreamingCallback(keras.callbacks.Callback):
     def _fill_last_step(self, logs: dict) -> None:
         """With a batch stride, the epoch's last steps may not have been read: the epoch's logged loss is
         the running mean at its last step, which is all they need (call with the lock held)."""
-        if self.batch_stride in (0, 1) or self.failure is not None:
+        if self.batch_stride == 1 or self.failure is not None:
             return
-        last, loss = self._last_step, _finite_or_none(logs.get("loss"))
-        if loss is not None and last >= self._next_step and last not in self._means:
+        last, loss = self._last_step, _number(logs.get("loss"))
+        if loss is not None and not math.isfinite(loss):  # steps not read: the epoch's loss tells
+            self.failure = f"loss became {'NaN' if math.isnan(loss) else 'infinite'} in epoch {self._epoch}"
+            self.model.stop_training = True
+        elif loss is not None and self.batch_stride and last >= self._next_step and last not in self._means:
             self._means[last] = loss
 
     def _flush(self, end: bool = False) -> None:

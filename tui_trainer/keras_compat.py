@@ -10,7 +10,9 @@ three, so it reads them from where Keras keeps them:
   the same names in the TensorFlow, JAX and PyTorch trainers;
 - the data adapter's ``num_batches``, ``batch_size``, ``has_partial_batch``,
   ``partial_batch_size`` (arrays only; a ``tf.data`` pipeline knows none);
-- ``EarlyStopping.monitor_op`` (``ops.less`` / ``ops.greater``);
+- ``EarlyStopping.monitor_op`` (``ops.less`` / ``ops.greater``), and the fit's EarlyStopping itself,
+  whose ``on_epoch_end`` / ``on_train_end`` are wrapped on the instance (:func:`run_after`) so that a
+  callback standing anywhere in the list reports after EarlyStopping has counted the epoch;
 - the module ``keras.Model`` is defined in (:data:`MODEL_MODULE`), which ``tui-trainer run`` watches
   to patch ``fit`` once it is loaded, whichever way the script imports Keras.
 

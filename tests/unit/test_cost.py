@@ -103,3 +103,15 @@ def test_test_metrics_from_one_forward_pass_are_what_evaluate_says():
     got = metrics_of(model, y, np.asarray(model(x, training=False)))
     assert got.keys() == expected.keys()
     assert got == {k: pytest.approx(v, rel=1e-5) for k, v in expected.items()}
+
+
+def test_a_nan_loss_fails_the_run_whatever_the_stride():
+    x, y = blobs(n=N)
+    x[-10:] = np.nan  # the last batches of the fit split
+    for stride in (0, 7):
+        model = keras.Sequential([keras.Input((x.shape[1],)), keras.layers.Dense(3, activation="softmax")])
+        model.compile("adam", "sparse_categorical_crossentropy")
+        stream = StreamingCallback(lambda e: None, batch_stride=stride)
+        model.fit(x, y, epochs=3, batch_size=BATCH, verbose=0, callbacks=[stream])
+        assert stream.ending()[0] == "failed" and "loss became NaN" in stream.failure
+        assert stream.epochs_run == 1  # stopped at the end of the first epoch, not after all three
