@@ -466,9 +466,51 @@ def runs_figures(tmp: Path, cmd: list[str], launches: int) -> None:
             out["s"], out["blocked"] = time.perf_counter() - t0, blocked
 
     asyncio.run(main())
+    workspace_poll_figure(root)
     record("runs screen shows 500 runs", out["shown"], "<= 0.3 s", out["shown"] <= 0.3, "s",
            f"push to the first screenful of rows (list read in a thread worker); all 500 rows in {out['s']:.3f} s; "
            f"longest UI stall {out['blocked'] * 1000:.0f} ms")
+
+
+def workspace_poll_figure(root: Path, live: int = 3, ticks: int = 50) -> None:
+    """The workspace's once-a-second look at 500 runs, ``live`` of them written meanwhile (an epoch a tick)."""
+    import dataclasses
+    import socket
+
+    from tui_trainer.events import EpochEnded
+    from tui_trainer.runlog import RunLogWriter, iter_events, now_iso
+    from tui_trainer.workspace import Workspace
+
+    events = list(iter_events(HERE.parent / "tests" / "recordings" / "early_stopped.jsonl"))
+    events[0] = dataclasses.replace(events[0], host=socket.gethostname(), pid=os.getpid(), started_at=now_iso())
+    ends = [i for i, e in enumerate(events) if isinstance(e, EpochEnded)]
+    writers = []
+    for k in range(live):
+        d = root / f"20300101-00000{k}-live"
+        d.mkdir()
+        writers.append(RunLogWriter(d))
+        for e in events[:ends[0] + 1]:
+            writers[-1](e)
+    ws = Workspace(root)
+    ws.load()
+    idle, busy = [], []
+    for t in range(1, min(ticks, len(ends) - 1)):
+        t0 = time.perf_counter()
+        ws.poll()
+        idle.append(time.perf_counter() - t0)
+        for w in writers:  # each live run writes its next epoch (batches and all)
+            for e in events[ends[t - 1] + 1:ends[t] + 1]:
+                w(e)
+        t0 = time.perf_counter()
+        changes = ws.poll()
+        busy.append(time.perf_counter() - t0)
+        assert len(changes.changed) == live
+    for w in writers:
+        w.close()
+    ms = statistics.median(busy) * 1000
+    record("workspace poll, 500 runs, 3 live", ms, "<= 10 ms", ms <= 10, "ms",
+           f"a tick that reads an epoch of 3 live runs (median of {len(busy)}); a tick with nothing new "
+           f"{statistics.median(idle) * 1000:.2f} ms; the 500 finished runs are not even stat'ed")
 
 
 def rss_mb() -> float:
@@ -514,11 +556,16 @@ def memory_figure() -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description="Run every benchmark and write bench/results.json.")
     parser.add_argument("--quick", action="store_true", help="smaller data, fewer repeats (a few minutes)")
-    parser.add_argument("--only", choices=["training", "ui", "hook"], help="run one group")
+    parser.add_argument("--only", choices=["training", "ui", "runs", "hook"],
+                        help="run one group (runs: the runs screen's; hook: the per-batch hook's)")
     args = parser.parse_args()
     started = time.time()
     print(f"machine: {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}\n")
     with tempfile.TemporaryDirectory() as tmp:
+        if args.only == "runs":
+            from bench_startup import tui_trainer_command
+
+            runs_figures(Path(tmp), tui_trainer_command(), 3 if args.quick else 5)
         if args.only in (None, "ui"):
             ui_figures(args.quick, Path(tmp))
             __import__("bench_tensorboard").figures(record, Path(tmp))  # TensorBoard logs in: export, replay

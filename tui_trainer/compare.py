@@ -15,10 +15,12 @@ read side by side even on an 80-column terminal::
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
 
+from .presets import builtin_dir, load_file
 from .runlog import EVENTS, LoadedRun, RunLogError, default_runs_dir, empty_run_message
 from .runs import fold, liveness
 from .runstate import RunState
@@ -159,6 +161,38 @@ def hidden_activations(preset: dict[str, Any]) -> Optional[str]:
     return group_repeats(hidden)
 
 
+# What makes a model "the built-in preset": the rest (name, seed, logging) changes no result.
+_MODEL_FIELDS = ("data", "layers", "training", "early_stopping")
+
+
+@functools.lru_cache(maxsize=16)
+def _builtin_model(name: str) -> Optional[tuple[type, dict[str, Any]]]:
+    """The built-in preset called ``name`` (its class and model fields), or None when there is none."""
+    path = builtin_dir() / f"{name}.toml"
+    try:
+        if not path.is_file() or path.is_symlink():
+            return None
+        preset = load_file(path)
+    except Exception:  # a broken install: say the name as recorded
+        return None
+    dumped = preset.model_dump(mode="json")
+    return type(preset), {k: dumped.get(k) for k in _MODEL_FIELDS}
+
+
+def preset_said(name: Optional[str], recorded: Any) -> Optional[str]:
+    """The preset's name as the facts table says it: ``digits``, or ``digits (edited)`` when the run's
+    model (layers, data, training, early stopping) is not the built-in preset of that name."""
+    builtin = _builtin_model(name) if name and isinstance(recorded, dict) and recorded else None
+    if builtin is None:
+        return name
+    cls, model = builtin
+    try:
+        dumped = cls.model_validate(recorded).model_dump(mode="json")
+    except Exception:  # an old or hand-edited log: nothing to tell
+        return name
+    return name if all(dumped.get(k) == model[k] for k in _MODEL_FIELDS) else f"{name} (edited)"
+
+
 def _test_accuracy(metrics: dict[str, float]) -> Optional[float]:
     if "accuracy" in metrics:
         return metrics["accuracy"]
@@ -183,7 +217,7 @@ def run_facts(run: ComparedRun) -> dict[str, Any]:
     preset = started.preset if started and started.preset else {"layers": list(started.layers) if started else []}
     test = state.finished.test_metrics if state.finished is not None else {}
     return {
-        "preset": started.preset_name if started else None,
+        "preset": preset_said(started.preset_name, started.preset) if started else None,
         "hidden layers": hidden_activations(preset),
         "status": status,
         "epochs run": epochs_run,

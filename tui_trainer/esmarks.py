@@ -14,10 +14,14 @@ from typing import Optional, Sequence
 
 from .runstate import RunState
 
-__all__ = ["Marks", "es_marks", "readable_range", "is_unit_metric", "nice_ticks"]
+__all__ = ["Marks", "es_marks", "readable_range", "is_unit_metric", "nice_ticks", "zoom_first", "run_marks",
+           "zoom_span"]
 
 # Metrics that live in [0, 1]: their axis is kept inside it, whatever headroom the legend wants.
 _UNIT_WORDS = ("accuracy", "auc", "precision", "recall")
+# Whole words of a metric's name that mean accuracy too: Keras 2's metrics=["acc"] logs acc/val_acc
+# (so do "Deep Learning with Python"'s examples and many scripts copied from them).
+_UNIT_TOKENS = frozenset({"acc"})
 
 
 @dataclass(frozen=True)
@@ -86,12 +90,52 @@ def es_marks(state: RunState, metric: Optional[str]) -> Marks:
                  window=(best, end) if end > best else None, best_value=value)
 
 
+def zoom_first(last: int, best: Optional[int]) -> int:
+    """The last epoch a zoomed chart leaves out: the run's first quarter (its steep drop), but never the
+    epoch before the best one, so the best epoch keeps a neighbour on its left."""
+    return max(1, min(last // 4, (best or last) - 1))
+
+
+def run_marks(state: RunState) -> dict[str, int]:
+    """One run's marks on a chart of several runs, whatever quantity it shows: ``{"best": 28, "stop": 33}``.
+
+    ``best`` is the restored epoch when Keras restored weights, else the best one so far; ``stop`` the
+    epoch where early stopping fired. Either is left out when the run has none.
+    """
+    marks = {"best": state.restored_epoch or state.best_epoch, "stop": state.stopped_epoch}
+    return {k: int(v) for k, v in marks.items() if v is not None}
+
+
+def zoom_span(marked: Sequence[int], last: int, *, least: int = 6) -> tuple[int, int]:
+    """The epochs a zoomed chart of several runs shows: around their best and stop epochs.
+
+    Args:
+        marked: Every run's best and stop epochs (empty: no run has a mark).
+        last: The last epoch any run logged.
+        least: The fewest epochs shown, so a single mark still has neighbours on both sides.
+
+    Returns:
+        ``(first, end)``: the first and the last epoch in view, ``1 <= first <= end <= last``.
+    """
+    if last <= least:
+        return 1, max(last, 1)
+    if not marked:
+        return zoom_first(last, None) + 1, last
+    lo, hi = min(marked), min(max(marked), last)
+    margin = max(2, math.ceil((hi - lo) / 4))
+    first, end = max(1, lo - margin), min(last, hi + margin)
+    while end - first + 1 < least:  # widen around the marks, towards the side that has room
+        first, end = (first - 1, end) if first > 1 else (first, end + 1)
+    return first, end
+
+
 def is_unit_metric(name: Optional[str], values: Sequence[float]) -> bool:
     """Whether ``name`` is a [0, 1] metric (accuracy, AUC, precision, recall) and its values stay there."""
     if not name:
         return False
     bare = name[4:] if name.startswith("val_") else name
-    return any(w in bare for w in _UNIT_WORDS) and all(0.0 <= v <= 1.0 for v in values)
+    named = any(w in bare for w in _UNIT_WORDS) or not _UNIT_TOKENS.isdisjoint(bare.split("_"))
+    return named and all(0.0 <= v <= 1.0 for v in values)
 
 
 def readable_range(xs: Sequence[float], ys: Sequence[float], marks: Marks, *, unit: bool = False,
@@ -118,7 +162,7 @@ def readable_range(xs: Sequence[float], ys: Sequence[float], marks: Marks, *, un
     lo, hi = min(ys), max(ys)
     last = max(xs)
     # The focus: the last three quarters of the run, and always the best epoch's neighbours.
-    first = max(1.0, min(last // 4, (marks.best or last) - 1))
+    first = zoom_first(int(last), marks.best)
     focus = [y for x, y in zip(xs, ys) if x > first]
     clipped = False
     if last >= 6 and focus:

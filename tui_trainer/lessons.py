@@ -266,8 +266,9 @@ def overfitting_reading(runs: list[ComparedRun], outcome: Optional[LessonOutcome
     if none is not None:
         _, gaps = gap_series(none)
         if gaps:
+            side = "above" if gaps[-1] >= 0 else "below"  # a short run can end with val_loss under loss
             parts.append(f"With no remedy, a network of two {WIDE}-unit layers on {SUBSET} digits (300 to fit) "
-                         f"ended epoch {_epochs(none)} with val_loss {num(gaps[-1])} above loss "
+                         f"ended epoch {_epochs(none)} with val_loss {num(abs(gaps[-1]))} {side} loss "
                          f"(largest gap {num(max(gaps))}); test accuracy {percent(measured_accuracy(none))}.")
     base_gap = _gap_at(none, _kept_epoch(none)) if none is not None else None
     for label, kept, gap, acc in rows:

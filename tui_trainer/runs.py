@@ -182,6 +182,11 @@ def run_info(run_dir: Path) -> RunInfo:
             status = "starting" if writing else "empty"  # a starting run imports TensorFlow before its first line
         else:
             status = "running" if writing else liveness(state, run.dir)
+    return info_from_summary(d, s, status)
+
+
+def info_from_summary(d: Path, s: dict, status: str) -> RunInfo:
+    """A run's row from its summary's fields (summary.json, or :meth:`RunState.summary` of its events)."""
     return RunInfo(
         id=d.name, path=d, preset=s.get("preset") or "?", status=status,
         epochs=s.get("epochs_run", 0), stopped_epoch=s.get("stopped_epoch"), best_epoch=s.get("best_epoch"),

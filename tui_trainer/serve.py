@@ -238,18 +238,9 @@ def _csp(host: str) -> str:
             f"connect-src 'self' ws://{host}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 
 
-def make_server(host: str, port: int, token: str, preset: Optional[str] = None, runs_dir: Optional[Path] = None,
-                read_only: bool = False):
-    """The textual-serve Server, with the gate in front of it and our page instead of its own."""
-    import asyncio
-    import signal
-
+def _guard_middleware(gate: "Gate"):
+    """The aiohttp middleware that asks ``gate`` about every request before textual-serve sees it."""
     from aiohttp import web
-    from textual_serve.server import Server, to_int
-
-    gate = Gate(host, token)
-    page = string.Template(PAGE.read_text(encoding="utf-8"))
-    title = "tui-trainer (read-only)" if read_only else "tui-trainer"
 
     @web.middleware
     async def guard(request: web.Request, handler):
@@ -262,10 +253,28 @@ def make_server(host: str, port: int, token: str, preset: Optional[str] = None, 
             return web.Response(status=status, text=why + "\n")
         return await handler(request)
 
-    async def secure_headers(request: web.Request, response: web.StreamResponse) -> None:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")  # the page's URL holds the token
-        response.headers.setdefault("X-Frame-Options", "DENY")
+    return guard
+
+
+async def _secure_headers(request, response) -> None:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")  # the page's URL holds the token
+    response.headers.setdefault("X-Frame-Options", "DENY")
+
+
+def make_server(host: str, port: int, token: str, preset: Optional[str] = None, runs_dir: Optional[Path] = None,
+                read_only: bool = False):
+    """The textual-serve Server, with the gate in front of it and our page instead of its own."""
+    import asyncio
+    import signal
+
+    from aiohttp import web
+    from textual_serve.server import Server, to_int
+
+    page = string.Template(PAGE.read_text(encoding="utf-8"))
+    title = "tui-trainer (read-only)" if read_only else "tui-trainer"
+
+    guard = _guard_middleware(Gate(host, token))
 
     class _Server(Server):
         def initialize_logging(self) -> None:
@@ -286,7 +295,7 @@ def make_server(host: str, port: int, token: str, preset: Optional[str] = None, 
                 web.get("/download/{key}", self.handle_download, name="download"),  # keys are random, per tab
                 web.static("/static", self.statics_path, name="static"),
             ])
-            app.on_response_prepare.append(secure_headers)
+            app.on_response_prepare.append(_secure_headers)
             app.on_startup.append(self.on_startup)
             app.on_shutdown.append(self.on_shutdown)
             return app

@@ -38,6 +38,16 @@ def record_results(name: str, preset) -> None:
         print(f"{name}: {result.status}, results saved")
 
 
+def record_activations() -> None:
+    """The digits preset with its hidden layer's activation changed: compare's three-run case (relu is
+    ``early_stopped``). Only these: ``python tests/recordings/make_recordings.py activations``."""
+    digits, _ = presets.load("digits")
+    for activation in ("sigmoid", "tanh"):
+        raw = digits.model_dump(mode="json")
+        raw["layers"][0]["activation"] = activation
+        record(f"act_{activation}", digits.model_validate(raw))
+
+
 def main() -> None:
     digits, _ = presets.load("digits")
     record("early_stopped", digits)  # fired, weights restored
@@ -70,4 +80,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    record_activations() if sys.argv[1:] == ["activations"] else main()

@@ -192,3 +192,25 @@ def test_quit_right_after_a_run_finishes(tmp_path, blobs_csv):
             await pilot.press("q")
         assert app.return_code in (0, None)
     run(main())
+
+
+def test_the_palette_offers_cancel_training_only_while_training():
+    """Nothing training: no "Cancel training" in the palette; a lesson's runs training: there it is."""
+    import threading
+
+    async def main():
+        digits, _ = presets.load("digits")
+        app = TrainerApp(digits, None)
+        async with app.run_test(size=(100, 30)) as pilot:
+            titles = [c.title for c in app.get_system_commands(app.screen)]
+            assert "Train" in titles and "Cancel training" not in titles
+            release = threading.Event()
+            # Training as the app tracks it (a thread worker of the lesson group), without TensorFlow.
+            worker = app.run_worker(release.wait, thread=True, group="lesson")
+            await pilot.pause(0.1)
+            assert "Cancel training" in [c.title for c in app.get_system_commands(app.screen)]
+            release.set()
+            await worker.wait()
+            await pilot.pause()
+            assert "Cancel training" not in [c.title for c in app.get_system_commands(app.screen)]
+    run(main())

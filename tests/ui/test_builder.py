@@ -476,3 +476,27 @@ def test_a_cnn_built_by_keys_with_the_shape_column_updating():
         assert text(app, "#total").startswith("Total: 18,010 parameters")
 
     run(test)
+
+
+def test_a_refresh_reads_each_field_once(monkeypatch):
+    """Issue 21: the preset is read from the widgets once per refresh (it was 6 reads of all 18 fields)."""
+    from textual.widgets import Input
+
+    from tui_trainer.ui.screens import builder, preset_forms
+    from tui_trainer.ui.screens.builder_form import FIELDS
+
+    reads, refreshes = [], []
+    real_value, real_refresh = preset_forms.widget_value, builder.BuilderScreen._refresh
+    monkeypatch.setattr(preset_forms, "widget_value", lambda w, f: reads.append(f.path) or real_value(w, f))
+    monkeypatch.setattr(builder.BuilderScreen, "_refresh", lambda self: refreshes.append(1) or real_refresh(self))
+
+    async def test(app, pilot):
+        reads.clear(), refreshes.clear()
+        epochs = app.screen.query_one("#f-training-epochs", Input)
+        epochs.focus()
+        await pilot.press("end", "0")
+        await pilot.pause(0.3)
+        assert epochs.value == "500" and refreshes
+        assert len(reads) == len(FIELDS) * len(refreshes) and len(set(reads)) == len(FIELDS)
+
+    run(test)

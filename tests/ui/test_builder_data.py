@@ -90,3 +90,25 @@ def test_image_folder_without_image_size_is_read_for_its_shape_and_classes(tmp_p
         assert "input: 90 features (from the file)" in info and "2 classes" in info, info
 
     run(test)
+
+
+def test_judge_names_the_field_and_the_layer_that_does_not_fit_without_textual():
+    """The builder's validation is a pure function of the fields as read: no widget needed to test it."""
+    from tui_trainer import presets
+    from tui_trainer.ui.screens.builder_form import judge
+
+    digits, _ = presets.load("digits")
+    raw = digits.model_dump(mode="json")
+    preset, errors = judge(raw, (64,))
+    assert preset == digits and errors == {}
+
+    raw["training"]["epochs"] = 0
+    raw["data"]["dataset"] = "no-such-set"
+    preset, errors = judge(raw, None)
+    assert preset is None
+    assert "greater than 0" in errors["training.epochs"] and "data.dataset" in errors
+
+    raw = digits.model_dump(mode="json")
+    raw["layers"].insert(0, {"type": "conv2d", "filters": 4, "kernel_size": [3, 3], "activation": "relu"})
+    preset, errors = judge(raw, (64,))  # a flat input: conv2d can't take it
+    assert preset is None and set(errors) == {"layers"} and errors["layers"].startswith("layers[1]: conv2d needs an image")  # counted from 1

@@ -333,3 +333,33 @@ def test_epoch_charts_keep_up_while_batches_keep_arriving():
             assert seen == [(e.epoch, e.epoch, e.epoch) for e in ends]
 
     asyncio.run(main())
+
+
+def test_the_fast_ansi_reading_draws_what_richs_does():
+    """The charts read plotext's output with chartgrid.ansi_text, not Text.from_ansi: same cells, same styles."""
+    import plotext as plt
+    from rich.console import Console
+    from rich.segment import Segment
+    from rich.text import Text
+
+    from tui_trainer.ui.widgets.chartgrid import ansi_text
+
+    plt.clf()
+    plt.plotsize(72, 20)
+    plt.theme("dark")
+    x = list(range(1, 40))
+    plt.plot(x, [1 / v for v in x], marker="braille", color=(64, 156, 255))
+    plt.plot(x, [1.2 / v for v in x], marker="hd", color=(255, 184, 28))
+    plt.scatter([5, 9], [0.2, 0.1], marker="◆", color=(70, 210, 100))
+    plt.text("stop 33", 20, 0.5, color=(255, 70, 70), style="bold")
+    out = plt.build()
+    console = Console(width=80, color_system="truecolor", force_terminal=True)
+
+    def cells(text: Text) -> list:
+        return [(s.text, s.style) for s in Segment.simplify(text.render(console))]
+
+    mine, richs = ansi_text(out), Text.from_ansi(out)
+    assert mine.plain == richs.plain and "stop 33" in mine.plain
+    assert cells(mine) == cells(richs)
+    colors = {tuple(s.style.color.triplet) for s in mine.spans if s.style.color and s.style.color.triplet}
+    assert colors >= {(64, 156, 255), (255, 184, 28), (70, 210, 100), (255, 70, 70)}

@@ -89,7 +89,7 @@ def test_compare_draws_both_runs_with_their_marks(runs_dir):
 
         table = screen.query_one("#compare-facts", DataTable)
         headers = [str(c.label) for c in table.columns.values()]
-        assert headers[1:] == [f"━ {RELU_L}", f"━ {SIGMOID_L}"]
+        assert headers[1:] == [f"─•─ {RELU_L}", f"━+━ {SIGMOID_L}"]  # the legend's symbols
         # What differs opens the table; the run ids say which folder is which.
         assert cell_texts(table, "setup:hidden layers") == ["hidden layers", "Dense 128 relu", "Dense 64 sigmoid x8"]
         assert [k.value for k in table.rows][:2] == ["setup:hidden layers", "run"]
@@ -122,7 +122,7 @@ def test_script_runs_are_labelled_by_the_setup_they_recorded(tmp_path):
         assert chart.legend == ["lr 0.001", "lr 0.01"]
         assert "lr 0.001" in shown(chart) and "lr 0.01" in shown(chart)
         table = app.screen.query_one("#compare-facts", DataTable)
-        assert [str(c.label) for c in table.columns.values()][1:] == ["━ lr 0.001", "━ lr 0.01"]
+        assert [str(c.label) for c in table.columns.values()][1:] == ["─•─ lr 0.001", "━+━ lr 0.01"]
         assert cell_texts(table, "setup:learning rate") == ["learning rate", "0.001", "0.01"]
         assert not any(str(k.value).startswith("setup:hidden") for k in table.rows)  # the same in both
 
@@ -172,14 +172,18 @@ def test_compare_reads_at_80x24(runs_dir):
     async def check(app, pilot):
         chart = app.screen.query_one(CompareChart)
         table = app.screen.query_one("#compare-facts", DataTable)
-        assert chart.size.height >= 8
+        # The chart keeps 8 rows of plot (title, x ticks and the axes take 4): the table gives way.
+        assert chart.size.height - 4 >= 8
         assert chart.run_marks["epochs 50, hidden 128 relu"] == {"best": 28, "stop": 33}
         headers = [str(c.label) for c in table.columns.values()]
-        assert headers[3] == "━ epochs 6, hidden 128 relu"
+        assert headers[3] == "─▪─ epochs 6, hidden 128 relu"
         assert "stop 33" in shown(chart)
-        # Every fact row is in view (the chart gives way, not the table).
-        assert table.size.height >= 1 + table.row_count
-        assert table.region.bottom <= 23
+        # The facts table sits above the footer and scrolls to its last fact.
+        assert table.region.bottom <= 23 and table.size.height >= 4
+        assert table.size.height < 1 + table.row_count and table.max_scroll_y > 0
+        table.scroll_end(animate=False)
+        await pilot.pause()
+        assert table.scroll_y == table.max_scroll_y
 
     run_app(CompareApp(runs), check, size=(80, 24))
 
@@ -412,3 +416,173 @@ def test_runs_screen_long_list_arrives_whole_and_refresh_keeps_the_cursor(tmp_pa
         assert screen.selected_path() == oldest
 
     run_app(RunsHost(root), check)
+
+
+# -- compare you can read: three runs that differ by activation ------------------------------------------
+
+ACTIVATIONS = {"relu": "early_stopped", "sigmoid": "act_sigmoid", "tanh": "act_tanh"}
+
+
+def activation_runs(tmp_path, recordings=ACTIVATIONS) -> list[ComparedRun]:
+    root = tmp_path / "act"
+    return load_runs([make_run_dir(root, f"20260101-00000{i}-{name}", rec)
+                      for i, (name, rec) in enumerate(recordings.items())])
+
+
+def symbol_colors(chart, symbol: str) -> set:
+    """The colours the canvas draws ``symbol`` in, legend row and title left out."""
+    text = chart.render()
+    lines = text.plain.split("\n")
+    colors, offset = set(), 0
+    for k, line in enumerate(lines):
+        for col, ch in enumerate(line):
+            if ch == symbol and k >= 3 and "┤" not in line[col:col + 1]:  # below the title, the frame, the legend
+                style = text.get_style_at_offset(chart.app.console, offset + col)
+                if style.color is not None and style.color.triplet is not None:
+                    colors.add(tuple(style.color.triplet))
+        offset += len(line) + 1
+    return colors
+
+
+def y_tick_labels(chart) -> list[str]:
+    return [line.split("┤")[0].strip() for line in shown(chart).splitlines() if "┤" in line]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_three_activations_are_told_apart(tmp_path, size):
+    runs = activation_runs(tmp_path)
+
+    async def check(app, pilot):
+        chart = app.screen.query_one(CompareChart)
+        table = app.screen.query_one("#compare-facts", DataTable)
+        # Named by what differs: the activation, not "digits" nor a timestamp.
+        for label, name in zip(chart.legend, ACTIVATIONS):
+            assert name in label and "digits" not in label and "2026" not in label
+        headers = [str(c.label) for c in table.columns.values()][1:]
+        assert headers == ["─•─ " + runs[0].label, "━+━ " + runs[1].label, "─▪─ " + runs[2].label]
+        # The modified models say so; the built-in one doesn't.
+        assert cell_texts(table, "preset")[1:] == ["digits", "digits (edited)", "digits (edited)"]
+        # Each run its own symbol along its curve, each in its own colour, and its own line style.
+        colors = [symbol_colors(chart, s) for s in "•+▪"]
+        assert all(len(c) == 1 for c in colors), colors
+        assert len(set().union(*colors)) == 3
+        # 8 rows of plot or more, and y ticks that are round, distinct and never all "0.00".
+        assert chart.size.height - 4 >= 8
+        ticks = y_tick_labels(chart)
+        assert len(ticks) >= 3 and len(set(ticks)) == len(ticks) and set(ticks) != {"0.00"}
+        assert chart.run_marks == {runs[0].label: {"best": 28, "stop": 33}, runs[1].label: {"best": 50},
+                                   runs[2].label: {"best": 26, "stop": 31}}
+        # z: the epochs around the marks (26 .. 50), the first epochs' drop left out; z again: all.
+        assert chart.x_range == (0.5, 50.5) and "zoomed" not in shown(chart)
+        await pilot.press("z")
+        await pilot.pause()
+        lo, hi = chart.x_range
+        assert 10 < lo < 26 and hi == 50.5 and "(zoomed: z)" in shown(chart)
+        assert "stop 33" in shown(chart) and "stop 31" in shown(chart)
+        assert canvas(chart).count("◆") == 3
+        x_ticks = [int(t) for t in shown(chart).splitlines()[-1].split()]
+        assert x_ticks[0] >= lo and len(x_ticks) >= 3
+        await pilot.press("z")
+        await pilot.pause()
+        assert chart.x_range == (0.5, 50.5)
+
+    run_app(CompareApp(runs), check, size=size)
+
+
+def test_curves_on_top_of_each_other_still_show_both_runs(tmp_path):
+    # The same recording twice: the curves coincide cell for cell; each run's symbol still shows.
+    runs = activation_runs(tmp_path, {"a": "early_stopped", "b": "early_stopped"})
+
+    async def check(app, pilot):
+        chart = app.screen.query_one(CompareChart)
+        assert symbol_colors(chart, "•") and symbol_colors(chart, "+")
+        assert symbol_colors(chart, "•") != symbol_colors(chart, "+")
+
+    run_app(CompareApp(runs), check, size=(80, 24))
+
+
+def test_a_run_keeps_the_colour_it_is_given(tmp_path):
+    runs = activation_runs(tmp_path)
+    mine = (10, 200, 30)
+
+    class One(App):
+        def compose(self):
+            yield CompareChart(runs, "val_loss", colors={runs[1].label: mine})
+
+    async def check(app, pilot):
+        chart = app.query_one(CompareChart)
+        assert symbol_colors(chart, "+") == {mine}
+        chart.runs = [runs[1], runs[2]]  # the workspace drops a run: the others keep their colours
+        chart.replot()
+        await pilot.pause()
+        assert symbol_colors(chart, "•") == {mine} and chart.legend == [runs[1].label, runs[2].label]
+
+    run_app(One(), check, size=(100, 30))
+
+
+def test_the_compare_apps_screenshot_goes_where_the_monitors_does(tmp_path, monkeypatch):
+    """No ~/Downloads (an SSH box): the palette's screenshot lands in the runs folder, and the toast says so."""
+    from .test_screenshot import _screenshot_from_palette
+
+    runs = activation_runs(tmp_path)
+    home, where = tmp_path / "home", tmp_path / "runs"
+    home.mkdir()
+    where.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("TUI_TRAINER_RUNS", str(where))
+    monkeypatch.chdir(tmp_path)
+    toasts = asyncio.run(_screenshot_from_palette(CompareApp(runs)))
+    saved = sorted(where.glob("*.svg"))
+    assert len(saved) == 1 and "<svg" in saved[0].read_text()
+    assert "Saved screenshot to" in toasts and "Failed" not in toasts
+
+
+def test_accuracy_axes_stay_inside_zero_and_one_with_the_legend_clear_of_the_curves(tmp_path):
+    runs = activation_runs(tmp_path)
+
+    async def check(app, pilot):
+        chart = app.screen.query_one(CompareChart)
+        for metric in ("accuracy", "val_accuracy"):
+            while chart.metric != metric:
+                await pilot.press("m")
+                await pilot.pause()
+            ticks = [float(t) for t in y_tick_labels(chart)]
+            assert ticks and max(ticks) <= 1.0 and len(set(ticks)) == len(ticks)
+            steps = {round(b - a, 6) for a, b in zip(ticks[1:], ticks)}
+            assert len(steps) == 1 and all(round(t / min(steps)) * min(steps) == pytest.approx(t) for t in ticks)
+            # Rising curves fill the top rows: the legend sits on the bottom row of the plot, whole.
+            rows = canvas(chart).splitlines()
+            legend_row = next(k for k, row in enumerate(rows) if runs[0].label in row)
+            assert legend_row == len(rows) - 3  # above the x axis and its tick labels
+            assert all(run.label in rows[legend_row] for run in runs)
+
+    run_app(CompareApp(runs), check, size=(80, 24))
+
+
+def test_keras2_style_acc_is_an_accuracy_too(tmp_path):
+    """``metrics=['acc']`` (Keras 2 and "Deep Learning with Python"'s examples log acc/val_acc): the axis
+    stays inside [0, 1] like accuracy's."""
+    import json
+
+    dirs = []
+    for i, rec in enumerate(("early_stopped", "act_tanh")):
+        d = make_run_dir(tmp_path / "runs", f"20260101-00000{i}-acc", rec)
+        lines = []
+        for line in (d / "events.jsonl").read_text().splitlines():
+            event = json.loads(line)
+            if event.get("event") == "epoch":
+                event["metrics"] = {k.replace("accuracy", "acc"): v for k, v in event["metrics"].items()}
+            lines.append(json.dumps(event))
+        (d / "events.jsonl").write_text("\n".join(lines) + "\n")
+        dirs.append(d)
+
+    async def check(app, pilot):
+        chart = app.screen.query_one(CompareChart)
+        for metric in ("acc", "val_acc"):
+            chart.set_metric(metric)
+            await pilot.pause()
+            ticks = [float(t) for t in y_tick_labels(chart)]
+            assert ticks and max(ticks) <= 1.0 and chart.y_range[1] <= 1.0, (metric, chart.y_range)
+
+    run_app(CompareApp(load_runs(dirs), "val_acc"), check, size=(80, 24))

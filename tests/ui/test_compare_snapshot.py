@@ -1,6 +1,7 @@
-"""SVG snapshot of the compare screen: a relu run next to a deep sigmoid run, both recorded.
+"""SVG snapshots of the compare screen: three recorded runs of the digits model that differ only in the
+hidden layer's activation (relu, sigmoid, tanh), plain and zoomed (``z``).
 
-Update after an intended change with:
+Update after an intended change with (then look at the SVGs, e.g. as PNGs through chromium --headless):
 python -m pytest tests/ui/test_compare_snapshot.py --snapshot-update
 """
 
@@ -13,12 +14,15 @@ from tui_trainer.ui.compare_app import CompareApp
 
 from ..unit.test_compare import make_run_dir
 
+ACTIVATIONS = {"relu": "early_stopped", "sigmoid": "act_sigmoid", "tanh": "act_tanh"}
 
-@pytest.mark.parametrize("size", [(110, 34), (80, 24)], ids=["110x34", "80x24"])
-def test_compare_relu_and_sigmoid(snap_compare, tmp_path, size):
+
+@pytest.mark.parametrize("keys", [(), ("z",)], ids=["plain", "zoomed"])
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+def test_compare_three_activations(snap_compare, tmp_path, size, keys):
     # Fixed run ids, and nothing on screen that depends on the clock or on tmp_path.
     root = tmp_path / "runs"
-    relu = make_run_dir(root, "20260101-000000-relu", "early_stopped")
-    sigmoid = make_run_dir(root, "20260101-000100-sigmoid", "sigmoid_x8")
-    app = CompareApp(load_runs([relu, sigmoid]))
-    assert snap_compare(app, terminal_size=size)
+    dirs = [make_run_dir(root, f"20260101-00000{i}-{name}", recording)
+            for i, (name, recording) in enumerate(ACTIVATIONS.items())]
+    app = CompareApp(load_runs(dirs))
+    assert snap_compare(app, terminal_size=size, press=keys)

@@ -192,3 +192,96 @@ def test_the_focused_field_is_marked(tmp_path, blobs_csv):
             assert other.styles.background == plain_bg
             assert label.styles.color != plain_label and label.styles.text_style.reverse
     asyncio.run(main())
+
+
+def _quit_and_pick_save(app, pilot):
+    from tui_trainer.ui.screens.preset_dialogs import QuitConfirmScreen, SavePresetScreen
+
+    async def go():
+        table = _add_a_layer(app)
+        await pilot.press("a")  # the model is now modified
+        await pilot.pause()
+        assert len(table.layer_specs) == 3
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, QuitConfirmScreen)
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, SavePresetScreen)
+        return app.screen
+    return go()
+
+
+def test_quit_prompt_save_saves_then_quits(tmp_path, blobs_csv):
+    from tui_trainer.spec import load_preset_file
+
+    async def main():
+        app = _app(tmp_path, blobs_csv)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            dialog = await _quit_and_pick_save(app, pilot)
+            dialog.query_one(Input).value = str(tmp_path / "kept.toml")
+            await pilot.press("enter")
+            await pilot.pause(0.3)
+            assert len(load_preset_file(tmp_path / "kept.toml").layers) == 3  # the edit is in the file
+            assert app.return_code == 0  # and the app quit
+    asyncio.run(main())
+
+
+def test_quit_prompt_save_cancelled_stays_with_the_edits(tmp_path, blobs_csv):
+    async def main():
+        app = _app(tmp_path, blobs_csv)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            await _quit_and_pick_save(app, pilot)
+            await pilot.press("escape")  # no file named: nothing saved
+            await pilot.pause(0.3)
+            assert app.is_running and app.return_code is None
+            assert app.screen is app.builder and app.builder.modified
+            assert "unsaved changes" in str(app.builder.query_one("#status").render())
+    asyncio.run(main())
+
+
+def test_quit_prompt_save_that_fails_stays(tmp_path, blobs_csv):
+    async def main():
+        app = _app(tmp_path, blobs_csv)
+        (tmp_path / "file").write_text("not a folder")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            dialog = await _quit_and_pick_save(app, pilot)
+            # A path whose folder is a file: the dialog itself may refuse it, or the write fails.
+            dialog.query_one(Input).value = str(tmp_path / "file" / "x.toml")
+            await pilot.press("enter")
+            await pilot.pause(0.3)
+            if app.screen is dialog:  # refused in the dialog: cancel it
+                await pilot.press("escape")
+                await pilot.pause(0.3)
+            assert app.is_running and app.return_code is None
+            assert app.builder.modified
+    asyncio.run(main())
+
+
+def test_tab_reaches_every_field_in_view_at_80x24(tmp_path, blobs_csv):
+    """At 80x24 the EarlyStopping form starts below the fold: each field Tab reaches is scrolled into view."""
+    async def main():
+        app = _app(tmp_path, blobs_csv)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.3)
+            forms = app.builder.query_one("#forms")
+            _add_a_layer(app)
+            await pilot.pause()
+            seen = []
+            for _ in range(40):
+                await pilot.press("tab")
+                await pilot.pause()
+                focused = app.focused
+                if focused is None or "form-field" not in focused.classes or focused.id in seen:
+                    continue
+                seen.append(focused.id)
+                row = focused.parent
+                assert forms.region.contains_region(row.region), (focused.id, row.region, forms.region)
+                assert row.has_class("-focused")
+            shown = [w.id for w in app.builder.query(".form-field") if w.parent.display]
+            assert seen == shown  # every field shown, in order, among them the EarlyStopping ones
+            assert "f-early-stopping-start-from-epoch" in seen
+    asyncio.run(main())

@@ -83,6 +83,38 @@ def test_heatmap_marks_the_diagonal_and_the_mistakes(tmp_path):
     assert lines[2].split()[:2] == ["0", str(res.confusion()[0, 0])]
 
 
+def test_heatmap_shades_cells_by_count(tmp_path):
+    """More of the same mistake is a brighter red; a right answer is green, also shaded by its count."""
+    from tui_trainer.results import load_results
+
+    res = load_results(_run_folder(tmp_path))
+    m = res.confusion()
+    rows = _cells(heatmap(res))[2:]  # the title and the column names first
+
+    def background(i, j):  # the first character of cell (i, j): a 1-character row label, a space, 4 a cell
+        return rows[i][2 + 4 * j][2]
+
+    assert m[9, 1] == 2 and m[2, 1] == 1  # the recording's mistakes: 9 read as 1 twice, 2 as 1 once
+    assert background(9, 1)[0] > background(2, 1)[0] + 60  # twice the mistakes, clearly brighter red
+    assert background(2, 1)[0] > 60  # a single mistake still stands out
+    low, high = sorted(((int(m[k, k]), background(k, k)[1]) for k in range(10)))[::9]
+    assert low[0] < high[0] and low[1] < high[1]  # fewer right answers, darker green
+
+
+def test_features_are_scaled_to_be_seen():
+    """A layer's weights, mostly small with one large outlier, are drawn bright enough to read."""
+    from tui_trainer.ui.widgets.image import FEATURE_GAMMA, robust_vmax
+
+    rng = np.random.default_rng(0)
+    w = rng.normal(0, 0.05, size=(64, 128))  # digits' first layer: 64 inputs, 128 units
+    w[0, :3] = 1.5  # a few outliers would scale everything else to near black
+    typical = np.abs(w) >= np.median(np.abs(w))
+    plain = diverging_rgb(w).max(axis=2)[typical]
+    drawn = diverging_rgb(w, robust_vmax([w]), FEATURE_GAMMA).max(axis=2)[typical]
+    assert np.median(plain) < 30  # what the view showed: the half of the weights above the median, near black
+    assert np.median(drawn) > 100
+
+
 # --- the results view ----------------------------------------------------------------------------
 
 

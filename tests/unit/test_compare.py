@@ -205,3 +205,17 @@ def test_compare_is_headless():
                                 check=True).stdout.split())
     for heavy in ("textual", "plotext", "textual_plotext", "tensorflow", "keras"):
         assert heavy not in loaded, heavy
+
+
+def test_a_modified_built_in_preset_says_edited(tmp_path):
+    from tui_trainer.compare import preset_said
+
+    runs = load_runs([make_run_dir(tmp_path, "a", "early_stopped"), make_run_dir(tmp_path, "b", "act_tanh")])
+    rows = facts_by_name(facts_table(runs))
+    assert [rows["preset"][r.label] for r in runs] == ["digits", "digits (edited)"]
+    assert [r.label for r in runs] == ["hidden 128 relu", "hidden 128 tanh"]
+    # Not a built-in name, nothing recorded, or a log the preset model can't read: the name as recorded.
+    preset = runs[1].state.started.preset
+    assert preset_said("my-own", preset) == "my-own"
+    assert preset_said("digits", {}) == "digits"
+    assert preset_said("digits", {"layers": "not a list"}) == "digits"

@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from tui_trainer.esmarks import Marks, es_marks, is_unit_metric, nice_ticks, readable_range
+from tui_trainer.esmarks import (
+    Marks,
+    es_marks,
+    is_unit_metric,
+    nice_ticks,
+    readable_range,
+    run_marks,
+    zoom_first,
+    zoom_span,
+)
 from tui_trainer.events import EpochEnded
 from tui_trainer.runlog import iter_events
 from tui_trainer.runstate import RunState
@@ -108,6 +117,8 @@ def test_accuracy_stays_inside_zero_and_one_with_round_ticks():
     state = folded("early_stopped")
     xs, ys = state.series("val_accuracy")
     assert is_unit_metric("val_accuracy", ys) and not is_unit_metric("loss", ys)
+    assert is_unit_metric("val_acc", ys) and is_unit_metric("acc", ys) and is_unit_metric("top_k_acc", ys)
+    assert not is_unit_metric("accumulated_loss", ys) and not is_unit_metric("val_acc", [0.5, 1.5])
     lo, hi, _ = readable_range(xs, ys, Marks(), unit=True)
     assert 0.0 <= lo < hi <= 1.0
     ticks, decimals = nice_ticks(0.0, 1.0, 6)
@@ -116,3 +127,27 @@ def test_accuracy_stays_inside_zero_and_one_with_round_ticks():
     assert ticks == [0.4, 0.6, 0.8, 1.0] and decimals == 1
     ticks, decimals = nice_ticks(0.0, 2.3, 5)
     assert ticks == [0.0, 0.5, 1.0, 1.5, 2.0] and decimals == 1
+
+
+def test_run_marks_are_the_verdicts_epochs():
+    assert run_marks(folded("early_stopped")) == {"best": 28, "stop": 33}  # restored 28
+    assert run_marks(folded("act_sigmoid")) == {"best": 50}  # ran all 50, restored the last
+    assert run_marks(folded("no_restore"))["stop"] == 33 and "best" in run_marks(folded("no_restore"))
+    assert "stop" not in run_marks(folded("failed"))  # failed at epoch 2: no early stop
+    assert run_marks(RunState()) == {}
+
+
+def test_zoom_span_is_the_region_around_the_marks():
+    # relu best 28 stop 33, tanh best 26 stop 31, sigmoid best 50 of 50: 26 .. 50 and a margin.
+    first, end = zoom_span([28, 33, 26, 31, 50], 50)
+    assert 15 <= first < 26 and end == 50
+    # One run, one mark mid-run: the mark and neighbours on both sides.
+    first, end = zoom_span([20], 50)
+    assert first < 20 < end and end - first + 1 >= 6 and first > 1
+    # No marks: like the monitor's zoom, past the first quarter.
+    assert zoom_span([], 40) == (zoom_first(40, None) + 1, 40) == (11, 40)
+    # A short run: everything.
+    assert zoom_span([3], 5) == (1, 5)
+    # A mark at the first epoch: the window widens to the right.
+    first, end = zoom_span([1], 30)
+    assert first == 1 and end >= 6

@@ -82,3 +82,68 @@ def test_runs_list_prints_500_runs(tmp_path):
 def test_timestamps_carry_their_offset():
     stamp = now_iso()
     assert stamp[-6] in "+-" and stamp[-3] == ":"  # e.g. 2026-01-01T12:00:00+00:00
+
+
+def test_polling_500_runs_reads_only_the_live_ones(tmp_path, monkeypatch):
+    """The workspace's tick: a stat of the folder and of each unfinished run; a read only where a log grew."""
+    import dataclasses
+    import os
+    import socket
+
+    from tui_trainer.events import EpochEnded
+    from tui_trainer.runlog import RunLogWriter, iter_events
+    from tui_trainer.workspace import Workspace
+
+    root = tmp_path / "runs"
+    make_runs(root)
+    recorded = list(iter_events(Path(__file__).parent.parent / "recordings" / "early_stopped.jsonl"))
+    recorded[0] = dataclasses.replace(recorded[0], host=socket.gethostname(), pid=os.getpid(), started_at=now_iso())
+    live = root / "20280101-000000-live"
+    live.mkdir()
+    writer = RunLogWriter(live)
+    epochs = [i for i, e in enumerate(recorded) if isinstance(e, EpochEnded)]
+    for event in recorded[:epochs[1] + 1]:
+        writer(event)
+    ws = Workspace(root)
+    infos = ws.load()
+    assert infos[0].id == live.name and (infos[0].status, infos[0].epochs) == ("running", 2)
+
+    opened: list[str] = []
+    real_open = builtins.open
+
+    def spy(file, *args, **kwargs):
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", spy)
+    assert not ws.poll()  # nothing new: no file read at all
+    assert not [f for f in opened if f.endswith(("events.jsonl", "summary.json"))]
+    for event in recorded[epochs[1] + 1:epochs[4] + 1]:
+        writer(event)
+    changes = ws.poll()
+    monkeypatch.undo()
+    assert [i.id for i in changes.changed] == [live.name] and changes.changed[0].epochs == 5
+    assert [f for f in opened if f.endswith(("events.jsonl", "summary.json"))] == [str(live / "events.jsonl")]
+
+    # a run folder made after the first look: listed on the next poll
+    new = root / "20290101-000000-new"
+    new.mkdir()
+    (new / "events.jsonl").write_text("")
+    changes = ws.poll()
+    assert [i.id for i in changes.added] == [new.name] and changes.added[0].status == "empty"
+    writer.close()
+
+
+def test_a_tensorboard_log_written_after_the_first_look_is_listed(tmp_path):
+    from tui_trainer.workspace import Workspace
+
+    from .test_tensorboard import pytorch_log
+
+    root = tmp_path / "runs"
+    make_runs(root, 3)
+    ws = Workspace(root)
+    assert len(ws.load()) == 4
+    pytorch_log(root / "torch" / "lr0.1", epochs=12)
+    changes = ws.poll()
+    assert [(i.id, i.status, i.epochs) for i in changes.added] == [("torch/lr0.1", "tensorboard", 12)]
+    assert not ws.poll()  # listed once

@@ -6,42 +6,20 @@ app paints its first frame without waiting for it.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from pathlib import Path
 from typing import Iterable, Optional
 
-from textual import on, work
+from textual import on
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
 
 from ..spec import Preset
+from .app_training import TrainingMixin
 from .base import MonitorApp
 from .screens.builder import BuilderScreen
-from .screens.preset_dialogs import QuitConfirmScreen
-
-
-def detach_from_terminal() -> None:
-    """Point stdin, stdout and stderr at /dev/null: the terminal is gone, and writing to it would fail
-    (Python exits with code 120 when it can't flush stdout at the end)."""
-    import os
-    import sys
-
-    try:
-        null = os.open(os.devnull, os.O_RDWR)
-    except OSError:
-        return
-    for fd in (0, 1, 2):
-        try:
-            os.dup2(null, fd)
-        except OSError:
-            pass
-    os.close(null)
-    sys.stdout = open(os.devnull, "w")
-    sys.stderr = open(os.devnull, "w")
 
 
 def _builder_toml(builder: BuilderScreen, preset: Optional[Preset]) -> Optional[str]:
@@ -59,12 +37,12 @@ def _builder_toml(builder: BuilderScreen, preset: Optional[Preset]) -> Optional[
             return [plain(v) for v in value if v is not None]
         return value
 
-    raw = plain(builder._raw())
+    raw = plain(builder.read_raw())
     note = "# The builder's fields when an error stopped it; some are invalid (fix them before training).\n"
     return note + tomli_w.dumps(raw)
 
 
-class TrainerApp(MonitorApp):
+class TrainerApp(TrainingMixin, MonitorApp):
     """Build a model, train it, watch it."""
 
     IDLE = "Press t to train."
@@ -77,6 +55,7 @@ class TrainerApp(MonitorApp):
         Binding("m", "show_monitor", "Monitor"),
         Binding("b", "show_builder", "Builder"),
         Binding("r", "show_runs", "Runs"),
+        Binding("escape", "back_to_runs", "Runs", show=False),
         Binding("q", "quit", "Quit"),
         # Read-only (`serve --read-only`): the keys that would train, edit or write say why they don't.
         Binding("t", "refuse('Training is off')", show=False),
@@ -97,6 +76,7 @@ class TrainerApp(MonitorApp):
         self.training_thread: Optional[threading.Thread] = None
         self._phase: tuple[int, str] = (0, "")  # (run token, phase) the training thread last reported
         self._starting: Optional[str] = None  # the preset name while a start has no RunStarted yet
+        self._opened_from_runs = False  # the monitor shows a run opened from the workspace: esc goes back to it
 
     @property
     def runs_dir(self) -> Path:
@@ -149,6 +129,8 @@ class TrainerApp(MonitorApp):
             return self._typing() == (action == "train_anywhere")
         if action == "cancel":
             return self.training
+        if action == "back_to_runs":
+            return self._opened_from_runs and self.screen is self._monitor
         if action == "show_builder":
             return self.screen is not self.builder
         if action == "show_monitor":  # nothing to show before the first run
@@ -194,7 +176,15 @@ class TrainerApp(MonitorApp):
         if self.read_only:
             self._over_runs()
         elif not isinstance(self.screen, RunsScreen):
-            self.push_screen(RunsScreen(self.runs_dir))
+            # installed once: the workspace keeps its selection and cursor while a run is opened from it
+            if not self.is_screen_installed("runs"):
+                self.install_screen(RunsScreen(self.runs_dir), "runs")
+            self.push_screen("runs")
+
+    def action_back_to_runs(self) -> None:
+        """esc in the monitor of a run opened from the workspace: back to it, as it was left."""
+        self._opened_from_runs = False
+        self.action_show_runs()
 
     def action_show_results(self) -> None:
         """The results of the run in the monitor (the monitor's v)."""
@@ -234,7 +224,12 @@ class TrainerApp(MonitorApp):
             self.notify(problem, severity="warning")
         self.monitor.set_note("recorded run")
         self.monitor.run_dir = message.path
+        self._opened_from_runs = True
         self.action_show_monitor()
+        if run.finished is None and run.started is not None and (message.path / "events.jsonl").is_file():
+            from .screens.workspace_follow import follow_live  # still written: the monitor follows it
+
+            follow_live(self, message.path, len(run.events))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):
@@ -242,7 +237,8 @@ class TrainerApp(MonitorApp):
                 yield command
         if not self.read_only:
             yield SystemCommand("Train", "Train the model in the builder (t)", self.action_train)
-            yield SystemCommand("Cancel training", "Stop at the next batch (c)", self.action_cancel)
+            if self.training:  # offered only when there is something to cancel
+                yield SystemCommand("Cancel training", "Stop at the next batch (c)", self.action_cancel)
             yield SystemCommand("Show builder", "Edit layers, data and early stopping (b)", self.action_show_builder)
         yield SystemCommand("Show monitor", "Charts of the current or last run (m)", self.action_show_monitor)
         yield SystemCommand("Runs", "Browse recorded runs, open or compare them (r)", self.action_show_runs)
@@ -283,148 +279,8 @@ class TrainerApp(MonitorApp):
         except Exception:  # the builder itself may be what broke; the notification says nothing was kept
             return None
 
-    # -- training ---------------------------------------------------------------------------------
-
-    @property
-    def training(self) -> bool:
-        return any(w.group in ("training", "lesson") and w.is_running for w in self.workers)
-
-    def action_train(self) -> None:
-        if self.read_only:
-            self.action_refuse("Training is off")
-            return
-        if self.training:
-            if self.monitor.state.started is None:
-                self.notify(f"Training is starting ({self.monitor.phase or 'loading data'}); press c to cancel it.",
-                            severity="warning")
-            else:
-                self.notify("Training is already running; press c to cancel it.", severity="warning")
-            return
-        builder = self.builder
-        preset = builder.current_preset()
-        if preset is None:
-            self.notify(f"Fix the marked fields before training: {builder.first_error()}", severity="error",
-                        title="Can't train yet")
-            self.action_show_builder()
-            return
-        token = self.new_run()
-        self._cancel = threading.Event()
-        self._phase = (token, "loading data")  # the engine's first step, said from the key press on
-        self._starting = preset.name
-        self.monitor.set_phase("loading data")
-        self.action_show_monitor()
-        self.sub_title = f"{preset.name} · starting"
-        self._train(preset, token, self._cancel)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="training")
-    def _train(self, preset: Preset, token: int, cancel: threading.Event):
-        from ..engine import train  # imports TensorFlow on first use, in this thread
-
-        self.training_thread = threading.current_thread()
-
-        def sink(event) -> None:
-            self.inbox.append((token, event))  # thread-safe, never blocks, never wakes the UI
-
-        def on_phase(phase: str) -> None:
-            self._phase = (token, phase)  # one assignment: read at the next redraw tick
-
-        return train(preset, sink, cancel, runs_dir=self.runs_dir, source=str(self.source) if self.source else None,
-                     on_phase=on_phase)
-
-    def drain_inbox(self) -> None:
-        """The run's events, and what its start is doing until the first one."""
-        super().drain_inbox()
-        if self._monitor is None or self._starting is None:
-            return
-        token, phase = self._phase
-        if self.monitor.state.started is not None or token != self._run_token:
-            self._starting = None
-        elif phase != self.monitor.phase:
-            self.monitor.set_phase(phase)
-            self.sub_title = f"{self._starting} · starting: {phase}"
-
-    def action_cancel(self) -> None:
-        if not self.training:
-            self.notify("Nothing is training.", severity="information")
-            return
-        self._cancel.set()
-        self.notify("Cancelling after the current batch...")
+    # -- training (the worker and its end, cancel and quit live in TrainingMixin) -------------------
 
     @on(BuilderScreen.TrainRequested)
     def _on_train_requested(self) -> None:
         self.action_train()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "training":
-            return
-        self.drain_inbox()  # the run's last events, before its verdict is read
-        self.refresh_bindings()
-        if event.state == WorkerState.ERROR:
-            error = event.worker.error
-            from ..datasets import DataError
-            from ..runlog import RunDirError
-            from ..spec import SpecError
-
-            text = str(error) if isinstance(error, (DataError, SpecError, RunDirError)) else f"{type(error).__name__}: {error}"
-            self.sub_title = self._starting or self.preset.name  # no longer "· starting"
-            self._starting = None
-            self.monitor.set_phase("")
-            self.monitor.show_error(f"Training did not start: {text}")
-            self.action_show_builder()  # back to where it can be fixed, the toast saying why
-            self.notify(text, severity="error", title="Training did not start", timeout=10)
-        elif event.state == WorkerState.SUCCESS:
-            self.last_result = event.worker.result
-            self._dirty = True
-            status = self.last_result.status
-            self.notify(self.monitor.state.verdict() or status, title=f"Run {status}",
-                        severity="error" if status == "failed" else "information", timeout=8)
-
-    async def action_quit(self) -> None:
-        """Quit cleanly, even mid-training: cancel first so the run log is closed.
-
-        With unsaved or invalid edits in the builder, ask first (Save / Discard / Cancel).
-        """
-        builder = self.builder
-        if builder is not None and builder.is_mounted and not isinstance(self.screen, QuitConfirmScreen):
-            invalid = builder.current_preset() is None
-            if invalid or builder.modified:
-                why = ("Some fields are invalid: the edits can't be saved until they are fixed." if invalid
-                       else "The model has unsaved changes.")
-                self.push_screen(QuitConfirmScreen(why, can_save=not invalid), self._after_quit_question)
-                return
-        await self._leave()
-
-    async def _after_quit_question(self, choice: Optional[str]) -> None:
-        if choice == "discard":
-            await self._leave()
-        elif choice == "save" and self.builder is not None:
-            self.action_show_builder()
-            self.builder.action_save()
-
-    async def _leave(self) -> None:
-        await self._cancel_training("Cancelling training before quitting...")
-        self.exit()
-
-    async def stop_for_signal(self) -> None:
-        """SIGTERM: the run is closed as cancelled (summary and model written), then the app leaves."""
-        await self._cancel_training("Terminated: cancelling training...")
-        self.exit(return_code=143)
-
-    async def _cancel_training(self, note: str) -> None:
-        workers = [w for w in self.workers if w.group in ("training", "lesson") and w.is_running]
-        if workers:
-            self._cancel.set()
-            self.notify(note)
-            try:
-                await asyncio.wait_for(asyncio.gather(*(w.wait() for w in workers), return_exceptions=True), 60)
-            except asyncio.TimeoutError:
-                pass
-
-    def finish_headless(self) -> None:
-        """After a hang-up: the app is gone with its terminal, the run it was training goes on to its end."""
-        if not self.hung_up:
-            return
-        detach_from_terminal()
-        thread = self.training_thread
-        if thread is not None and thread.is_alive():
-            thread.join()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
 from ..compare import ComparedRun
+from .base import screenshot_folder
 from .screens.compare import CompareScreen
 
 
@@ -31,3 +32,9 @@ class CompareApp(App):
 
     def get_default_screen(self) -> Screen:
         return CompareScreen(self.runs, self.metric, reading=self.reading, facts=self.facts)
+
+    def deliver_screenshot(self, filename: Optional[str] = None, path: Optional[str] = None,
+                           time_format: Optional[str] = None) -> Optional[str]:
+        """The palette's screenshot where the monitor's goes: ``~/Downloads``, else the default runs folder,
+        else the current one (Textual alone fails where ``~/Downloads`` is missing, usual over SSH)."""
+        return super().deliver_screenshot(filename, path or str(screenshot_folder(self)), time_format)

@@ -6,45 +6,80 @@ is fixed. Nothing here imports TensorFlow: output shapes and parameter counts
 come from the spec, and the shape of a user's npz/csv file is read in a thread
 worker; once the input shape is known, a layer that can't take its input is
 marked like any other invalid field.
+
+The screen holds the preset and its validation; the layers are in :class:`ModelPane`, the data,
+training and EarlyStopping fields in :class:`PresetForms`. Each refresh reads the fields once
+(:meth:`BuilderScreen.read_raw`) and hands the result to everything that shows it.
 """
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
-from pydantic import ValidationError
 from rich.text import Text
-from textual import on, work
+from textual import events, on
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.binding import ActiveBinding, Binding
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.timer import Timer
-from textual.widget import Widget
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static, Switch
+from textual.widgets import Button, Footer, Header, Input, Select, Static, Switch
 
 from ... import presets
-from ...layers import Shape
-from ...spec import DataSpec, Preset, SpecError, check_shapes, parse_preset, save_preset_file, validate
-from ..widgets.layers import LayerTable, describe_layer, parse_number
-from .builder_form import (
-    FIELDS,
-    SECTIONS,
-    FormField,
-    data_field_shown,
-    field_description,
-    get_path,
-    monitor_options,
-    parse_size,
-    put_path,
-)
-from .builder_data import DataView, Probe
-from .preset_dialogs import OpenPresetScreen, SavePresetScreen, resolve_save_path, suggest_save_path
+from ...spec import Preset, SpecError
+from ...text import one_line
+from ..widgets.layers import LayerTable
+from .builder_commands import BuilderCommands
+from .builder_form import judge, monitor_options
+from .builder_probe import FileProber, FileRead
+from .model_pane import ModelPane
+from .preset_dialogs import OpenPresetScreen, SavePresetScreen, resolve_save_path, save_preset_as, suggest_save_path
+from .preset_forms import PresetForms
 
-PROBE_DELAY_S = 0.4  # wait for the user to stop typing a path before reading the file
+MAIN_ACTIONS = ("train", "train_anywhere", "cancel", "show_monitor", "show_runs", "quit", "focus_layers")
+"""The app's keys the footer shows first: at 80 columns the layer keys after them are cut, not these."""
+
+# In a field `r` and `q` are text: the footer names the keys that still work there (both are bound
+# already: ctrl+q by Textual's App, escape by this screen); these copies only show them.
+TYPING_KEYS = (Binding("ctrl+q", "quit", "Quit", tooltip="Quit (asks first when there are unsaved edits)"),
+               Binding("escape", "focus_layers", "Layers", tooltip="Back to the layers, where r shows the runs"))
+
+
+def footer_order(bindings: dict[str, ActiveBinding], typing_in: Optional[Screen]) -> dict[str, ActiveBinding]:
+    """``bindings`` with :data:`MAIN_ACTIONS` first; with ``typing_in`` (the screen, while a field has
+    focus) also the :data:`TYPING_KEYS`."""
+    for key in TYPING_KEYS if typing_in is not None else ():
+        namespace = typing_in.app if key.action == "quit" else typing_in
+        bindings[key.key] = ActiveBinding(namespace, key, True, key.tooltip)
+    main = {k: b for k, b in bindings.items() if b.binding.action in MAIN_ACTIONS}
+    main = dict(sorted(main.items(), key=lambda item: MAIN_ACTIONS.index(item[1].binding.action)))
+    return {**main, **{k: b for k, b in bindings.items() if k not in main}}
+
+
+def title_text(name: str, description: str, modified: bool) -> Text:
+    """``digits (modified) — The lesson's recipe ...``."""
+    title = Text.assemble((name, "bold"), (" (modified)" if modified else "", "italic"))
+    if description:
+        title.append(" — " + description, style="dim")
+    return title
+
+
+def _monitor_choices(preset: Preset) -> list[str]:
+    return monitor_options(list(preset.training.metrics), preset.early_stopping.monitor)
+
+
+class PresetMessage(Message):
+    """A message about the builder's preset; ``control`` is the screen, for ``@on`` selectors."""
+
+    def __init__(self, screen: "BuilderScreen", preset: Optional[Preset]) -> None:
+        super().__init__()
+        self.screen = screen
+        self.preset = preset
+
+    @property
+    def control(self) -> "BuilderScreen":
+        return self.screen
 
 
 class BuilderScreen(Screen):
@@ -59,9 +94,10 @@ class BuilderScreen(Screen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
     AUTO_FOCUS = "LayerTable"
+    COMMANDS = {BuilderCommands}  # the layer and file keys by name in ctrl+p
 
     DEFAULT_CSS = """
-    BuilderScreen #title, BuilderScreen #info, BuilderScreen #total {
+    BuilderScreen #title, BuilderScreen #info {
         height: 1;
         padding: 0 1;
         text-wrap: nowrap;
@@ -69,32 +105,14 @@ class BuilderScreen(Screen):
     }
     BuilderScreen #info { color: $text-muted; }
     BuilderScreen #body { height: 1fr; }
-    BuilderScreen #model-pane { height: auto; }
-    BuilderScreen #layer-help, BuilderScreen #notes, BuilderScreen #layers-error {
-        height: auto;
-        padding: 0 1;
-    }
-    BuilderScreen #layer-help { color: $text-muted; }
-    BuilderScreen #notes { color: $warning; }
-    BuilderScreen #forms { height: 1fr; min-height: 4; padding: 0 1; }
     BuilderScreen.-narrow #forms { border-top: solid $panel; }
     BuilderScreen.-narrow.-short LayerTable { max-height: 7; }
+    /* 24 rows: the layer's lesson text gets two lines, so the forms keep room under a deep model */
+    BuilderScreen.-narrow.-short #layer-help { max-height: 2; text-overflow: ellipsis; }
     BuilderScreen.-wide #body { layout: horizontal; }
     BuilderScreen.-wide LayerTable { max-height: 70%; }
-    BuilderScreen.-wide #model-pane { width: 1fr; height: 1fr; }
+    BuilderScreen.-wide ModelPane { width: 1fr; height: 1fr; }
     BuilderScreen.-wide #forms { width: 1fr; max-width: 80; border-left: solid $panel; }
-    BuilderScreen .section { height: 1; text-style: bold; color: $accent; margin: 0 0 0 0; }
-    BuilderScreen .section.-invalid { color: $error; }
-    BuilderScreen .form-row { height: 1; }
-    BuilderScreen .form-row > Label { width: 24; }
-    BuilderScreen .form-row > Input, BuilderScreen .form-row > Select { width: 1fr; }
-    BuilderScreen .form-row > Switch { border: none; height: 1; padding: 0; width: auto; }
-    BuilderScreen .form-row > Switch.-invalid, BuilderScreen .form-row > Select.-invalid {
-        background-tint: $error 30%;
-    }
-    BuilderScreen .field-error { color: $error; height: auto; padding: 0 0 0 24; }
-    BuilderScreen #layers-error { color: $error; }
-    BuilderScreen LayerTable.-invalid { border-left: thick $error; }
     BuilderScreen #statusbar { height: 1; }
     BuilderScreen #status { width: 1fr; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     BuilderScreen #status.-invalid { color: $error; text-style: bold; }
@@ -103,37 +121,15 @@ class BuilderScreen(Screen):
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", tooltip="Save as a preset file"),
-        Binding("o", "open", "Open", tooltip="Open a preset by name or path", show=False),  # named on the total line
+        Binding("o", "open", "Open", tooltip="Open a preset by name or path", show=False),  # named on the keys line
         Binding("escape", "focus_layers", "Layers", show=False),
     ]
 
-    class _PresetMessage(Message):
-        """A message about the screen's preset; ``control`` is the screen, for ``@on`` selectors."""
-
-        def __init__(self, screen: "BuilderScreen", preset: Optional[Preset]) -> None:
-            super().__init__()
-            self.screen = screen
-            self.preset = preset
-
-        @property
-        def control(self) -> "BuilderScreen":
-            return self.screen
-
-    class Changed(_PresetMessage):
+    class Changed(PresetMessage):
         """The preset changed: ``preset`` is the valid preset, or ``None`` while a field is invalid."""
 
-    class TrainRequested(_PresetMessage):
+    class TrainRequested(PresetMessage):
         """The user pressed the Train button with a valid preset."""
-
-    class _InputProbed(Message):
-        """A data file was read in the worker: its input shape, or why it can't be read."""
-
-        def __init__(self, key: tuple, shape: Optional[Shape], classes: Optional[int], error: Optional[str]) -> None:
-            super().__init__()
-            self.key = key
-            self.shape = shape
-            self.classes = classes
-            self.error = error
 
     def __init__(self, preset: Preset, source: Optional[Path] = None, *, defer_forms: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -146,9 +142,9 @@ class BuilderScreen(Screen):
         self.errors: dict[str, str] = {}
         """Invalid fields: field path (``training.epochs``, ``layers``) -> one-line message."""
         self._posted: Any = object()  # the last preset posted in Changed
-        # probe key -> (input shape, number of classes, error) of the user's file
-        self._probes: dict[tuple, Probe] = {}
-        self._probe_timer: Optional[Timer] = None
+        self._prober = FileProber(self)  # reads the user's data file for its shape
+        self._view = self._prober.view(self._base["data"])  # the data as of the last refresh
+        self._refresh_pending = False
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -169,6 +165,11 @@ class BuilderScreen(Screen):
         # model-level messages already name their field ("data.path is required when ...")
         return message if message.startswith(field) else f"{field}: {message}"
 
+    @property
+    def modified(self) -> bool:
+        """Whether the preset differs from the one loaded or last saved."""
+        return self.current_preset() != self._loaded
+
     def load_preset(self, preset: Preset, source: Optional[Path] = None) -> None:
         """Show another preset, replacing everything on the screen."""
         self._loaded = preset
@@ -178,200 +179,82 @@ class BuilderScreen(Screen):
         if not self.is_mounted:
             return
         with self.app.batch_update():
-            table = self.query_one(LayerTable)
-            table.set_layers(preset.layers, cursor=0, post=False)
-            if self._forms_ready:
-                monitor = self.query_one("#" + FIELDS["early_stopping.monitor"].id, Select)
-                opts = monitor_options(list(preset.training.metrics), preset.early_stopping.monitor)
-                monitor.set_options([(o, o) for o in opts])
-                for field in FIELDS.values():
-                    self._set_widget(field, get_path(self._base, field.path))
+            self.query_one(LayerTable).set_layers(preset.layers, cursor=0, post=False)
+            self._forms.set_values(self._base, _monitor_choices(preset))
             self._refresh()
+
+    def read_raw(self) -> dict[str, Any]:
+        """The preset as edited, as a dict for pydantic to judge: each field's widget read once."""
+        # One level of copying is enough: the forms only put values into the nested tables.
+        raw = {key: dict(value) if isinstance(value, dict) else value for key, value in self._base.items()}
+        if self.is_mounted:
+            self._forms.read_into(raw)
+            raw["layers"] = [{"type": layer.type, **layer.model_dump(mode="json")} for layer in self._layer_specs()]
+        return raw
+
 
     # -- layout -----------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        # The lines are composed with their text, not filled in on mount: what a widget gets after
-        # the first layout waits for the next frame.
-        preset = self._loaded
-        view = self._data()
-        table = LayerTable(preset.layers, input_shape=view.input_shape)
+        view = self._view
         yield Header()
-        yield Static(self._title_text(), id="title")
+        yield Static(self._title_text(self._base), id="title")
         yield Static(Text(view.info_text(self._layer_specs())), id="info")
         with Vertical(id="body"):
-            with Vertical(id="model-pane"):
-                yield table
-                yield Static(id="layers-error")
-                yield Static(self._total_text(table), id="total")
-                yield Static(id="notes")
-                yield Static(id="layer-help")
-            # With defer_forms, filled after the first frame (mount_forms): the 18 fields are 80 widgets,
-            # and styling them took half of the time to the first frame.
-            yield VerticalScroll(*([] if self._defer_forms else self._form_widgets()), id="forms", can_focus=False)
-        self._forms_ready = not self._defer_forms
+            yield ModelPane(self._loaded, view)
+            yield PresetForms(self._base, _monitor_choices(self._loaded), defer=self._defer_forms, id="forms")
         with Horizontal(id="statusbar"):
             yield Static(id="status")
             yield Button("Train (t)", id="train", variant="success", compact=True)
         yield Footer()
 
-    def _form_widgets(self) -> list[Widget]:
-        """The data, training and EarlyStopping forms, with the values of the preset shown."""
-        widgets: list[Widget] = []
-        for section, fields in SECTIONS.items():
-            widgets.append(Static(section, classes="section", id=f"section-{section.lower()}"))
-            for field in fields:
-                widget = self._make_widget(field, get_path(self._base, field.path))
-                widgets.append(Horizontal(Label(field.label), widget, classes="form-row", id="r" + field.id[1:]))
-                widgets.append(Static("", classes="field-error", id="e" + field.id[1:]))
-        return widgets
+    @property
+    def _forms(self) -> PresetForms:
+        return self.query_one(PresetForms)
+
+    @property
+    def _forms_ready(self) -> bool:
+        return self.is_mounted and self._forms.ready
 
     def mount_forms(self) -> None:
         """Fill in the forms that ``defer_forms`` left out (once; later calls do nothing): the app calls
         this after its first frame."""
-        if self._forms_ready or self._forms_mounting or not self.is_mounted:
-            return
-        self._forms_mounting = True
-        self.run_worker(self._mount_forms(), group="builder-forms")
+        if self.is_mounted and not self._forms.ready:
+            self.run_worker(self._mount_forms(), group="builder-forms")
 
     async def _mount_forms(self) -> None:
-        await self.query_one("#forms", VerticalScroll).mount_all(self._form_widgets())
-        self._forms_ready = True
-        self._refresh()
-
-    def _make_widget(self, field: FormField, value: Any) -> Widget:
-        widget: Widget
-        if field.kind == "select":
-            options = field.options or tuple(
-                monitor_options(list(self._loaded.training.metrics), self._loaded.early_stopping.monitor)
-            )
-            widget = Select([(o, o) for o in options], value=value, allow_blank=False, compact=True, id=field.id)
-        elif field.kind == "switch":
-            widget = Switch(bool(value), id=field.id)
-        else:
-            widget = Input(self._text(value), compact=True, id=field.id, placeholder="(none)" if field.kind == "text" else "")
-        widget.add_class("form-field")
-        widget.tooltip = field_description(field.path)
-        return widget
-
-    @staticmethod
-    def _text(value: Any) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, float):
-            return f"{value:g}" if abs(value) >= 1e-4 or value == 0 else repr(value)
-        if isinstance(value, (list, tuple)):
-            return "x".join(str(v) for v in value)  # image_size: 28x28
-        return str(value)
-
-    def _set_widget(self, field: FormField, value: Any) -> None:
-        widget = self.query_one("#" + field.id)
-        if isinstance(widget, Select):
-            widget.value = value
-        elif isinstance(widget, Switch):
-            widget.value = bool(value)
-        elif isinstance(widget, Input):
-            widget.value = self._text(value)
-
-    def _widget_value(self, field: FormField) -> Any:
-        widget = self.query_one("#" + field.id)
-        if isinstance(widget, Select):
-            return None if widget.is_blank() else widget.value
-        if isinstance(widget, Switch):
-            return widget.value
-        assert isinstance(widget, Input)
-        if field.kind == "text":
-            return widget.value.strip() or None
-        if field.kind == "size":
-            return parse_size(widget.value)
-        return parse_number(widget.value, field.kind)
-
-    _refresh_pending = False
-    _forms_ready = False
-    _forms_mounting = False
+        if await self._forms.mount_fields():
+            self._refresh()
 
     def on_mount(self) -> None:
         self._refresh()
 
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """The keys as the footer shows them: the app's main keys first (train, runs, quit), so that a
+        narrow terminal cuts the layer keys rather than these (all are listed under ctrl+p, Keys)."""
+        return footer_order(super().active_bindings, self if isinstance(self.focused, Input) else None)
+
     # -- validation -------------------------------------------------------------------------------
 
-    def _raw(self) -> dict[str, Any]:
-        """The preset as a dict, from the widgets, for pydantic to judge."""
-        raw = copy.deepcopy(self._base)
-        if self._forms_ready:
-            for field in FIELDS.values():
-                put_path(raw, field.path, self._widget_value(field))
-        if self.is_mounted:
-            raw["layers"] = [{"type": layer.type, **layer.model_dump(mode="json")} for layer in self._layer_specs()]
-        return raw
-
-    @staticmethod
-    def _target(path: str) -> str:
-        """The widget an error belongs to: its form field, the layer table, or the preset as a whole."""
-        if path in FIELDS:
-            return path
-        if path.startswith("layers"):
-            return "layers"
-        return path or "preset"
-
-    def _validate(self) -> None:
-        preset, problems = validate(self._raw())
-        if preset is not None:
-            shape = self._data().input_shape
-            if shape is not None:
-                try:
-                    check_shapes(preset, shape)
-                except SpecError as exc:
-                    problems = exc.errors
-        errors: dict[str, str] = {}
-        for problem in problems:
-            target = self._target(problem.field)
-            # a layer's error names its layer and field: "layers[3].kernel_size: ..."
-            message = problem.line() if target == "layers" and problem.field != "layers" else problem.message
-            errors.setdefault(target, message)
-        self.errors = errors
-        self._preset = preset if not errors else None
-
     def _refresh(self) -> None:
-        """Validate, then redraw everything that depends on the preset."""
-        self._validate()
+        """Read the fields, validate, then redraw everything that depends on the preset."""
+        raw = self.read_raw()
+        self._view = view = self._prober.view(raw["data"])
+        self._preset, self.errors = judge(raw, view.input_shape)
         with self.app.batch_update():
-            self._show_data_fields()
-            self._show_errors()
-            self._show_model()
-            self._show_header()
-        self._maybe_probe()
+            self._forms.show(self.errors, raw["data"]["dataset"])
+            self.query_one(ModelPane).show(view, self.errors.get("layers"))
+            self._show_status()
+            self.query_one("#title", Static).update(self._title_text(raw))
+            self.query_one("#info", Static).update(Text(view.info_text(self._layer_specs())))
+        self._prober.schedule(view)
         current = self.current_preset()
         if current != self._posted:
             self._posted = current
             self.post_message(self.Changed(self, current))
 
-    def _show_data_fields(self) -> None:
-        if not self._forms_ready:
-            return
-        dataset = self._widget_value(FIELDS["data.dataset"])
-        for field in SECTIONS["Data"]:
-            # an invalid field stays in sight even where this data set ignores it, so it can be fixed
-            shown = data_field_shown(field.path, dataset) or field.path in self.errors
-            self.query_one("#r" + field.id[1:]).display = shown
-
-    def _show_errors(self) -> None:
-        for section, fields in SECTIONS.items() if self._forms_ready else ():
-            bad = [f for f in fields if f.path in self.errors]
-            title = self.query_one(f"#section-{section.lower()}", Static)
-            title.set_class(bool(bad), "-invalid")
-            title.update(f"{section}  ✗ {len(bad)} to fix" if bad else section)
-            for field in fields:
-                invalid = field.path in self.errors
-                self.query_one("#" + field.id).set_class(invalid, "-invalid")
-                error = self.query_one("#e" + field.id[1:], Static)
-                error.update(Text(f"↳ {self.errors[field.path]}") if invalid else "")
-                error.display = invalid
-        layer_error = self.errors.get("layers")
-        self.query_one(LayerTable).set_class(layer_error is not None, "-invalid")
-        box = self.query_one("#layers-error", Static)
-        box.update(Text(f"✗ {layer_error}") if layer_error else "")
-        box.display = layer_error is not None
+    def _show_status(self) -> None:
         status = self.query_one("#status", Static)
         status.set_class(bool(self.errors), "-invalid")
         status.set_class(not self.errors, "-valid")
@@ -381,97 +264,18 @@ class BuilderScreen(Screen):
         else:
             status.update(Text("✓ valid" + ("  · unsaved changes (ctrl+s saves)" if self.modified else "")))
 
-    @property
-    def modified(self) -> bool:
-        """Whether the preset differs from the one loaded or last saved."""
-        return self.current_preset() != self._loaded
-
     def _layer_specs(self) -> list:
         """The layers as edited (the preset's until the table is mounted)."""
         return self.query_one(LayerTable).layer_specs if self.is_mounted else list(self._loaded.layers)
 
-    def _title_text(self) -> Text:
-        name = get_path(self._raw(), "name")
-        title = Text.assemble((name, "bold"), (" (modified)" if self.is_mounted and self.modified else "", "italic"))
-        description = self._base.get("description") or ""
-        if description:
-            title.append(" — " + description, style="dim")
-        return title
+    def _title_text(self, raw: dict[str, Any]) -> Text:
+        return title_text(raw["name"], self._base.get("description") or "", self.is_mounted and self.modified)
 
-    def _show_header(self) -> None:
-        self.query_one("#title", Static).update(self._title_text())
-        self.query_one("#info", Static).update(Text(self._data().info_text(self._layer_specs())))
-
-    # -- the data ---------------------------------------------------------------------------------
-
-    def _data(self) -> DataView:
-        """The data the preset (as edited) names, with what the registry or a read of the file tells of it."""
-        return DataView.of(self._raw()["data"], self._probes)
-
-    def _maybe_probe(self) -> None:
-        key = self._data().key
-        if key is None or key in self._probes:
-            return
-        if self._probe_timer is not None:
-            self._probe_timer.stop()
-        self._probe_timer = self.set_timer(PROBE_DELAY_S, self._start_probe)
-
-    def _start_probe(self) -> None:
-        view = self._data()
-        key = view.key
-        if key is None or key in self._probes:
-            return
-        try:
-            spec = DataSpec.model_validate(view.data)
-        except ValidationError:
-            return
-        self._probe(spec, key)
-
-    @work(thread=True, exclusive=True, group="builder-probe", exit_on_error=False)
-    def _probe(self, spec: DataSpec, key: tuple) -> None:
-        # Deferred import: numpy and the readers are not needed for the first frame.
-        from ...datasets import load_dataset
-
-        try:
-            dataset = load_dataset(spec)
-        except Exception as exc:  # DataError, or anything a strange file raises: shown, never fatal
-            self.post_message(self._InputProbed(key, None, None, str(exc)))
-            return
-        self.post_message(self._InputProbed(key, tuple(dataset.input_shape), dataset.num_classes, None))
-
-    @on(_InputProbed)
-    def _on_probed(self, message: _InputProbed) -> None:
-        self._probes[message.key] = (message.shape, message.classes, message.error)
-        if message.key == self._data().key:
+    @on(FileRead)
+    def _on_file_read(self, message: FileRead) -> None:
+        self._prober.keep(message)
+        if message.key == self._view.key:
             self._refresh()  # the shapes may now show that a layer doesn't fit
-
-    # -- model pane -------------------------------------------------------------------------------
-
-    def _show_model(self) -> None:
-        table = self.query_one(LayerTable)
-        view = self._data()
-        table.input_shape = view.input_shape
-        self.query_one("#total", Static).update(self._total_text(table))
-        self._show_layer_help()
-        notes = view.output_note(table.layer_specs)
-        box = self.query_one("#notes", Static)
-        box.update(Text(notes))
-        box.display = bool(notes)
-
-    @staticmethod
-    def _total_text(table: LayerTable) -> Text:
-        total = Text(table.total_text(), style="bold")
-        total.append("   enter/e edit · n add layer · K/J move · o open", style="not bold dim")
-        return total
-
-    def _show_layer_help(self) -> None:
-        table = self.query_one(LayerTable)
-        layer = table.selected_layer
-        self.query_one("#layer-help", Static).update(describe_layer(layer) if layer is not None else "")
-
-    @on(DataTable.RowHighlighted)
-    def _on_row_highlighted(self) -> None:
-        self._show_layer_help()
 
     # -- events -----------------------------------------------------------------------------------
 
@@ -494,20 +298,13 @@ class BuilderScreen(Screen):
     def _on_submitted(self) -> None:
         self.focus_next()
 
-    def on_descendant_focus(self, event) -> None:
-        self._label_train_key()
-
-    def on_descendant_blur(self, event) -> None:
-        self._label_train_key()
-
-    def _label_train_key(self) -> None:
-        """Name the key that trains from where focus is: a field takes `t` as text, ctrl+t works anywhere.
-
-        Also marks the focused field's row (its label shows where Tab went; app.tcss).
-        """
+    @on(events.DescendantFocus)
+    @on(events.DescendantBlur)
+    def _on_focus_moved(self) -> None:
+        """Name the key that trains from where focus is (a field takes `t` as text, ctrl+t works
+        anywhere), and show the focused field's row, its error line with it."""
         focused = self.focused
-        for row in self.query(".form-row"):
-            row.set_class(focused is not None and focused.parent is row, "-focused")
+        self._forms.mark_focused(focused)
         typing = isinstance(focused, Input)
         self.query_one("#train", Button).label = "Train (ctrl+t)" if typing else "Train (t)"
 
@@ -524,37 +321,42 @@ class BuilderScreen(Screen):
 
     # -- save and open ----------------------------------------------------------------------------
 
-    def action_save(self) -> None:
+    def action_save(self, then: Optional[Callable[[bool], Any]] = None) -> None:
+        """Ask where to save the preset, and save it; ``then(saved)`` is called once it is saved or not."""
         preset = self.current_preset()
         if preset is None:
             self.notify(f"Fix the marked fields before saving: {self.first_error()}", severity="error",
                         title="Can't save yet")
+            if then is not None:
+                then(False)
             return
-        self.app.push_screen(SavePresetScreen(suggest_save_path(preset.name)), self._save_to)
 
-    def _save_to(self, text: Optional[str]) -> None:
+        def done(text: Optional[str]) -> None:
+            saved = self._save_to(text)
+            if then is not None:
+                then(saved)
+
+        self.app.push_screen(SavePresetScreen(suggest_save_path(preset.name)), done)
+
+    def _save_to(self, text: Optional[str]) -> bool:
         preset = self.current_preset()
         if not text or preset is None:
-            return
-        path = resolve_save_path(text)
-        name = path.stem
+            return False
         try:
-            if name != preset.name:
-                # The file's name is the preset's name (`presets list`, run folders): keep them one.
-                preset = parse_preset({**preset.model_dump(mode="json"), "name": name}, source=str(path))
-            existed = path.exists()
-            save_preset_file(preset, path)
+            preset, path, existed = save_preset_as(preset, text)
         except SpecError as exc:
             self.notify(str(exc), severity="error", title="Not saved")
-            return
+            return False
         except OSError as exc:
-            self.notify(f"{path}: {exc.strerror or exc}", severity="error", title="Not saved")
-            return
+            self.notify(f"{resolve_save_path(text)}: {exc.strerror or one_line(exc)}", severity="error",
+                        title="Not saved")
+            return False
         self._base["name"] = preset.name
         self._loaded = preset
         self._source = path
         self._refresh()
         self.notify(f"{'Replaced' if existed else 'Saved'} {path}", title=f"Preset '{preset.name}' saved")
+        return True
 
     def action_open(self) -> None:
         self.app.push_screen(OpenPresetScreen(), self._open)

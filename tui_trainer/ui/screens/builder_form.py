@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Optional
 
 from pydantic import BaseModel
 
 from ...datasets import SOURCES, source_names
-from ...spec import COLOR_MODES, OPTIMIZERS, Preset
+from ...layers import Shape
+from ...spec import COLOR_MODES, OPTIMIZERS, Preset, SpecError, check_shapes, validate
 
 
 class FormField(NamedTuple):
@@ -102,3 +103,34 @@ def monitor_options(metrics: list[str], current: str) -> list[str]:
     if current not in options:
         options.append(current)
     return list(dict.fromkeys(options))
+
+
+def error_target(path: str) -> str:
+    """Where an error is shown: its form field, the layer table ("layers"), or the preset as a whole."""
+    if path in FIELDS:
+        return path
+    if path.startswith("layers"):
+        return "layers"
+    return path or "preset"
+
+
+def judge(raw: dict[str, Any], input_shape: Optional[Shape]) -> tuple[Optional[Preset], dict[str, str]]:
+    """The preset a builder's fields make, or ``None``, and its errors: :func:`error_target` -> one line.
+
+    Args:
+        raw: the preset as a dict, as the fields hold it.
+        input_shape: the data's input shape when known: then a layer that can't take its input is an error.
+    """
+    preset, problems = validate(raw)
+    if preset is not None and input_shape is not None:
+        try:
+            check_shapes(preset, input_shape)
+        except SpecError as exc:
+            problems = exc.errors
+    errors: dict[str, str] = {}
+    for problem in problems:
+        target = error_target(problem.field)
+        # a layer's error names its layer and field: "layers[3].kernel_size: ..."
+        message = problem.line() if target == "layers" and problem.field != "layers" else problem.message
+        errors.setdefault(target, message)
+    return (preset if not errors else None), errors

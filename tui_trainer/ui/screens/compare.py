@@ -9,157 +9,23 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ...compare import GAP, ComparedRun, available_metrics, facts_table, format_cell, metric_series, what_differs
+from ...compare import GAP, ComparedRun, available_metrics, facts_table, format_cell, what_differs
 from ...text import printable
-from ...decimate import minmax_decimate
-from ...runstate import RunState
-from ..widgets.charts import (
-    _CHROME_ROWS,
-    _FALLBACK_HEIGHT,
-    _MIN_LEGEND_ROWS,
-    COLORS,
-    EpochChart,
-    _finite,
-    _Grid,
-    _LabelPlacer,
-)
+from ..widgets.comparechart import RUN_COLORS, CompareChart, legend_symbol, run_color
 
 __all__ = ["CompareChart", "CompareScreen", "RUN_COLORS", "run_color"]
 
-# One colour per run, explicit RGB for the same reason as the monitor's (ANSI names follow the
-# terminal's palette). The first two are the monitor's own blue and amber, far apart in hue and in
-# lightness, so a relu run and a sigmoid run stay apart even for colour-blind eyes.
-RUN_COLORS: tuple[tuple[int, int, int], ...] = (
-    COLORS["train"],  # blue
-    COLORS["patience"],  # amber
-    (80, 220, 210),  # teal
-    (255, 110, 180),  # pink
-    COLORS["val"],  # violet
-    (160, 220, 70),  # lime
-    (255, 140, 70),  # orange
-    (200, 200, 200),  # grey
-)
-
-
-def run_color(index: int) -> tuple[int, int, int]:
-    """The colour of the ``index``-th run of a comparison (colours repeat after eight runs)."""
-    return RUN_COLORS[index % len(RUN_COLORS)]
+_CHART_ROWS = 12  # the chart's least height: 8 rows of plot (title, x ticks and axes take 4)
 
 
 def _hex(rgb: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
-
-
-class CompareChart(EpochChart):
-    """One per-epoch quantity of several runs, each in its colour, with each run's marks.
-
-    * the curve of ``metric`` per run, labelled in the legend with the run's label;
-    * a diamond on the curve at the run's best epoch (the restored one when Keras restored it);
-    * a vertical line at the epoch where the run's early stopping fired, labelled ``stop N``.
-
-    It reuses the epoch chart's grid, label placement, theme handling and resize path: it is an
-    :class:`EpochChart` whose ``_draw`` reads ``runs`` instead of one state.
-
-    Args:
-        runs: The runs to draw, in legend order.
-        metric: The quantity to draw, e.g. ``"val_loss"``.
-    """
-
-    def __init__(
-        self,
-        runs: Sequence[ComparedRun],
-        metric: str = "val_loss",
-        *,
-        name: Optional[str] = None,
-        id: Optional[str] = None,  # noqa: A002
-        classes: Optional[str] = None,
-    ) -> None:
-        super().__init__(metric, name=name, id=id, classes=classes)
-        self.runs = list(runs)
-        # _Chart's replot() draws "a state"; this chart draws self.runs, so it gets a placeholder
-        # and keeps the shared path (theme, empty message, size bookkeeping) unchanged.
-        self._state = RunState()
-        self.run_marks: dict[str, dict[str, int]] = {}
-        """Per run label, the marks of the latest draw: ``{"best": 28, "stop": 33}``."""
-        self.legend: list[str] = []
-        """The legend entries of the latest draw (empty when the chart is too short for one)."""
-
-    def set_metric(self, metric: str) -> None:
-        """Draw another quantity."""
-        self.metric = metric
-        self.replot()
-
-    def _title(self) -> str:
-        return f"{self.metric} per epoch   ◆ best epoch   │ early stop"
-
-    def _draw(self, _placeholder: RunState) -> Optional[str]:
-        self.marks, self.labels, self.legend, self.run_marks = {}, [], [], {}
-        self.plotted = {}
-        metric = self.metric or "val_loss"
-        series = []
-        for i, run in enumerate(self.runs):
-            x, y = _finite(*metric_series(run.state, metric))
-            series.append((run, run_color(i), x, y))
-        drawn = [s for s in series if s[3].size]
-        if not drawn:
-            return f"none of these runs logged a finite {metric}"
-
-        plt = self.plt
-        last = max(int(run.state.epochs[-1].epoch) for run, *_ in drawn)
-        x_lo, x_hi = 0.5, max(last, 2) + 0.5
-        ys = np.concatenate([y for *_, y in drawn])
-        lo, hi = float(ys.min()), float(ys.max())
-        if hi - lo < 1e-12:
-            lo, hi = lo - 0.5, hi + 0.5
-        pad = (hi - lo) * 0.04
-        lo = 0.0 if 0 <= lo < pad else lo - pad
-        height = self.size.height or _FALLBACK_HEIGHT
-        # Too short for a legend: the facts table's column headers, in the same colours, name the runs.
-        show_legend = height - _CHROME_ROWS >= _MIN_LEGEND_ROWS
-        legend = [run.label for run, *_ in drawn] if show_legend else []
-        grid = _Grid(self._width, height, (x_lo, x_hi), lo, hi, legend_rows=len(legend))
-
-        # 1. The stop lines first, so every curve draws over them.
-        for run, color, _, _ in drawn:
-            stop = run.state.stopped_epoch
-            if stop is not None:
-                self._mark_line(grid, stop, color)
-
-        # 2. The curves, cut to the plot's width.
-        for run, color, x, y in drawn:
-            dx, dy = minmax_decimate(y, grid.width, x=x)
-            plt.plot(dx.tolist(), dy.tolist(), marker="braille", color=color,
-                     label=run.label if show_legend else None)
-            self.plotted[run.label] = int(dx.size)
-            self.last_point_count += int(dx.size)
-
-        # 3. Each run's best epoch on its curve, and the stop labels on the top rows.
-        placer = _LabelPlacer(grid, legend)
-        for run, color, x, y in drawn:
-            marks: dict[str, int] = {}
-            state = run.state
-            best = state.restored_epoch or state.best_epoch
-            if best is not None:
-                marks["best"] = best
-                at = y[x == best]
-                if at.size:
-                    plt.scatter([grid.snap_x(best)], [grid.snap_y(float(at[0]))], marker="◆", color=color)
-                    self.last_point_count += 1
-            if state.stopped_epoch is not None:
-                marks["stop"] = state.stopped_epoch
-                self._label(placer, f"stop {state.stopped_epoch}", state.stopped_epoch, color)
-            self.run_marks[run.label] = marks
-        self.legend = legend
-
-        self._axes(grid, x_lo, x_hi, last)
-        return None
 
 
 def _worth_a_row(row: dict, runs: Sequence[ComparedRun], differs: set[str]) -> bool:
@@ -187,10 +53,11 @@ class CompareScreen(Screen):
     DEFAULT_CSS = """
     CompareScreen #compare-chart {
         height: 1fr;
-        min-height: 8;
+        min-height: 12;
     }
-    /* Every fact in view (a header, ten rows and room for a horizontal scrollbar when many runs
-       are wider than the terminal); the chart takes the rest. */
+    /* Every fact in view when there is room (a header, ten rows and room for a horizontal scrollbar
+       when many runs are wider than the terminal); on a short terminal the chart keeps 8 rows of
+       plot and the table scrolls (on_resize). */
     CompareScreen #compare-facts {
         height: auto;
         max-height: 14;
@@ -206,6 +73,7 @@ class CompareScreen(Screen):
     """
 
     BINDINGS = [
+        Binding("z", "zoom", "Zoom"),
         Binding("m", "cycle_metric", "Metric"),
         Binding("v", "results", "Results"),
         Binding("escape", "close", "Back"),
@@ -237,7 +105,9 @@ class CompareScreen(Screen):
         table = self.query_one("#compare-facts", DataTable)
         table.add_column("", key="fact")
         for i, run in enumerate(self.runs):
-            table.add_column(Text.assemble(("━ ", f"bold {_hex(run_color(i))}"), printable(run.label)), key=run.label)
+            # The legend's symbol in the run's colour: on a chart too short for a legend, the headers are it.
+            symbol = (f"{legend_symbol(i)} ", f"bold {_hex(run_color(i))}")
+            table.add_column(Text.assemble(symbol, printable(run.label)), key=run.label)
         differs = what_differs(self.runs)
         for key, values in differs:  # what tells the runs apart, first and in view
             table.add_row(Text(printable(key), style="bold italic"), *(Text(printable(v)) for v in values),
@@ -249,7 +119,27 @@ class CompareScreen(Screen):
             cells = (Text(printable(format_cell(fact, row[run.label]))) for run in self.runs)  # Text: no markup
             table.add_row(Text(fact, style="bold"), *cells, key=fact)
 
+        self._fit_table()
+
+    def on_resize(self) -> None:
+        self._fit_table()
+
+    def _fit_table(self) -> None:
+        """Leave the chart its 8 rows of plot: the facts table gets what remains (and scrolls)."""
+        if not self.is_mounted:
+            return
+        reading = self.query("#compare-reading")
+        taken = 2 + sum(w.outer_size.height for w in reading)  # header, footer, a lesson's reading
+        room = max(self.size.height - taken - _CHART_ROWS, 3)
+        self.query_one("#compare-facts", DataTable).styles.max_height = min(14, room)
+
     # -- actions --------------------------------------------------------------------------------------
+
+    def action_zoom(self) -> None:
+        """Toggle the chart between every epoch and the epochs around the runs' best and stop epochs."""
+        chart = self.query_one(CompareChart)
+        chart.zoom = not chart.zoom
+        chart.replot()
 
     def action_cycle_metric(self) -> None:
         """Draw the next metric the runs logged."""

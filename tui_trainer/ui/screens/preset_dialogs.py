@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional
 
 from rich.text import Text
 from textual import on
@@ -18,7 +18,7 @@ from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ... import presets
-from ...spec import _NAME_RE, SpecError
+from ...spec import _NAME_RE, Preset, SpecError, parse_preset, save_preset_file
 
 
 def default_save_path(name: str) -> Path:
@@ -59,6 +59,23 @@ def resolve_save_path(text: str) -> Path:
     if not p.name or p.name in (".", ".."):  # '/', 'dir/', '~': a folder; with_name() would raise
         return p
     return p if p.suffix.lower() == ".toml" else p.with_name(p.name + ".toml")
+
+
+def save_preset_as(preset: Preset, text: str) -> tuple[Preset, Path, bool]:
+    """Write ``preset`` where the save dialog's ``text`` says: the preset as saved, its file, whether
+    the file was there before.
+
+    Raises:
+        SpecError: the preset can't take the file's name.
+        OSError: the file can't be written.
+    """
+    path = resolve_save_path(text)
+    if path.stem != preset.name:
+        # The file's name is the preset's name (`presets list`, run folders): keep them one.
+        preset = parse_preset({**preset.model_dump(mode="json"), "name": path.stem}, source=str(path))
+    existed = path.exists()
+    save_preset_file(preset, path)
+    return preset, path, existed
 
 
 def save_path_problem(text: str) -> Optional[str]:
@@ -250,8 +267,17 @@ class OpenPresetScreen(_AskScreen):
         self.dismiss(event.option.id)
 
 
+SaveThen = Callable[[Callable[[bool], Any]], Any]
+"""Saves the preset (asking where), then calls its argument with whether it was saved."""
+
+
 class QuitConfirmScreen(ModalScreen[str]):
-    """Ask before quitting with unsaved or invalid edits: dismisses with "save", "discard" or "cancel"."""
+    """Ask before quitting with unsaved or invalid edits: dismisses with "discard" or "cancel".
+
+    Save asks where to save (``save``, by default the app's builder's ``action_save``) and then quits:
+    it dismisses with "saved" and asks the app to quit again, which finds nothing unsaved. When the save
+    is cancelled or fails, it dismisses with "cancel": the app stays, with the edits.
+    """
 
     DEFAULT_CSS = """
     QuitConfirmScreen { align: center middle; }
@@ -268,18 +294,19 @@ class QuitConfirmScreen(ModalScreen[str]):
         Binding("escape,c", "pick('cancel')", "Cancel", show=False),
     ]
 
-    def __init__(self, why: str, can_save: bool) -> None:
+    def __init__(self, why: str, can_save: bool, save: Optional[SaveThen] = None) -> None:
         super().__init__()
         self.why = why
         self.can_save = can_save
+        self._save = save
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Quit?"
-            box.border_subtitle = ("s save · " if self.can_save else "") + "d discard · esc cancel"
+            box.border_subtitle = ("s save and quit · " if self.can_save else "") + "d discard · esc cancel"
             yield Static(Text(self.why))
             with Horizontal():
-                yield Button("Save (s)", id="save", variant="primary", disabled=not self.can_save)
+                yield Button("Save and quit (s)", id="save", variant="primary", disabled=not self.can_save)
                 yield Button("Discard (d)", id="discard", variant="error")
                 yield Button("Cancel (esc)", id="cancel")
 
@@ -287,9 +314,23 @@ class QuitConfirmScreen(ModalScreen[str]):
         self.query_one("#cancel", Button).focus()  # enter keeps the work: the safe default
 
     def action_pick(self, choice: str) -> None:
-        if choice == "save" and not self.can_save:
+        if choice == "save":
+            save = self._saver()
+            if self.can_save and save is not None:
+                save(self._after_save)
             return
         self.dismiss(choice)
+
+    def _saver(self) -> Optional[SaveThen]:
+        if self._save is not None:
+            return self._save
+        builder = getattr(self.app, "builder", None)  # ui/app.py makes this screen without a saver
+        return getattr(builder, "action_save", None)
+
+    def _after_save(self, saved: bool) -> None:
+        self.dismiss("saved" if saved else "cancel")
+        if saved:  # the quit goes on: nothing is unsaved now, so the app asks nothing more
+            self.app.call_later(self.app.action_quit)
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

@@ -26,25 +26,28 @@ from textual.worker import Worker, WorkerState
 
 from ...results import Results, ResultsError, first_layer_features, load_results
 from ...verdict import num, percent
-from ..widgets.image import diverging_rgb, fit, gray_rgb, half_blocks
+from ..widgets.image import FEATURE_GAMMA, diverging_rgb, fit, gray_rgb, half_blocks, robust_vmax
 
 __all__ = ["ResultsScreen", "heatmap", "tile_pages"]
 
 
-def _cell_style(count: int, support: int, diagonal: bool) -> str:
+def _cell_style(count: int, top: int, diagonal: bool) -> str:
+    """A cell shaded by its count: ``top`` (the largest count of its kind, right or wrong) is the brightest;
+    the darkest shade of a non-zero count still stands out from the empty cells."""
     if not count:
         return "dim"
-    frac = count / support if support else 0.0
+    frac = min(1.0, count / top) if top else 1.0
     if diagonal:
-        g = int(60 + 160 * frac)
-        return f"bold #ffffff on rgb(20,{g},60)"
-    r = int(min(255, 110 + 145 * min(1.0, frac * 4)))  # rare mistakes must still show
-    return f"bold #ffffff on rgb({r},40,40)"
+        return f"bold #ffffff on rgb(20,{int(50 + 170 * frac)},50)"
+    return f"bold #ffffff on rgb({int(80 + 175 * frac)},30,30)"
 
 
 def heatmap(res: Results, cell: int = 4) -> Text:
-    """The confusion matrix as text with coloured cells: diagonal green, mistakes red (darker = fewer)."""
+    """The confusion matrix as text with coloured cells: right answers green, mistakes red, each the
+    brighter the more of them (the most common mistake brightest)."""
     m = res.confusion()
+    right = int(np.diag(m).max(initial=0))
+    wrong = int((m - np.diag(np.diag(m))).max(initial=0))
     names = [res.name(k) for k in range(len(m))]
     cell = max(cell, len(str(int(m.max(initial=0)))) + 1)
     label_w = min(7, max(len(n) for n in names))  # 7 + 10 classes of 4: the left pane's 48 columns
@@ -55,10 +58,10 @@ def heatmap(res: Results, cell: int = 4) -> Text:
         out.append(n[: cell - 1].rjust(cell - 1) + " ", style="bold")
     for i, name in enumerate(names):
         out.append("\n" + name[:label_w].ljust(label_w) + " ", style="bold")
-        support = int(m[i].sum())
         for j in range(len(m)):
             count = int(m[i, j])
-            out.append((str(count) if count else "·").rjust(cell - 1) + " ", style=_cell_style(count, support, i == j))
+            style = _cell_style(count, right if i == j else wrong, i == j)
+            out.append((str(count) if count else "·").rjust(cell - 1) + " ", style=style)
     return out
 
 
@@ -69,6 +72,14 @@ def per_class_table(res: Results) -> Table:
     for name, p, r, _f, support in res.per_class():
         table.add_row(name[:12], f"{p:.3f}", f"{r:.3f}", str(support))
     return table
+
+
+NEEDS = ("Results are the test split's predictions (predictions.npz in the run folder): the confusion matrix, "
+         "the misclassified images and the first layer's features come from them. A run trained from a preset "
+         "(t in the builder, or `tui-trainer train PRESET`) saves them when it ends. A script's fit "
+         "(`tui-trainer run`, Monitor()) uses data tui-trainer never sees, so it has none: to get them, "
+         "train the same model from a preset (`tui-trainer presets list` lists them).")
+"""What the results view says under "No results: why", so a run without them says how to get them."""
 
 
 def tile_pages(count: int, per_page: int) -> int:
@@ -84,10 +95,10 @@ class ResultsScreen(Screen):
     """
 
     DEFAULT_CSS = """
-    ResultsScreen #results-title { height: 1; padding: 0 1; text-style: bold; color: $text-muted; }
+    ResultsScreen #results-title { height: auto; max-height: 6; padding: 0 1; text-style: bold; color: $text-muted; }
     ResultsScreen #results-left { width: 52; padding: 0 1; }
     ResultsScreen #results-right { width: 1fr; padding: 0 1; border-left: solid $primary-muted; }
-    ResultsScreen #results-pane-title { height: 1; text-style: bold; }
+    ResultsScreen #results-pane-title { height: auto; max-height: 5; }
     ResultsScreen #results-tiles { height: 1fr; }
     ResultsScreen .results-block { height: auto; margin-bottom: 1; }
     """
@@ -159,6 +170,9 @@ class ResultsScreen(Screen):
             err = event.worker.error
             self.error = str(err) if isinstance(err, ResultsError) else f"{type(err).__name__}: {err}"
             self.query_one("#results-title", Static).update(Text(f"No results: {self.error}", style="bold red"))
+            # In the left pane, the wider one (the right is 26 columns at 80x24: this would be cut there).
+            self.query_one("#results-matrix", Static).update(Text.assemble(("What results need\n", "bold"),
+                                                                           (NEEDS, "italic")))
 
     # -- drawing ----------------------------------------------------------------------------------------
 
@@ -204,40 +218,44 @@ class ResultsScreen(Screen):
         title = self.query_one("#results-pane-title", Static)
         tiles = self.query_one("#results-tiles", Static)
         if self.showing == "features":
-            items = self._features
-            if not items:
-                title.update(Text("First layer's features"))
-                tiles.update(Text(_no_features(res), style="italic"))
-                return
-            vmax = float(max(np.abs(f).max() for f in items)) or 1.0
-            sample, scale = fit(items[0], self._tile_width())
-            h, w = sample.shape[:2]
-            tile_w, tile_h = max(w * scale, 8), -(-h * scale // 2) + 1
-            cols, rows = self._tiles_per_page(tile_w, tile_h)
-            per = cols * rows
-            page = self._clamp("features", len(items), per)
-            shown = range(page * per, min(len(items), (page + 1) * per))
-            max_w = self._tile_width()
-            grid = self._grid(cols, [(half_blocks(diverging_rgb(fit(items[u], max_w)[0], vmax), scale),
-                                      f"unit {u + 1}") for u in shown])
-            layer = f"{res.first_layer}: " if res.first_layer else ""
-            title.update(Text(f"First layer {layer}{len(items)} features, {_range(shown, len(items))} · "
-                              f"blue negative, red positive · f: errors", style="bold"))
-            tiles.update(grid)
+            self._draw_features(res, title, tiles)
+        else:
+            self._draw_errors(res, title, tiles)
+
+    def _draw_features(self, res: Results, title: Static, tiles: Static) -> None:
+        items = self._features
+        if not items:
+            title.update(_pane_title("First layer's features", "f: errors"))
+            tiles.update(Text(_no_features(res), style="italic"))
             return
+        vmax = robust_vmax(items)
+        max_w = self._tile_width()
+        sample, scale = fit(items[0], max_w)
+        h, w = sample.shape[:2]
+        cols, rows = self._tiles_per_page(max(w * scale, 8), -(-h * scale // 2) + 1)
+        per = cols * rows
+        page = self._clamp("features", len(items), per)
+        shown = range(page * per, min(len(items), (page + 1) * per))
+        grid = self._grid(cols, [(half_blocks(diverging_rgb(fit(items[u], max_w)[0], vmax, FEATURE_GAMMA), scale),
+                                  f"unit {u + 1}") for u in shown])
+        layer = f"{res.first_layer}: " if res.first_layer else ""
+        title.update(_pane_title(f"First layer {layer}{len(items)} features, {_range(shown, len(items))}",
+                                 "blue −, red + · n/p: page · f: errors"))
+        tiles.update(grid)
+
+    def _draw_errors(self, res: Results, title: Static, tiles: Static) -> None:
         wrong = res.wrong_index if res.wrong_index is not None else np.array([], dtype=int)
         n_wrong = int((res.y_pred != res.y_true).sum())
         if res.wrong_images is None:
-            title.update(Text(f"Misclassified: {n_wrong} of {res.n_test}", style="bold"))
-            tiles.update(Text("The inputs are not images; the per-class numbers say where the mistakes are. "
-                              "f: first layer", style="italic"))
+            title.update(_pane_title(f"Misclassified: {n_wrong} of {res.n_test}", "f: first layer"))
+            tiles.update(Text("The inputs are not images; the per-class numbers say where the mistakes are.",
+                              style="italic"))
             return
         imgs = res.wrong_images
         max_w = self._tile_width()
         sample, scale = fit(imgs[0].astype(np.float32) / 255.0, max_w) if len(imgs) else (imgs, 1)
         h, w = sample.shape[:2] if len(imgs) else (0, 0)
-        tile_w, tile_h = max(w * scale, 16), -(-h * scale // 2) + 2
-        cols, rows = self._tiles_per_page(tile_w, tile_h)
+        cols, rows = self._tiles_per_page(max(w * scale, 16), -(-h * scale // 2) + 2)
         per = cols * rows
         page = self._clamp("errors", len(imgs), per)
         shown = range(page * per, min(len(imgs), (page + 1) * per))
@@ -249,8 +267,8 @@ class ResultsScreen(Screen):
             cells.append((half_blocks(gray_rgb(fit(imgs[k].astype(np.float32) / 255.0, max_w)[0]), scale),
                           f"true {res.name(true)[:7]}\npred {res.name(pred)[:7]} {100 * conf:.0f}%"))
         kept = f" (the first {len(imgs)} kept)" if len(imgs) < n_wrong else ""
-        title.update(Text(f"Misclassified: {n_wrong} of {res.n_test}{kept}, {_range(shown, len(imgs))} · "
-                          "n/p · f: features", style="bold"))
+        title.update(_pane_title(f"Misclassified: {n_wrong} of {res.n_test}{kept}, {_range(shown, len(imgs))}",
+                                 "n/p: page · f: features"))
         tiles.update(self._grid(cols, cells) if cells else Text("No mistakes to show.", style="italic"))
 
     @staticmethod
@@ -291,6 +309,14 @@ class ResultsScreen(Screen):
 
     def action_close(self) -> None:
         self.dismiss()
+
+
+def _pane_title(what: str, keys: str) -> Text:
+    """The right pane's title: what it shows, then its keys on a line of their own (never cut off: at
+    80 columns the pane is 26 wide)."""
+    out = Text(what, style="bold")
+    out.append("\n" + keys, style="not bold dim")
+    return out
 
 
 def _range(shown: range, total: int) -> str:

@@ -1,4 +1,9 @@
-"""The runs screen: every run folder in the runs directory, newest first; open one, or mark some and compare."""
+"""The runs screen, the workspace: every run of the runs folder, newest first, kept up to date while open.
+
+Live runs update their rows in place (status, epoch, best so far) and runs that start after it opened
+appear; ``space`` selects runs, whose curves overlay on one chart, each in a colour of its own; a side
+pane shows the highlighted run's summary and setup. ``enter`` opens a run in the monitor.
+"""
 
 from __future__ import annotations
 
@@ -10,62 +15,50 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ...compare import load_runs
 from ...runlog import RunLogError
-from ...runs import RUN_COLUMNS, RunInfo, find_runs, run_cells
+from ...runs import RunInfo, _read_summary
 from ...text import printable
+from ...workspace import Changes, Selection, Workspace, head_state, load_state, overview
+from ..widgets.runs_pane import COLUMNS, MARK, Overlay, RunPane, column_widths
+from ..widgets.runs_table import FIRST_ROWS, RunsTable
+POLL_S = 1.0  # how often the folder and the unfinished runs are looked at
+NARROW = 100  # below this many columns the side pane narrows
 
-MARK = "✓"
-FIRST_ROWS = 60  # rows added before the first draw: more than a screenful on any terminal
-
-# (key, title) of the table's columns: the mark column first, so a marked run shows at a glance, then
-# the same columns as `tui-trainer runs list` (built once, in runs.py).
-COLUMNS = (("mark", " "),) + RUN_COLUMNS
-
-
-def _cells(info: RunInfo, marked: bool) -> tuple[object, ...]:
-    # Text, not str: a DataTable reads a str as markup (a name like "[/x]" would raise)
-    return (Text(MARK, style="bold green") if marked else "",) + tuple(Text(printable(c)) for c in run_cells(info))
+__all__ = ["COLUMNS", "FIRST_ROWS", "MARK", "RunsScreen"]
 
 
 class RunsScreen(Screen):
-    """The run folders of ``runs_dir``, newest first.
+    """The run folders of ``runs_dir``, newest first, live.
 
-    ``enter`` posts :class:`RunsScreen.OpenRun` for the run under the cursor (the app replays it);
-    ``space`` marks a run, ``c`` compares the marked runs on a
-    :class:`~tui_trainer.ui.screens.compare.CompareScreen`, ``r`` reads the folder again.
+    ``enter`` posts :class:`RunsScreen.OpenRun` for the run under the cursor (the app replays it, or
+    follows it if it is still running); ``space`` selects a run for the overlay chart, ``c`` compares
+    the selected runs on a :class:`~tui_trainer.ui.screens.compare.CompareScreen`, ``v`` shows the
+    results of the run under the cursor, ``r`` reads the folder again.
 
     Args:
         runs_dir: The folder holding ``<id>/events.jsonl`` run folders.
     """
 
     DEFAULT_CSS = """
-    RunsScreen #runs-title {
-        height: 1;
-        padding: 0 1;
-        text-style: bold;
-        color: $text-muted;
-    }
-    RunsScreen #runs-table {
-        height: 1fr;
-    }
-    RunsScreen #runs-empty {
-        height: 1fr;
-        padding: 1 2;
-        content-align: center middle;
-        text-align: center;
-    }
+    RunsScreen #runs-title { height: 1; padding: 0 1; text-style: bold; color: $text-muted; }
+    RunsScreen #ws-body { height: 1fr; }
+    RunsScreen #runs-table { height: auto; max-height: 45%; min-height: 5; }
+    RunsScreen #ws-bottom { height: 1fr; min-height: 8; }
+    RunsScreen.-narrow RunPane { width: 30; }
+    RunsScreen #runs-empty { height: 1fr; padding: 1 2; content-align: center middle; text-align: center; }
     """
 
     BINDINGS = [
         # priority: the table binds enter too (to a hidden binding), which would keep this one
         # out of the footer.
         Binding("enter", "open", "Open", priority=True),
-        Binding("space", "toggle_mark", "Mark"),
+        Binding("space", "toggle_mark", "Select"),
         Binding("c", "compare", "Compare"),
         Binding("v", "results", "Results"),
         Binding("r", "refresh", "Refresh"),
@@ -81,55 +74,67 @@ class RunsScreen(Screen):
     def __init__(self, runs_dir: Path, *, name: Optional[str] = None, id: Optional[str] = None) -> None:  # noqa: A002
         super().__init__(name=name, id=id)
         self.runs_dir = Path(runs_dir)
+        self.workspace = Workspace(self.runs_dir)
+        self.selection = Selection()
         self.infos: list[RunInfo] = []
         """The runs listed, newest first."""
-        self.marked: list[Path] = []
-        """The marked run folders, in the order they were marked (the compare screen's order)."""
-        self._fills = 0  # each refresh of the list: rows of an older one are not added
+        self._reading = False  # a worker is reading the folder: the poll waits
+        self._read_once = False  # the first read is in: the poll may start
+        self._heads: dict[Path, tuple] = {}  # a finished run's first events and summary, for the pane
+
+    @property
+    def marked(self) -> list[Path]:
+        """The selected run folders, in the order they were selected (the compare screen's order)."""
+        return list(self.selection.paths)
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="runs-title")
-        table: DataTable = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
-        for key, title in COLUMNS:
-            table.add_column(title, key=key)
-        yield table
+        with Vertical(id="ws-body"):
+            yield RunsTable(self._color, id="runs-table")
+            yield Overlay(id="ws-bottom")
         yield Static("", id="runs-empty")
         yield Footer()
 
     def on_mount(self) -> None:
         self.sub_title = "runs"
+        self.set_class(self.app.size.width < NARROW, "-narrow")
+        self._show_overlay()
         self.action_refresh()
+        self.set_interval(POLL_S, self._poll)
 
     # -- the list -------------------------------------------------------------------------------------
 
     def action_refresh(self) -> None:
-        """Read the runs folder again (in a thread), keeping the marks and the cursor's run where they still exist."""
+        """Read the runs folder again (in a thread), keeping the selection and the cursor's run where they still exist."""
         self.query_one("#runs-title", Static).update(Text(f"Reading {self.runs_dir}..."))
+        self._reading = True
+        self._heads.clear()
         self._read_runs()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs-list")
     def _read_runs(self) -> None:
         # Off the UI thread: hundreds of folders (and the events of unfinished runs) take a while to read.
-        infos = list(reversed(find_runs(self.runs_dir)))
-        self.app.call_from_thread(self._fill, infos)
+        infos = self.workspace.load()
+        widths = column_widths(infos)  # here, not on the UI thread: 10 ms for 500 runs
+        self.app.call_from_thread(self._fill, infos, widths)
 
-    def _fill(self, infos: list[RunInfo]) -> None:
-        """Show ``infos`` (newest first) in the table."""
+    def _fill(self, infos: list[RunInfo], widths: Optional[dict[str, int]] = None) -> None:
+        """Show ``infos`` (newest first) in the table; ``widths``: the cells each column needs."""
+        self._reading = False
         if not self.is_attached:
             return
-        table = self.query_one("#runs-table", DataTable)
+        self._read_once = True
+        table = self.query_one(RunsTable)
         current = self.selected_path()
         self.infos = infos
-        paths = {info.path for info in self.infos}
-        self.marked = [p for p in self.marked if p in paths]
-        table.clear()
-        # A screenful first, the rest after it is drawn: 500 rows at once kept the screen blank for 0.1 s more.
-        self._fills += 1
-        self._add_rows(self.infos[:FIRST_ROWS], self._fills, current)
-        if len(self.infos) > FIRST_ROWS:
-            self.call_after_refresh(self._add_rows, self.infos[FIRST_ROWS:], self._fills, current)
-        n = len(self.infos)
+        self.selection.keep({info.path for info in infos})
+        for path in self.selection.paths:  # a followed run's state is a new object after a reload
+            state = self.workspace.state(path)
+            if state is not None:
+                self.selection.states[path] = state
+        table.fill(infos, widths, current)
+        n = len(infos)
         self._update_title()
         empty = self.query_one("#runs-empty", Static)
         if n == 0:
@@ -137,25 +142,30 @@ class RunsScreen(Screen):
                 (f"No runs in {self.runs_dir} yet.", "bold"), "\n\nMake one: press ", ("t", "bold"),
                 " in the builder,\nor run ", ("tui-trainer train", "bold"), " in a shell.",
             ))
-        table.display = n > 0
+        self.query_one("#ws-body").display = table.display = n > 0
         empty.display = n == 0
         if n:
             table.focus()
-        self.refresh_bindings()  # open, mark and compare show only when there are runs
+        self._show_overlay()
+        self._show_pane()
+        self.refresh_bindings()  # open, select and compare show only when there are runs
 
-    def _add_rows(self, infos: list[RunInfo], fill: int, current: Optional[Path]) -> None:
-        """Add rows to the table, unless a newer fill has started; then put the cursor back on ``current``."""
-        if fill != self._fills or not self.is_attached:
-            return
-        table = self.query_one("#runs-table", DataTable)
-        for info in infos:
-            table.add_row(*_cells(info, info.path in self.marked), key=str(info.path))
-        if current is not None and any(info.path == current for info in infos):
-            table.move_cursor(row=table.get_row_index(str(current)))
+    def on_resize(self, event) -> None:
+        self.set_class(event.size.width < NARROW, "-narrow")
+        self.query_one(RunsTable).fit(event.size.width)
+
+    def _color(self, path: Path) -> Optional[str]:
+        slot = self.selection.slot(path)
+        if slot is None:
+            return None
+        from .compare import RUN_COLORS
+
+        return "#{:02x}{:02x}{:02x}".format(*RUN_COLORS[slot % len(RUN_COLORS)])
 
     def _update_title(self) -> None:
         n = len(self.infos)
-        marks = f" · {len(self.marked)} marked (c compares them)" if self.marked else ""
+        k = len(self.selection.paths)
+        marks = f" · {k} marked: {'overlaid below' if k else ''}{' (c compares them)' if k > 1 else ''}" if k else ""
         title = f"{n} run{'s' if n != 1 else ''} in {self.runs_dir}{marks}" if n else "Runs"
         current = self.selected_path() if n else None
         hint = next((i.hint for i in self.infos if i.path == current and i.hint), None)
@@ -165,14 +175,72 @@ class RunsScreen(Screen):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._update_title()
+        self._show_pane()
 
     def selected_path(self) -> Optional[Path]:
         """The run folder under the cursor, or None when the list is empty."""
-        table = self.query_one("#runs-table", DataTable)
-        if not self.infos or table.row_count == 0:
-            return None
-        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        return Path(row_key.value) if row_key.value is not None else None
+        return self.query_one(RunsTable).current_path() if self.infos else None
+
+    # -- live -----------------------------------------------------------------------------------------
+
+    def _poll(self) -> None:
+        """Once a second: new run folders, and what the unfinished runs wrote (see :class:`Workspace`)."""
+        if self._reading or not self.is_attached or not self._read_once:
+            return  # the first read is not in yet
+        changes = self.workspace.poll()
+        if changes:
+            self._apply(changes)
+
+    def _apply(self, changes: Changes) -> None:
+        table = self.query_one(RunsTable)
+        current = self.selected_path()
+        self.infos = self.workspace.listed()
+        if changes.added or changes.removed or not table.row_count:
+            self._fill(self.infos)  # new runs go on top: the rows again (a sort, no file read)
+            return
+        for info in changes.changed:
+            table.update_run(info)
+        changed = {info.path for info in changes.changed}
+        if changed & set(self.selection.paths):
+            self._show_overlay()
+        if current in changed:
+            self._show_pane()
+            self._update_title()
+
+    # -- the overlay and the pane --------------------------------------------------------------------
+
+    def _show_overlay(self) -> None:
+        """Draw the selected runs on the chart (or say how to select some)."""
+        self.query_one(Overlay).show(self.selection.compared(), bool(self.selection.paths))
+
+    def _show_pane(self) -> None:
+        pane = self.query_one(RunPane)
+        path = self.selected_path()
+        info = next((i for i in self.infos if i.path == path), None)
+        if info is None:
+            pane.clear("No run under the cursor.")
+            return
+        state = self.workspace.state(path)
+        summary = None
+        if state is None:
+            if path not in self._heads:  # read once: the first lines of its log and its summary.json
+                self._heads[path] = (head_state(path), _read_summary(path))
+            state, summary = self._heads[path]
+        pane.show(info.id, *overview(info, state, summary))
+
+    @work(thread=True, exit_on_error=False, group="runs-load")
+    def _load_selected(self, path: Path) -> None:
+        try:
+            state = load_state(path)
+        except (RunLogError, OSError, ValueError) as exc:
+            self.app.call_from_thread(self.notify, f"{path.name}: {exc}", severity="error")
+            return
+        self.app.call_from_thread(self._loaded, path, state)
+
+    def _loaded(self, path: Path, state) -> None:
+        if path in self.selection.paths and self.is_attached:
+            self.selection.states[path] = state
+            self._show_overlay()
 
     # -- actions --------------------------------------------------------------------------------------
 
@@ -202,33 +270,36 @@ class RunsScreen(Screen):
         self.app.push_screen(ResultsScreen(path))
 
     def action_toggle_mark(self) -> None:
-        """Mark or unmark the run under the cursor, then move to the next one."""
+        """Select or unselect the run under the cursor for the overlay, then move to the next one."""
         path = self.selected_path()
         if path is None:
             return
-        table = self.query_one("#runs-table", DataTable)
-        if path in self.marked:
-            self.marked.remove(path)
-            table.update_cell(str(path), "mark", "")
-        else:
-            self.marked.append(path)
-            table.update_cell(str(path), "mark", Text(MARK, style="bold green"))
+        table = self.query_one(RunsTable)
+        if self.selection.toggle(path):
+            live = self.workspace.state(path)
+            if live is not None:
+                self.selection.states[path] = live
+            elif path not in self.selection.states:
+                self._load_selected(path)
+        table.set_mark(path)
         self._update_title()
+        self._show_overlay()
         table.action_cursor_down()
 
     def action_compare(self) -> None:
-        """Compare the marked runs (two or more)."""
-        if len(self.marked) < 2:
-            have = "one run is" if len(self.marked) == 1 else "no runs are"
+        """Compare the selected runs (two or more) on the full compare screen."""
+        marked = self.selection.paths
+        if len(marked) < 2:
+            have = "one run is" if len(marked) == 1 else "no runs are"
             self.notify(f"Mark two or more runs with space to compare them ({have} marked).",
                         severity="warning", title="Compare")
             return
         try:
-            runs = load_runs(self.marked)
+            runs = load_runs(marked)
         except (RunLogError, ValueError, OSError) as exc:
             self.notify(str(exc), severity="error", title="Can't compare")
             return
-        from .compare import CompareScreen  # plotext is loaded only when a chart is wanted
+        from .compare import CompareScreen
 
         self.app.push_screen(CompareScreen(runs))
 

@@ -7,14 +7,49 @@ uses the same grid.
 from __future__ import annotations
 
 import math
+import re
 from typing import Sequence
 
 import numpy as np
+from rich.ansi import AnsiDecoder
+from rich.style import Style
+from rich.text import Span, Text
 
 from ...esmarks import nice_ticks
 
 # Rows plotext takes from the widget's height outside the canvas: title, x ticks, two axes.
 _CHROME_ROWS = 4
+
+# Plotext's output: runs of text, each after its own escape codes and ended by a reset.
+_SEGMENT = re.compile(r"((?:\x1b\[[0-9;]*m)*)([^\x1b]*)")
+_STYLES: dict[str, Style] = {}  # an escape-code prefix -> the style Rich reads from it
+
+
+def ansi_text(ansi: str) -> Text:
+    """Plotext's ANSI output as a Rich Text, the same as ``Text.from_ansi`` gives, about ten times faster.
+
+    Rich's decoder reads every escape code and character anew (half of a chart's drawing: 5 ms of
+    10 at 72x35); plotext repeats a handful of code prefixes, so each prefix is read once by Rich
+    and its style kept.
+    """
+    plain: list[str] = []
+    spans: list[Span] = []
+    pos = 0
+    for prefix, chunk in _SEGMENT.findall(ansi):
+        if not chunk:
+            continue
+        if prefix:
+            style = _STYLES.get(prefix)
+            if style is None:
+                probe = AnsiDecoder().decode_line(prefix + "x")
+                style = probe.spans[0].style if probe.spans else Style.null()
+                if len(_STYLES) < 4096:  # bounded: a theme's and the charts' colours
+                    _STYLES[prefix] = style  # type: ignore[assignment]
+            if style:
+                spans.append(Span(pos, pos + len(chunk), style))
+        plain.append(chunk)
+        pos += len(chunk)
+    return Text("".join(plain), spans=spans)
 
 
 def _nice_step(span: float, max_ticks: int) -> int:

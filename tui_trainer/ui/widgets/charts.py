@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Optional, Sequence
+from typing import NamedTuple, Optional, Sequence
 
 import numpy as np
 from rich.style import Style
@@ -38,9 +38,9 @@ from textual.color import Color
 from textual_plotext import PlotextPlot
 
 from ...decimate import minmax_decimate
-from ...esmarks import Marks, es_marks, is_unit_metric, readable_range
+from ...esmarks import Marks, es_marks, is_unit_metric, readable_range, zoom_first
 from ...runstate import RunState
-from .chartgrid import _CHROME_ROWS, _enter_at, _epoch_ticks, _Grid, _LabelPlacer, _legend_rows
+from .chartgrid import _CHROME_ROWS, _enter_at, _epoch_ticks, _Grid, _LabelPlacer, _legend_rows, ansi_text
 
 __all__ = ["BatchChart", "EpochChart", "MetricChart", "COLORS"]
 
@@ -75,6 +75,19 @@ def _dim_colors(theme_variables: dict[str, str]) -> dict[str, tuple[int, int, in
         "boundary": surface.blend(foreground, 0.28).rgb,
         "muted": surface.blend(foreground, 0.6).rgb,
     }
+
+
+class _View(NamedTuple):
+    """What an epoch chart shows, worked out before anything is drawn."""
+
+    grid: _Grid
+    x_lo: float
+    x_hi: float
+    curves: dict  # label -> (x, y) in view, e.g. {"loss": (...), "val_loss": (...)}
+    in_view: dict  # label -> epochs in view, those clipped off the top too
+    legend: list  # the legend's rows of (symbol, words, colour)
+    legend_row: int  # the canvas row of the legend's first row
+    legend_at_bottom: bool
 
 
 def _finite(xs: Sequence[float], ys: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
@@ -145,7 +158,13 @@ class _Chart(PlotextPlot):
     def render(self):
         t0 = time.thread_time()
         try:
-            return super().render()
+            # textual-plotext 1.0's render(), with a faster reading of plotext's ANSI output.
+            if not hasattr(self, "_plot"):  # another textual-plotext: its own render()
+                return super().render()
+            self._plot.plotsize(self.size.width, self.size.height)
+            self._plot._set_size(self.size.width, self.size.height)
+            self._plot.theme(self._get_plotext_theme_name(self.app.theme))
+            return ansi_text(self._plot.build())
         finally:
             self._render_s = time.thread_time() - t0
 
@@ -253,8 +272,7 @@ class EpochChart(_Chart):
         return f"{self.metric or 'metric'} per epoch{zoomed}"
 
     def _draw(self, state: RunState) -> Optional[str]:
-        self.marks = {}
-        self.labels = []
+        self.marks, self.labels = {}, []
         self.legend: list[str] = []  # the legend's entries as drawn, e.g. ["── loss", "◆│ restored 28"]
         self.plotted: dict[str, int] = {}  # epochs in view per curve (decimated), e.g. {"loss": 12, "val_loss": 12}
         self.drawn_to: dict[str, float] = {}  # the newest epoch each curve reaches, e.g. {"loss": 12.0}
@@ -266,105 +284,106 @@ class EpochChart(_Chart):
         if metric is None:
             return "no metric other than the loss was logged"
         val = f"val_{metric}"
-        tx, ty = _finite(*state.series(metric))
-        vx, vy = _finite(*state.series(val))
-        if ty.size == 0 and vy.size == 0:
+        curves = {metric: _finite(*state.series(metric)), val: _finite(*state.series(val))}
+        if all(y.size == 0 for _, y in curves.values()):
             return f"no finite {metric} value{' yet' if state.finished is None else ''} (NaN?)"
-
-        plt = self.plt
-        last = int(state.epochs[-1].epoch)
         marks = es_marks(state, metric)
-        best, stop, window = marks.best, marks.stop, marks.window
+        view = self._view(state, metric, curves, marks)
+        grid, colors = view.grid, self.chart_colors
+        # 1. The patience window: a tint behind the cells from the best epoch to the stop (or the last
+        #    epoch), laid on the rendered text (render()), so it hides no dot of any curve.
+        if marks.window:
+            legend = range(view.legend_row, view.legend_row + len(view.legend))  # rows the tint leaves plain
+            self._tint = (int(grid.col(marks.window[0])), int(grid.col(marks.window[1])), legend)
+        # 2. The mark lines, before the curves so the curves stay readable.
+        for epoch, color in ((marks.best, colors["best"]), (marks.stop, colors["stop"])):
+            if epoch is not None:
+                self._mark_line(grid, epoch, color)
+        # 3. The curves; 4. the monitored one inside the window in amber with × marks.
+        for (label, (x, y)), color in zip(view.curves.items(), (colors["train"], colors["val"])):
+            self._curve(grid, label, x, y, color, view.in_view[label])
+        if marks.window:
+            self._patience(grid, *view.curves[marks.monitor], marks.window)
+        # 5. The best point itself; the legend; each mark's label beside its line.
+        self._marks(grid, marks, view)
+        self._axes(grid, view.x_lo, view.x_hi, int(state.epochs[-1].epoch))
+        return None
+
+    def _view(self, state: RunState, metric: str, curves: dict, marks: Marks) -> "_View":
+        """What is in view: the epochs (all, or zoomed past the first drop), the y range, the legend, the grid."""
+        last = int(state.epochs[-1].epoch)
         # Marks past the last epoch logged (a log whose last epoch lines are broken or skipped): widen
         # the axis to show them; plotext fails on a series outside its x limits.
         x_lo, x_hi = 0.5, max(last, 2, marks.last_marked) + 0.5
-
-        # Zoomed: leave out the first epochs' steep drop, so the scale shows what happens near the
-        # best epoch (a val_loss that turns up again). The best and stop epochs stay in view.
-        if self.zoom and last >= 6:
-            first = max(1, min(last // 4, (best or last) - 1))
-            tx, ty = tx[tx > first], ty[tx > first]
-            vx, vy = vx[vx > first], vy[vx > first]
+        if self.zoom and last >= 6:  # the best and stop epochs stay in view
+            first = zoom_first(last, marks.best)
+            curves = {k: (x[x > first], y[x > first]) for k, (x, y) in curves.items()}
             x_lo = first + 0.5
-
-        # The y range: unzoomed too, the first epochs' drop is clipped when it would squash the
-        # best epoch and the patience window onto the bottom rows; a [0, 1] metric stays in [0, 1].
-        xs, ys = np.concatenate([tx, vx]), np.concatenate([ty, vy])
+        # The y range: unzoomed too, the first epochs' drop is clipped when it would squash the best
+        # epoch and the patience window onto the bottom rows; a [0, 1] metric stays in [0, 1].
+        xs = np.concatenate([x for x, _ in curves.values()])
+        ys = np.concatenate([y for _, y in curves.values()])
         unit = is_unit_metric(metric, ys.tolist())
         lo, hi, self.clipped = readable_range(xs.tolist(), ys.tolist(), marks, unit=unit)
-        in_view = {metric: tx.size, val: vx.size}  # epochs on the chart, those clipped off its top too
+        in_view = {k: y.size for k, (_, y) in curves.items()}  # epochs on the chart, those clipped off its top too
         if self.clipped:  # the curves come in at the data's edge, not through the legend above it
-            (tx, ty), (vx, vy) = _enter_at(tx, ty, lo, hi), _enter_at(vx, vy, lo, hi)
-        monitored = (vx, vy) if marks.monitor == val else (tx, ty)
+            curves = {k: _enter_at(x, y, lo, hi) for k, (x, y) in curves.items()}
         height = self.size.height or _FALLBACK_HEIGHT
         # On a short chart a legend would cover the curves: leave it out (the colours are the same
         # on every chart, and the big one has it).
-        show_legend = height - _CHROME_ROWS >= _MIN_LEGEND_ROWS
-        colors = self.chart_colors
-        entries = self._legend_entries(metric, val, ty.size > 0, vy.size > 0, marks) if show_legend else []
-        rows = _legend_rows(entries, max(self._width - 8, 20))
+        has = [curves[k][1].size > 0 for k in curves]
+        entries = self._legend_entries(metric, f"val_{metric}", *has, marks)
+        rows = _legend_rows(entries, max(self._width - 8, 20)) if height - _CHROME_ROWS >= _MIN_LEGEND_ROWS else []
         # A rising [0, 1] curve (accuracy) fills the top rows at the end: its legend goes to the bottom.
         bottom = bool(unit and ys.size and float(ys[np.argmax(xs)]) > (lo + hi) / 2)
         grid = _Grid(self._width, height, (x_lo, x_hi), lo, hi, legend_rows=len(rows) + 1, round_ticks=True,
                      unit=unit, legend_at_bottom=bottom)
-        first_legend_row = grid.height - len(rows) if bottom else 0
+        return _View(grid, x_lo, x_hi, curves, in_view, rows, grid.height - len(rows) if bottom else 0, bottom)
 
-        # 1. The patience window: a tint behind the cells from the best epoch to the stop (or the last
-        #    epoch), laid on the rendered text (render()), so it hides no dot of any curve.
-        if window:
-            legend = range(first_legend_row, first_legend_row + len(rows))  # rows the tint leaves plain
-            self._tint = (int(grid.col(window[0])), int(grid.col(window[1])), legend)
+    def _curve(self, grid: _Grid, label: str, x: np.ndarray, y: np.ndarray, color, in_view: int) -> None:
+        """A braille line (4 rows of dots a cell) cut to the plot's width; a marker per epoch while the
+        epochs stay apart, moved onto the cell its braille dot landed in."""
+        if y.size == 0:
+            return
+        plt = self.plt
+        dx, dy = minmax_decimate(y, grid.width, x=x)
+        plt.plot(dx.tolist(), dy.tolist(), marker="braille", color=color)
+        self.plotted[label] = min(in_view, 2 * grid.width)
+        self.drawn_to[label] = float(dx[-1])
+        self.last_point_count += dx.size
+        if dx.size * 3 <= grid.width:
+            inside = (dy >= grid.lo) & (dy <= grid.top)  # a clipped first epoch has no cell
+            plt.scatter(grid.snap_x(dx[inside]).tolist(), grid.snap_y(dy[inside]).tolist(), marker="•", color=color)
+            self.last_point_count += int(inside.sum())
 
-        # 2. The mark lines, before the curves so the curves stay readable.
-        if best is not None:
-            self._mark_line(grid, best, colors["best"])
-        if stop is not None:
-            self._mark_line(grid, stop, colors["stop"])
+    def _patience(self, grid: _Grid, mx: np.ndarray, my: np.ndarray, window: tuple[int, int]) -> None:
+        """The monitored curve inside the window, in amber with × marks: the epochs that did not improve,
+        which EarlyStopping counted against its patience."""
+        inside = (mx >= window[0]) & (mx <= window[1])
+        if not inside.any():
+            return
+        color = self.chart_colors["patience"]
+        sx, sy = minmax_decimate(my[inside], grid.width, x=mx[inside])
+        self.plt.plot(sx.tolist(), sy.tolist(), marker="braille", color=color)
+        after = (sx > window[0]) & (sy >= grid.lo) & (sy <= grid.top)
+        self.plt.scatter(grid.snap_x(sx[after]).tolist(), grid.snap_y(sy[after]).tolist(), marker="×", color=color)
+        self.last_point_count += sx.size + int(after.sum())
 
-        # 3. The curves: braille lines (4 rows of dots a cell), cut to the plot's width; a marker
-        #    per epoch while they stay apart, moved onto the cell its braille dot landed in.
-        for (x, y), color, label in (((tx, ty), colors["train"], metric), ((vx, vy), colors["val"], val)):
-            if y.size == 0:
-                continue
-            dx, dy = minmax_decimate(y, grid.width, x=x)
-            plt.plot(dx.tolist(), dy.tolist(), marker="braille", color=color)
-            self.plotted[label] = min(in_view[label], 2 * grid.width)
-            self.drawn_to[label] = float(dx[-1])
-            self.last_point_count += dx.size
-            if dx.size * 3 <= grid.width:
-                inside = (dy >= grid.lo) & (dy <= grid.top)  # a clipped first epoch has no cell
-                plt.scatter(grid.snap_x(dx[inside]).tolist(), grid.snap_y(dy[inside]).tolist(), marker="•",
-                            color=color)
-                self.last_point_count += int(inside.sum())
-
-        # 4. The monitored curve inside the window, in amber with × marks: the epochs that did not
-        #    improve, which EarlyStopping counted against its patience.
-        if window:
-            mx, my = monitored
-            inside = (mx >= window[0]) & (mx <= window[1])
-            if inside.any():
-                sx, sy = minmax_decimate(my[inside], grid.width, x=mx[inside])
-                plt.plot(sx.tolist(), sy.tolist(), marker="braille", color=colors["patience"])
-                after = (sx > window[0]) & (sy >= grid.lo) & (sy <= grid.top)
-                plt.scatter(grid.snap_x(sx[after]).tolist(), grid.snap_y(sy[after]).tolist(), marker="×",
-                            color=colors["patience"])
-                self.last_point_count += sx.size + int(after.sum())
-
-        # 5. The best point itself; the legend on the top rows; each mark's label beside its line.
+    def _marks(self, grid: _Grid, marks: Marks, view: "_View") -> None:
+        """The best point (◆), the legend, and each mark's label beside its line."""
+        colors = self.chart_colors
+        best, stop = marks.best, marks.stop
         if best is not None and marks.best_value is not None and grid.lo <= marks.best_value <= grid.top:
-            plt.scatter([grid.snap_x(best)], [grid.snap_y(marks.best_value)], marker="◆", color=colors["best"])
+            self.plt.scatter([grid.snap_x(best)], [grid.snap_y(marks.best_value)], marker="◆", color=colors["best"])
             self.last_point_count += 1
-        placer = _LabelPlacer(grid, [], from_bottom=bottom)
-        self._draw_legend(grid, placer, rows, first_legend_row)
+        placer = _LabelPlacer(grid, [], from_bottom=view.legend_at_bottom)
+        self._draw_legend(grid, placer, view.legend, view.legend_row)
         if stop is not None:
             self.marks["stop"] = stop
             self._label(placer, f"stop {stop}", stop, colors["stop"])
         if best is not None and marks.word is not None:
             self.marks[marks.word] = best
             self._label(placer, f"{marks.word} {best}", best, colors["best"])
-
-        self._axes(grid, x_lo, x_hi, last)
-        return None
 
     def _legend_entries(self, metric: str, val: str, has_train: bool, has_val: bool, marks: Marks) -> list:
         """``(symbol, words, colour)`` for every curve and mark drawn: nothing on the chart unexplained."""

@@ -18,7 +18,8 @@ from rich.text import Text
 
 UPPER = "▀"
 
-__all__ = ["UPPER", "half_blocks", "to_rgb", "gray_rgb", "diverging_rgb", "upscale_for", "shrink", "fit"]
+__all__ = ["UPPER", "half_blocks", "to_rgb", "gray_rgb", "diverging_rgb", "robust_vmax", "FEATURE_GAMMA",
+           "upscale_for", "shrink", "fit"]
 
 
 def gray_rgb(img: np.ndarray) -> np.ndarray:
@@ -36,17 +37,36 @@ def gray_rgb(img: np.ndarray) -> np.ndarray:
     return (a * 255).round().astype(np.uint8)
 
 
-def diverging_rgb(weights: np.ndarray, vmax: Optional[float] = None) -> np.ndarray:
-    """(H, W) weights as colours: negative blue, zero black, positive red, scaled by ``vmax`` (default max |w|)."""
+def diverging_rgb(weights: np.ndarray, vmax: Optional[float] = None, gamma: float = 1.0) -> np.ndarray:
+    """(H, W) weights as colours: negative blue, zero black, positive red, scaled by ``vmax`` (default max |w|).
+
+    Args:
+        gamma: below 1 brightens the small weights (``|w / vmax| ** gamma``): most of a layer's weights
+            are a fraction of its largest, and drawn linearly they are near black.
+    """
     w = np.nan_to_num(np.asarray(weights, dtype=np.float32))
     vmax = float(vmax if vmax is not None else np.abs(w).max()) or 1.0
     t = np.clip(w / vmax, -1.0, 1.0)
+    if gamma != 1.0:
+        t = np.sign(t) * np.abs(t) ** gamma
     pos, neg = np.clip(t, 0, 1), np.clip(-t, 0, 1)
     rgb = np.stack([255 * pos + 40 * neg, 60 * pos + 110 * neg, 30 * pos + 255 * neg], axis=2)
     return rgb.round().clip(0, 255).astype(np.uint8)
 
 
 to_rgb = gray_rgb
+
+FEATURE_GAMMA = 0.6
+"""How the features view lifts small weights (see :func:`diverging_rgb`)."""
+
+
+def robust_vmax(arrays, percentile: float = 99.0) -> float:
+    """The scale for a set of weight images: the ``percentile`` of their |w| (one outlier weight scaled by
+    its own max would leave every other weight near black), 1.0 when all are zero."""
+    values = [np.abs(np.nan_to_num(np.asarray(a, dtype=np.float32))).ravel() for a in arrays]
+    if not values:
+        return 1.0
+    return float(np.percentile(np.concatenate(values), percentile)) or 1.0
 
 
 def upscale_for(height: int, width: int, max_width: int = 28) -> int:
