@@ -185,10 +185,9 @@ class StreamingCallback(keras.callbacks.Callback):
 
     # -- hooks ---------------------------------------------------------------------------------
 
-    # Keras dispatches on_train_batch_end to a thread pool when every callback says it is
-    # async-safe, so the training loop never waits for the loss to leave the device. This one
-    # is: batch hooks may run late, concurrently and out of order, so they only store the
-    # running mean by step, under a lock, and _flush turns consecutive steps into losses.
+    # Keras dispatches on_train_batch_end to a thread pool when every callback is async-safe, so the
+    # loop never waits for the loss to leave the device. This one is: hooks may run late, concurrently
+    # and out of order, so they store the running mean by step, under a lock; _flush makes the losses.
     async_safe = True
 
     def on_train_batch_begin(self, batch, logs=None):
@@ -209,7 +208,8 @@ class StreamingCallback(keras.callbacks.Callback):
             if not self._said_no_loss:  # checked without the lock: the note is sent once, under it
                 self._no_batch_loss()
             return
-        step = batch + 1
+        # Keras numbers a short last execution (steps_per_execution) as a whole one: clamped
+        step = min(batch + 1, self.steps_per_epoch or batch + 1)
         if self.batch_stride != 1:
             if step > self._last_step:  # counted, for the epoch's end: its last step and whether it was whole
                 self._last_step = step

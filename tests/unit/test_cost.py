@@ -115,3 +115,16 @@ def test_a_nan_loss_fails_the_run_whatever_the_stride():
         model.fit(x, y, epochs=3, batch_size=BATCH, verbose=0, callbacks=[stream])
         assert stream.ending()[0] == "failed" and "loss became NaN" in stream.failure
         assert stream.epochs_run == 1  # stopped at the end of the first epoch, not after all three
+
+
+@pytest.mark.parametrize("stride", [1, 3])
+def test_steps_per_execution_gives_one_loss_per_step(stride):
+    """A keras-io habit (``compile(steps_per_execution=...)``): 19 steps run as 4 + 4 + 4 + 4 + 3."""
+    x, y = blobs(n=N)
+    model = keras.Sequential([keras.Input((x.shape[1],)), keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", steps_per_execution=4)
+    events = []
+    model.fit(x, y, epochs=2, batch_size=BATCH, validation_split=0.25, verbose=0,
+              callbacks=[StreamingCallback(events.append, batch_stride=stride)])
+    assert [len(batch_losses(events, k)) for k in (1, 2)] == [19, 19]
+    assert not any(e.partial for e in epochs(events))
