@@ -145,7 +145,7 @@ def test_a_live_run_updates_its_row_and_its_overlay_without_a_key(runs_dir):
         best = next(e for e in reversed(events[:epoch_cut(events, 12)]) if isinstance(e, EpochEnded)).best_epoch
         assert row["status"] == "running" and row["best"] == str(best)
         await until(pilot, lambda: chart.plotted.get(label, 0) > before, "the overlay growing")
-        assert chart.plotted[label] >= 12
+        assert chart.x_range[1] >= 12  # the overlay reaches the newest epoch (its first steep drop may be clipped)
         assert done.wait(WAIT_S)
         finish.set()  # the run finishes: its row says how
         await until(pilot, lambda: cells(table, d)["status"] == "early_stopped", "the run's end")
