@@ -4,6 +4,11 @@ On a shared machine absolute times move with the neighbours; launching the old a
 puts the same load on both. Make the old tree with e.g. `git archive 058c733 | tar -x -C /tmp/base`.
 
     python bench/ab_trees.py /tmp/base [.] [--runs 3]
+    python bench/ab_trees.py /tmp/base [.] --train 60000 [--runs 4]   # whole-process `train` only
+
+With ``--train``: `tui-trainer train` of the bench preset (MNIST-shaped, 2 epochs) from each tree and a
+plain Keras script doing the same work, launched in turn; each tree's time over the plain script's of the
+same round, and the after tree's over the before tree's.
 """
 
 from __future__ import annotations
@@ -38,8 +43,11 @@ def main() -> int:
     parser.add_argument("before", type=Path)
     parser.add_argument("after", type=Path, nargs="?", default=HERE.parent)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--train", type=int, metavar="SAMPLES", help="only whole-process `train`, on this many samples")
     args = parser.parse_args()
     trees = {"before": args.before.resolve(), "after": args.after.resolve()}
+    if args.train:
+        return train_case(trees, args.train, args.runs)
     results: dict[tuple[str, str], list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
@@ -69,6 +77,38 @@ def main() -> int:
         peaks = [m for _, m in values]
         memory = f"  peak {statistics.median(peaks):.0f} MB" if any(peaks) else ""
         print(f"{name:<20} {label:<7} median {statistics.median(times):.3f} s (min {min(times):.3f}){memory}")
+    return 0
+
+
+def train_case(trees: dict[str, Path], samples: int, runs: int) -> int:
+    """Whole-process `tui-trainer train` from each tree, and the plain script, in turn (see the docstring)."""
+    from run import bench_preset, plain_script, write_npz
+
+    from tui_trainer.spec import save_preset_file
+
+    times: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        npz = write_npz(tmp_path, samples)
+        preset_file = save_preset_file(bench_preset(npz), tmp_path / "bench.toml")
+        programs = {"plain": ([sys.executable, str(plain_script(npz, tmp_path))], os.environ.get("PYTHONPATH", ""))}
+        for label, tree in trees.items():
+            programs[label] = ([*command(tree), "train", str(preset_file), "--runs-dir", str(tmp_path / label)],
+                               str(tree))
+        for i in range(runs + 1):  # the first round warms the file cache
+            for label, (cmd, path) in programs.items():
+                t0 = time.perf_counter()
+                subprocess.run(cmd, env=dict(os.environ, PYTHONPATH=path), capture_output=True, check=True)
+                if i:
+                    times.setdefault(label, []).append(time.perf_counter() - t0)
+                    print(f"round {i} {label:<7} {times[label][-1]:.2f} s", flush=True)
+    plain = times["plain"]
+    for label in trees:
+        ratios = [t / p for t, p in zip(times[label], plain)]
+        print(f"train {label:<7} median {statistics.median(times[label]):.2f} s, over plain: median "
+              f"{statistics.median(ratios):.3f}x ({', '.join(f'{r:.3f}' for r in ratios)})")
+    ab = [a / b for a, b in zip(times["after"], times["before"])]
+    print(f"after / before: median {statistics.median(ab):.3f}x ({', '.join(f'{r:.3f}' for r in ab)})")
     return 0
 
 

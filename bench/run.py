@@ -206,6 +206,7 @@ def training_figures(quick: bool, tmp: Path) -> None:
     batches = sum(len(e.losses) for e in iter_events(run_dirs[-1] / "events.jsonl") if isinstance(e, BatchLosses))
     record("run log size", size / batches, "report", None, "B/batch", f"{batches:,} batch records, whole log")
     end_to_end(npz, preset, tmp, repeats)
+    hook_figures(quick)
 
 
 def end_to_end(npz: Path, preset, tmp: Path, repeats: int) -> None:
@@ -213,6 +214,26 @@ def end_to_end(npz: Path, preset, tmp: Path, repeats: int) -> None:
     from tui_trainer.spec import save_preset_file
 
     preset_file = save_preset_file(preset, tmp / "bench.toml")
+    script = plain_script(npz, tmp)
+    from bench_startup import tui_trainer_command
+
+    ours = tui_trainer_command()
+    pairs = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, str(script)], check=True, capture_output=True)
+        plain = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        subprocess.run([*ours, "train", str(preset_file), "--runs-dir", str(tmp / "e2e")], check=True,
+                       capture_output=True)
+        pairs.append((plain, time.perf_counter() - t0))
+    r = median_ratio(pairs)
+    record("end-to-end `tui-trainer train`", r, "<= 1.05", r <= 1.05, "x",
+           f"vs a plain Keras script, {repeats} interleaved pairs, TF import included; {spread(pairs)}")
+
+
+def plain_script(npz: Path, tmp: Path) -> Path:
+    """A plain Keras script doing what `train` does with the bench preset (fit, evaluate, save)."""
     script = tmp / "plain.py"
     script.write_text(textwrap.dedent(f"""
         import os
@@ -232,21 +253,62 @@ def end_to_end(npz: Path, preset, tmp: Path, repeats: int) -> None:
         print(model.evaluate(xt, d["y_test"], verbose=0))
         model.save({str(tmp / "plain.keras")!r})
     """))
-    from bench_startup import tui_trainer_command
+    return script
 
-    ours = tui_trainer_command()
-    pairs = []
-    for _ in range(repeats):
+
+def hook_figures(quick: bool) -> None:
+    """The Monitor's per-batch hook, on a tiny model whose steps are as short as they get (thread CPU and
+    wall time per call, each stride), and a fast-stepping fit with the Monitor over the same fit without."""
+    import keras
+
+    from tui_trainer.callback import StreamingCallback
+
+    rng = np.random.default_rng(0)
+    n = 10_000 if quick else 40_000
+    x, y = rng.normal(size=(n, 16)).astype("float32"), rng.integers(0, 3, n)
+    spent = {"cpu": 0, "wall": 0, "calls": 0}
+    original = StreamingCallback.on_train_batch_end
+
+    def timed(self, batch, logs=None):
+        c0, w0 = time.thread_time_ns(), time.perf_counter_ns()
+        try:
+            return original(self, batch, logs)
+        finally:
+            spent["cpu"] += time.thread_time_ns() - c0
+            spent["wall"] += time.perf_counter_ns() - w0
+            spent["calls"] += 1
+
+    def one_fit(callbacks) -> float:
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((16,)), keras.layers.Dense(3, activation="softmax")])
+        model.compile("adam", "sparse_categorical_crossentropy")
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, str(script)], check=True, capture_output=True)
-        plain = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        subprocess.run([*ours, "train", str(preset_file), "--runs-dir", str(tmp / "e2e")], check=True,
-                       capture_output=True)
-        pairs.append((plain, time.perf_counter() - t0))
-    r = median_ratio(pairs)
-    record("end-to-end `tui-trainer train`", r, "<= 1.10", r <= 1.10, "x",
-           f"vs a plain Keras script, {repeats} interleaved pairs, TF import included")
+        model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=callbacks)
+        return time.perf_counter() - t0
+
+    with tempfile.TemporaryDirectory() as tmp:
+        from tui_trainer import Monitor
+
+        one_fit([])  # warm-up
+        StreamingCallback.on_train_batch_end = timed
+        try:
+            for stride in (1, 10):
+                spent.update(cpu=0, wall=0, calls=0)
+                one_fit([Monitor(runs_dir=tmp, name="hook", save_model=False, batch_stride=stride)])
+                record(f"Monitor per-batch hook, batch_stride {stride}", spent["cpu"] / 1e3 / spent["calls"],
+                       "report", None, "us",
+                       f"thread CPU per call ({spent['wall'] / 1e3 / spent['calls']:.1f} us wall), "
+                       f"{spent['calls']:,} steps of a 16-3 Dense model, batch 8, on {os.cpu_count()} cores")
+        finally:
+            StreamingCallback.on_train_batch_end = original
+        pairs = []
+        for _ in range(2 if quick else 3):
+            base = one_fit([])
+            pairs.append((base, one_fit([Monitor(runs_dir=tmp, name="hook", save_model=False)])))
+        r = median_ratio(pairs)
+        record("Monitor on a fast-stepping fit", r, "report", None, "x",
+               f"{n * 2 // 8:,} steps of ~{pairs[0][0] / (n * 2 / 8) * 1e6:.0f} us each; {spread(pairs)}; "
+               "batch_stride 10 or 0 for steps this short")
 
 
 # --- UI figures ----------------------------------------------------------------------------------
@@ -448,7 +510,7 @@ def workspace_poll_figure(root: Path, live: int = 3, ticks: int = 50) -> None:
     ms = statistics.median(busy) * 1000
     record("workspace poll, 500 runs, 3 live", ms, "<= 10 ms", ms <= 10, "ms",
            f"a tick that reads an epoch of 3 live runs (median of {len(busy)}); a tick with nothing new "
-           f"{statistics.median(idle) * 1000:.2f} ms; the 500 finished runs are not even stat'ed")
+           f"{statistics.median(idle) * 1000:.2f} ms; finished runs are only stat'ed")
 
 
 def rss_mb() -> float:
@@ -494,7 +556,8 @@ def memory_figure() -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description="Run every benchmark and write bench/results.json.")
     parser.add_argument("--quick", action="store_true", help="smaller data, fewer repeats (a few minutes)")
-    parser.add_argument("--only", choices=["training", "ui", "runs"], help="run one group (runs: the runs screen's)")
+    parser.add_argument("--only", choices=["training", "ui", "runs", "hook"],
+                        help="run one group (runs: the runs screen's; hook: the per-batch hook's)")
     args = parser.parse_args()
     started = time.time()
     print(f"machine: {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}\n")
@@ -508,6 +571,8 @@ def main() -> int:
             __import__("bench_tensorboard").figures(record, Path(tmp))  # TensorBoard logs in: export, replay
         if args.only in (None, "training"):
             training_figures(args.quick, Path(tmp))
+        if args.only == "hook":  # the hook figures alone (they also close the training group)
+            hook_figures(args.quick)
     figures = RESULTS
     results_file = HERE / "results.json"
     if args.only and results_file.exists():  # one group re-run: keep the other group's figures

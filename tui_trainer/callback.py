@@ -5,11 +5,9 @@ Imported only by the engine, after TensorFlow's environment is set up.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
 
 import keras
@@ -19,7 +17,7 @@ from . import keras_compat
 from .events import BatchLosses, EarlyStoppingResult, EpochEnded, Event, GradientNorms, Note
 
 if TYPE_CHECKING:
-    from .checkpoint import Checkpointer, TrainingState
+    from .checkpoint import TrainingState
 
 Sink = Callable[[Event], None]
 
@@ -44,43 +42,39 @@ def _finite_or_none(value) -> Optional[float]:
     return value if value is not None and math.isfinite(value) else None
 
 
+def _stride(value) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"batch_stride must be a whole number >= 0 (0: epochs only), not {value!r}")
+    return value
+
+
 class StreamingCallback(keras.callbacks.Callback):
     """Sends batch losses, epoch metrics and the early-stopping facts to a sink.
 
-    The one streaming callback: the engine uses it, and so does
-    :class:`tui_trainer.Monitor` in a user's own ``fit``. Epochs and steps are
-    converted from Keras's 0-based counters to 1-based here, once.
-
-    The EarlyStopping of the same ``fit`` is found by itself (or given), and
-    its ``on_epoch_end`` / ``on_train_end`` are wrapped on that instance for the
-    length of the fit, so this callback reports *after* EarlyStopping has
-    counted the epoch and restored the weights, whatever the order of
-    ``callbacks``.
+    The one streaming callback, the engine's and :class:`tui_trainer.Monitor`'s. Epochs and steps
+    are converted from Keras's 0-based counters to 1-based here, once. It reports each epoch and
+    the end of training right after the fit's EarlyStopping (found, or given) has handled them,
+    whatever the order of ``callbacks`` (see :func:`tui_trainer.keras_compat.run_after`).
 
     Args:
         sink: receives every event, on the training thread; must not block.
-        n_fit: samples fitted per epoch (after the validation split), to undo
-            Keras's running mean of the batch loss exactly. None: read from
-            ``fit``'s data adapter when it can tell (arrays), else every batch
-            is taken as equally large (a ``tf.data`` pipeline: only a smaller
-            last batch is then off).
+        n_fit: samples fitted per epoch (after the validation split), to undo Keras's running mean
+            of the batch loss exactly. None: read from ``fit``'s data adapter when it can tell
+            (arrays), else every batch is taken as equally large (a ``tf.data`` pipeline: only a
+            smaller last batch is then off).
         batch_size: samples per step (None: as for ``n_fit``).
-        early_stopping: the EarlyStopping instance used in this fit; None: the
-            first one in the fit's callbacks, if any.
+        early_stopping: the EarlyStopping of this fit; None: the first in its callbacks, if any.
         cancel: when set, training stops after the current batch.
         flush_interval_s: how often batch losses are sent during an epoch.
-        grad_batch: ``(x, y)``, one fixed batch of training data. When given,
-            the L2 norm of every Dense or Conv2D kernel's gradient on it is measured once
-            before training (a GradientNorms event, epoch 0) and at the end of
-            every epoch (``EpochEnded.grad_norms``), input side first. Nothing
-            is done per batch.
-        checkpoint_dir: keep best.keras there (and, with ``resumable``, the last epoch's full
-            state as checkpoint.npz): see :mod:`tui_trainer.checkpoint`.
-        resumable: write checkpoint.npz every epoch.
-        resume: the state of an earlier, interrupted fit of this run: early stopping's counters
-            carry over (the model's variables are restored by the caller, ``fit`` is given
-            ``initial_epoch``), and elapsed time goes on from it.
-        resume_best_weights: the weights of the best epoch so far, for early stopping to restore.
+        grad_batch: ``(x, y)``, one fixed batch of training data. When given, the L2 norm of every
+            kernel's gradient on it is measured before training (a GradientNorms event, epoch 0)
+            and at the end of every epoch (``EpochEnded.grad_norms``). Nothing is done per batch.
+        resume: an interrupted fit's state: elapsed time goes on from it (the rest of resuming is
+            :class:`~tui_trainer.checkpoint_callback.CheckpointCallback`'s).
+        batch_stride: read the batch loss every this many steps (1: every step). Reading it makes
+            the training loop wait for the device, so where steps are shorter than the hook a
+            larger stride costs less; the steps in between get their mean loss (the run log still
+            holds a loss per step). 0: epochs only, nothing done per batch but the cancel check.
     """
 
     def __init__(
@@ -93,10 +87,8 @@ class StreamingCallback(keras.callbacks.Callback):
         cancel: Optional[threading.Event] = None,
         flush_interval_s: float = 0.1,
         grad_batch: Optional[tuple] = None,
-        checkpoint_dir: Optional[Path] = None,
-        resumable: bool = False,
         resume: Optional["TrainingState"] = None,
-        resume_best_weights: Optional[list] = None,
+        batch_stride: int = 1,
     ):
         super().__init__()
         self.sink = sink
@@ -107,18 +99,16 @@ class StreamingCallback(keras.callbacks.Callback):
         self._given_es = early_stopping
         self.notes: list[str] = []  # what the callback could not find or do, for the run log
         self._hooked: list[tuple[object, str]] = []
-        self._stride = 1  # steps per on_train_batch_end (the model's steps_per_execution)
+        self.batch_stride = _stride(batch_stride)
+        self._stride = 1  # steps per recorded batch loss: steps_per_execution × batch_stride
+        self.last_partial = False  # the last epoch reported stopped mid-way (cancel, NaN)
         self.cancel = cancel
         self.flush_interval_s = flush_interval_s
         self.cancelled = False
         self.failure: Optional[str] = None
         self.epochs_run = 0
         self.grad_batch = grad_batch
-        self.checkpoint_dir = checkpoint_dir
-        self.resumable = resumable
         self.resume = resume
-        self.resume_best_weights = resume_best_weights
-        self._ckpt: Optional["Checkpointer"] = None
         self._grad_fn: Optional[Callable[[], tuple]] = None
         self._lock = threading.Lock()
 
@@ -132,72 +122,26 @@ class StreamingCallback(keras.callbacks.Callback):
         self._said_no_loss = False
         self._t_train = time.perf_counter()
         self._grad_fn = None
-        self._stride = max(1, int(getattr(self.model, "steps_per_execution", 1) or 1))
+        self.last_partial = False
+        self._stride = max(1, int(getattr(self.model, "steps_per_execution", 1) or 1)) * max(1, self.batch_stride)
         callbacks = keras_compat.fit_callbacks()
         if self.n_fit is None or self.batch_size is None:
             self._learn_batches()
         if self._given_es is None:
-            self.early_stopping = self._find_early_stopping(callbacks)
+            self.early_stopping = keras_compat.find_early_stopping(callbacks, self.notes)
         elif callbacks is not None and not any(c is self._given_es for c in callbacks):
             self.notes.append("the EarlyStopping given to the monitor is not among this fit's callbacks; ignored")
             self.early_stopping = None
-        self._hook_early_stopping()
-        self._best_seen: Optional[float] = None  # without EarlyStopping: the best val_loss (or loss) so far
-        self._best_weights: Optional[list] = self.resume_best_weights  # the newest best, for checkpoints
+        if self.early_stopping is not None:  # report each epoch right after EarlyStopping has handled it
+            self._hooked = keras_compat.run_after(self.early_stopping, {"on_epoch_end": self._epoch_end,
+                                                                        "on_train_end": self._train_end})
         if self.resume is not None:
             self._t_train -= self.resume.elapsed_s
-            self._carry_over(self.resume)
-        if self.checkpoint_dir is not None:
-            self.start_checkpoints(self.checkpoint_dir)
         if self.grad_batch is not None:
             self._grad_fn, names = _gradient_norms_fn(self.model, *self.grad_batch)
             if self.resume is None:  # "before training" was measured by the first fit of the run
                 self.sink(GradientNorms(epoch=0, norms=self._grad_fn(), layers=names,
                                         samples=len(self.grad_batch[0])))
-
-    def start_checkpoints(self, run_dir: Path) -> None:
-        """Keep best.keras (and checkpoint.npz when resumable) in ``run_dir`` from now on."""
-        from .checkpoint import Checkpointer
-
-        self._ckpt = Checkpointer(run_dir, self.model, self.resumable)
-
-    def _carry_over(self, state: "TrainingState") -> None:
-        """Early stopping's counters as the interrupted fit left them (Keras reset them at train begin)."""
-        es, saved = self.early_stopping, state.early_stopping
-        if es is None or not saved or saved.get("best") is None:
-            return
-        es.wait = int(saved.get("wait", 0))
-        es.best = float(saved["best"])
-        es.best_epoch = int(saved.get("best_epoch", 1)) - 1
-        if es.restore_best_weights and self.resume_best_weights is not None:
-            es.best_weights = self.resume_best_weights
-
-    def _checkpoint(self, epoch: int, logs: dict, partial: bool) -> None:
-        """Hand the best weights (when this epoch improved) and the epoch's state to the writer."""
-        ckpt = self._ckpt
-        if ckpt is None or self.failure is not None:
-            return
-        es = self.early_stopping
-        if es is not None:
-            improved = es.best is not None and es.best_epoch == epoch and epoch >= es.start_from_epoch
-            weights = es.best_weights if improved and es.restore_best_weights else None
-        else:
-            value = logs.get("val_loss", logs.get("loss"))
-            improved = value is not None and math.isfinite(value) and (
-                self._best_seen is None or value < self._best_seen)
-            if improved:
-                self._best_seen = float(value)
-            weights = None
-        if improved:
-            self._best_weights = weights if weights is not None else self.model.get_weights()
-            ckpt.best(epoch + 1, self._best_weights)
-        if ckpt.resumable and not partial:
-            from .checkpoint import snapshot
-
-            es_state = {"wait": int(es.wait), "best": _finite_or_none(es.best), "best_epoch": es.best_epoch + 1} \
-                if es is not None and es.best is not None else {}
-            ckpt.last(snapshot(self.model, epoch + 1, es_state, time.perf_counter() - self._t_train,
-                               self._best_weights))
 
     def ending(self) -> tuple[str, str]:
         """How the fit ended, once it has: ``(status, reason)``, status one of events.STATUSES."""
@@ -214,13 +158,6 @@ class StreamingCallback(keras.callbacks.Callback):
             return "completed", "ended by another callback (it set model.stop_training), not by early stopping"
         return "completed", ""
 
-    def _close_checkpoints(self) -> None:
-        if self._ckpt is None:
-            return
-        for problem in self._ckpt.close():
-            self.sink(Note(problem, epoch=self.epochs_run or None))
-        self._ckpt = None
-
     def _learn_batches(self) -> None:
         """Samples and batch size of this fit, from Keras's data adapter when it knows them (arrays)."""
         layout = keras_compat.batch_layout()  # None: a tf.data pipeline or a generator, sizes unknown until seen
@@ -232,35 +169,8 @@ class StreamingCallback(keras.callbacks.Callback):
         if self.steps_per_epoch is None and steps:
             self.steps_per_epoch = int(steps)
 
-    def _find_early_stopping(self, callbacks: Optional[list]) -> Optional[keras.callbacks.EarlyStopping]:
-        if callbacks is None:
-            self.notes.append("could not see the fit's other callbacks; EarlyStopping, if any, is not reported")
-            return None
-        found = [c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)]
-        if len(found) > 1:
-            self.notes.append(f"{len(found)} EarlyStopping callbacks in this fit; reporting the first "
-                              f"(monitor={found[0].monitor})")
-        return found[0] if found else None
-
-    def _hook_early_stopping(self) -> None:
-        """Report each epoch and the end of training right after EarlyStopping has handled them."""
-        es = self.early_stopping
-        if es is None:
-            return
-        for name, after in (("on_epoch_end", self._epoch_end), ("on_train_end", self._train_end)):
-            original = getattr(es, name)
-
-            def wrapped(*args, _original=original, _after=after, **kwargs):
-                _original(*args, **kwargs)
-                _after(*args, **kwargs)
-
-            setattr(es, name, wrapped)
-            self._hooked.append((es, name))
-
     def _unhook(self) -> None:
-        for obj, name in self._hooked:
-            with contextlib.suppress(AttributeError):
-                delattr(obj, name)  # the instance attribute goes; the class's method shows again
+        keras_compat.unhook(self._hooked)
         self._hooked = []
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -269,15 +179,15 @@ class StreamingCallback(keras.callbacks.Callback):
         self._last_flush = self._t_epoch
         self._means: dict[int, float] = {}  # step -> Keras's running mean, until flushed in order
         self._next_step = 1  # the first step not yet turned into a batch loss
+        self._last_step = 0  # with a batch stride: the last step seen, read or not
         self._prev_total = 0.0
         self._prev_seen = 0
 
     # -- hooks ---------------------------------------------------------------------------------
 
-    # Keras dispatches on_train_batch_end to a thread pool when every callback says it is
-    # async-safe, so the training loop never waits for the loss to leave the device. This one
-    # is: batch hooks may run late, concurrently and out of order, so they only store the
-    # running mean by step, under a lock, and _flush turns consecutive steps into losses.
+    # Keras dispatches on_train_batch_end to a thread pool when every callback is async-safe, so the
+    # loop never waits for the loss to leave the device. This one is: hooks may run late, concurrently
+    # and out of order, so they store the running mean by step, under a lock; _flush makes the losses.
     async_safe = True
 
     def on_train_batch_begin(self, batch, logs=None):
@@ -290,8 +200,7 @@ class StreamingCallback(keras.callbacks.Callback):
             self.cancelled = True
             self.model.stop_training = True
 
-    def on_train_batch_end(self, batch, logs=None):
-        # Kept cheap: a float conversion, a dict store, and a clock read per batch.
+    def on_train_batch_end(self, batch, logs=None):  # kept cheap: a float, a dict store, a clock read
         logs = logs or {}
         self._check_cancel()
         loss = logs.get("loss")
@@ -299,8 +208,14 @@ class StreamingCallback(keras.callbacks.Callback):
             if not self._said_no_loss:  # checked without the lock: the note is sent once, under it
                 self._no_batch_loss()
             return
+        # Keras numbers a short last execution (steps_per_execution) as a whole one: clamped
+        step = min(batch + 1, self.steps_per_epoch or batch + 1)
+        if self.batch_stride != 1:
+            if step > self._last_step:  # counted, for the epoch's end: its last step and whether it was whole
+                self._last_step = step
+            if self.batch_stride == 0 or step % self._stride:
+                return  # not read: no wait for the device
         mean = float(loss)
-        step = batch + 1
         with self._lock:
             self._means[step] = mean
             if not math.isfinite(mean) and self.failure is None:
@@ -331,8 +246,9 @@ class StreamingCallback(keras.callbacks.Callback):
     def _epoch_end(self, epoch, logs=None):
         logs = logs or {}
         with self._lock:  # Keras has waited for every batch hook of the epoch by now
+            self._fill_last_step(logs)
             self._flush(end=True)
-        steps_done = self._next_step - 1
+        steps_done = max(self._next_step - 1, self._last_step)
         if self.steps_per_epoch is None and not self.model.stop_training:
             self.steps_per_epoch = steps_done  # learnt from the first whole epoch (unknown cardinality)
         # Measured before the clock is read, so duration_s and elapsed_s include its cost.
@@ -345,7 +261,7 @@ class StreamingCallback(keras.callbacks.Callback):
             best_epoch, best_value, wait = es.best_epoch + 1, _finite_or_none(es.best), int(es.wait)
         stopped_early = self.cancelled or self.failure is not None
         partial = steps_done < self.steps_per_epoch if self.steps_per_epoch else stopped_early
-        self._checkpoint(epoch, logs, partial)
+        self.last_partial = partial
         metrics, per_class = log_values(logs)
         self.sink(
             EpochEnded(
@@ -364,7 +280,6 @@ class StreamingCallback(keras.callbacks.Callback):
 
     def _train_end(self, logs=None):
         self._unhook()
-        self._close_checkpoints()
         es = self.early_stopping
         if es is None:
             return
@@ -389,6 +304,18 @@ class StreamingCallback(keras.callbacks.Callback):
         )
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _fill_last_step(self, logs: dict) -> None:
+        """With a batch stride, the epoch's last steps may not have been read: the epoch's logged loss is
+        the running mean at its last step, which is all they need (call with the lock held)."""
+        if self.batch_stride == 1 or self.failure is not None:
+            return
+        last, loss = self._last_step, _number(logs.get("loss"))
+        if loss is not None and not math.isfinite(loss):  # steps not read: the epoch's loss tells
+            self.failure = f"loss became {'NaN' if math.isnan(loss) else 'infinite'} in epoch {self._epoch}"
+            self.model.stop_training = True
+        elif loss is not None and self.batch_stride and last >= self._next_step and last not in self._means:
+            self._means[last] = loss
 
     def _flush(self, end: bool = False) -> None:
         """Send the batch losses of the consecutive steps received so far (call with the lock held).
@@ -458,61 +385,15 @@ def _gradient_norms_fn(model: keras.Model, x, y) -> tuple[Callable[[], tuple], t
     CPU: deep-sigmoid's first layer reads 1.06e-5 against 1.02e-5 in float32;
     bfloat16 and the other layers agree to 3 digits). The ratio it teaches holds.
     """
+    from .gradnorms import jax_kernel_grad_norms, tf_kernel_grad_norms
     from .model import kernel_layers
 
     layers = kernel_layers(model)
     names = tuple(layer.name for layer in layers)
-    step = _jax_kernel_grad_norms(model, layers, x, y) if keras.backend.backend() == "jax" else \
-        _tf_kernel_grad_norms(model, layers, x, y)
+    step = jax_kernel_grad_norms(model, layers, x, y) if keras.backend.backend() == "jax" else \
+        tf_kernel_grad_norms(model, layers, x, y)
 
     def norms() -> tuple:
         return tuple(_finite_or_none(v) for v in np.asarray(step()).tolist())
 
     return norms, names
-
-
-# The backends whose gradients the lens can take (see _gradient_norms_fn); the engine refuses the others.
-GRADIENT_BACKENDS = ("tensorflow", "jax")
-
-
-def _tf_kernel_grad_norms(model: keras.Model, layers: list, x, y) -> Callable:
-    import tensorflow as tf
-
-    kernels = [layer.kernel for layer in layers]
-    x, y = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
-
-    @tf.function
-    def step():
-        with tf.GradientTape() as tape:
-            y_pred = model(x, training=False)
-            loss = model.compute_loss(x=x, y=y, y_pred=y_pred, training=False)
-        grads = tape.gradient(loss, kernels)
-        return tf.stack([tf.norm(tf.cast(g, tf.float32)) for g in grads])
-
-    return step
-
-
-def _jax_kernel_grad_norms(model: keras.Model, layers: list, x, y) -> Callable:
-    import jax
-    import jax.numpy as jnp
-
-    trainable = model.trainable_variables
-    where = [next(i for i, v in enumerate(trainable) if v is layer.kernel) for layer in layers]
-    x, y = jnp.asarray(x), jnp.asarray(y)
-
-    @jax.jit
-    def step_of(trainable_values, non_trainable_values, metrics_values):
-        def loss_of(values):  # the JAX trainer's own stateless loss (Keras's guide to a JAX train_step)
-            loss, _ = model.compute_loss_and_updates(values, non_trainable_values, metrics_values, x, y, None,
-                                                     training=False)
-            return loss
-
-        grads = jax.grad(loss_of)(trainable_values)
-        return jnp.stack([jnp.linalg.norm(grads[i].astype(jnp.float32)) for i in where])
-
-    def step():  # the variables' values now (the weights at the end of this epoch)
-        return step_of([v.value for v in model.trainable_variables],
-                       [v.value for v in model.non_trainable_variables],
-                       [v.value for v in model.metrics_variables])
-
-    return step

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import shutil
 import threading
 import time
 from dataclasses import dataclass, field
@@ -190,6 +191,7 @@ class Checkpointer:
         self._best: Optional[tuple[int, list[np.ndarray]]] = None
         self._last: Optional[TrainingState] = None
         self._closing = False
+        self._writing_last = False  # checkpoint.npz being written now
         self.run_id, self.preset_hash = run_id_of(self.dir), preset_hash(self.dir / PRESET)
         try:
             self._clone = keras.models.clone_model(model)
@@ -207,6 +209,29 @@ class Checkpointer:
             self._best = (epoch, weights)
             self._cond.notify()
 
+    def take_best(self) -> Optional[tuple[int, list[np.ndarray]]]:
+        """The best weights waiting to be written, taken back (None: none waits)."""
+        with self._cond:
+            best, self._best = self._best, None
+            return best
+
+    def best_from(self, model_file: Path, epoch: int) -> None:
+        """best.keras as a copy of ``model_file``, a saved model holding ``epoch``'s weights (on the caller's
+        thread: a file copy instead of saving the model once more)."""
+        try:
+            with replacing(self.dir / BEST, run_file=True) as tmp:
+                shutil.copyfile(model_file, tmp)
+            write_atomic(self.dir / BEST_INFO, (json.dumps({"epoch": epoch}) + "\n").encode())
+        except Exception as exc:
+            self.errors.append(f"checkpoint not written: {_short(exc)}")
+
+    @property
+    def busy(self) -> bool:
+        """Whether checkpoint.npz is still being written (or waits to be): a new state now would only
+        replace the waiting one, so the caller may skip copying it."""
+        with self._cond:
+            return self._writing_last or self._last is not None
+
     def last(self, state: TrainingState) -> None:
         """The state at the end of an epoch; only the newest waiting one is written."""
         if not self.resumable:
@@ -215,11 +240,15 @@ class Checkpointer:
             self._last = state
             self._cond.notify()
 
-    def close(self, timeout: float = 60.0) -> list[str]:
-        """Write what is waiting, stop the thread; the errors met."""
+    def finish(self) -> None:
+        """Write what is waiting now, then stop, without waiting for it (:meth:`close` waits)."""
         with self._cond:
             self._closing = True
             self._cond.notify()
+
+    def close(self, timeout: float = 60.0) -> list[str]:
+        """Write what is waiting, stop the thread; the errors met."""
+        self.finish()
         self._thread.join(timeout)
         return self.errors
 
@@ -237,6 +266,7 @@ class Checkpointer:
                     self._best = None
                     next_best = time.monotonic() + BEST_EVERY_S
                 self._last = None
+                self._writing_last = last is not None
             try:
                 if best is not None:
                     self._write_best(*best)
@@ -247,6 +277,8 @@ class Checkpointer:
                 message = f"checkpoint not written: {_short(exc)}"
                 if message not in self.errors:
                     self.errors.append(message)
+            with self._cond:
+                self._writing_last = False
             if closing and self._best is None and self._last is None:
                 return
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import sys
 import tempfile
 import threading
@@ -21,10 +20,9 @@ from typing import TYPE_CHECKING, Callable, Optional
 from .datasets import DataError, Dataset, load_dataset
 from .distribute import WorkerRole, cpu_text, describe_placement, gpu_text, grouped, make_strategy, worker_role
 from .atomic import is_disk_error, replacing, write_error_message
-from .events import EarlyStoppingResult, Event, Note, RunFailed, RunFinished, RunStarted
+from .events import EarlyStoppingResult, Event, RunFailed, RunFinished, RunStarted
 from .runlog import STDERR, MODEL, RunDirError, RunLogWriter, check_runs_dir, default_runs_dir, new_run_dir, now_iso
 from .runstate import RunState, Summary
-from .setup import describe_setup
 from .spec import Preset, SpecError, check_shapes, param_counts
 from .tbwrite import guarded_sink  # stdlib only: no TensorFlow, no tensorboard
 from .telemetry import Sampler, serialized
@@ -129,7 +127,7 @@ def check_backend(preset: Preset, source: Optional[str] = None) -> None:
     tf.distribute strategies are TensorFlow's; the gradient lens runs on TensorFlow and JAX."""
     import keras
 
-    from .callback import GRADIENT_BACKENDS
+    from .gradnorms import GRADIENT_BACKENDS
 
     backend = keras.backend.backend()
     if backend == "tensorflow":
@@ -255,8 +253,7 @@ def _record(preset: Preset, data: Dataset, sink: Optional[Sink], cancel, run_dir
     emit = serialized(_compose(log, sink, tb))  # the telemetry thread emits too
     try:
         with native_stderr_to(run_dir / STDERR):
-            status, reason, test_metrics, epochs_run = _fit(preset, data, emit, stop, run_dir, replay_of, resume,
-                                                            on_phase=phase)
+            outcome = _fit(preset, data, emit, stop, run_dir, replay_of, resume, on_phase=phase)
     except BaseException as exc:  # record, then let Ctrl-C and the like propagate
         if is_disk_error(exc):  # model.keras could not be written
             log.record_failure(exc, run_dir / MODEL)
@@ -266,9 +263,9 @@ def _record(preset: Preset, data: Dataset, sink: Optional[Sink], cancel, run_dir
             raise
     else:
         if log.error is not None:  # the run log could not be written: the run ends failed, saying why
-            emit(RunFailed(error=log.error, epoch=epochs_run or None))
-            status, reason = "failed", log.error
-        emit(finished(status, epochs_run, test_metrics, t_start, reason))
+            emit(RunFailed(error=log.error, epoch=outcome.epochs_run or None))
+            outcome.status, outcome.reason = "failed", log.error
+        emit(finished(outcome.status, outcome.epochs_run, outcome.test_metrics, t_start, outcome.reason))
         log.close()
     state = log.state
     summary = log.summary
@@ -390,12 +387,11 @@ def _train_silently(preset: Preset, data: Dataset, cancel, role: WorkerRole, rep
     tmp = Path(tempfile.mkdtemp(prefix="tui-trainer-worker-"))
     try:
         with native_stderr_to(tmp / STDERR):
-            status, reason, test_metrics, epochs_run = _fit(preset, data, state.apply, cancel, tmp, replay_of,
-                                                            checkpoints=False)
+            outcome = _fit(preset, data, state.apply, cancel, tmp, replay_of, checkpoints=False)
     except Exception as exc:
         _finish_after_error(state.apply, state, exc, t_start)
     else:
-        state.apply(finished(status, epochs_run, test_metrics, t_start, reason))
+        state.apply(finished(outcome.status, outcome.epochs_run, outcome.test_metrics, t_start, outcome.reason))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     summary = state.summary()
@@ -410,7 +406,7 @@ def _no_phase(phase: str) -> None:
 
 def _fit(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path, replay_of,
          resume: Optional["ResumePlan"] = None, checkpoints: bool = True,
-         on_phase: Callable[[str], None] = _no_phase) -> tuple:
+         on_phase: Callable[[str], None] = _no_phase) -> FitOutcome:
     on_phase("starting TensorFlow")  # its first import takes seconds
     import keras
     import tensorflow as tf
@@ -437,10 +433,32 @@ def _fit(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path, repla
         keras.mixed_precision.set_global_policy(previous_policy)
 
 
+@dataclass
+class FitOutcome:
+    """How one fit went, as ``_fit`` returns it: its status and reason, the test metrics, epochs run."""
+
+    status: str
+    reason: str
+    test_metrics: dict[str, float]
+    epochs_run: int
+
+
+def _early_stopping(preset: Preset):
+    """The preset's EarlyStopping (a new one for every run), or None when it is off."""
+    import keras
+
+    es = preset.early_stopping
+    if not es.enabled:
+        return None
+    return keras.callbacks.EarlyStopping(monitor=es.monitor, min_delta=es.min_delta, patience=es.patience,
+                                         restore_best_weights=es.restore_best_weights,
+                                         start_from_epoch=es.start_from_epoch, baseline=es.baseline, mode=es.mode,
+                                         verbose=0)  # its messages go to stdout; the verdict is ours
+
+
 def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path, replay_of, placement,
                resume: Optional["ResumePlan"], checkpoints: bool,
-               on_phase: Callable[[str], None] = _no_phase) -> tuple:
-    import keras
+               on_phase: Callable[[str], None] = _no_phase) -> FitOutcome:
     import tensorflow as tf
 
     from .callback import StreamingCallback
@@ -451,24 +469,9 @@ def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path,
         model = build_model(preset, data.input_shape, data.num_classes)
         on_phase("compiling")
         compile_model(model, preset)
-    counts = param_counts(preset, data.input_shape)
-
-    vs = preset.data.validation_split
+    vs, bs = preset.data.validation_split, preset.training.batch_size
     n_fit = int(len(data.x_train) * (1 - vs)) if vs else len(data.x_train)
-    bs = preset.training.batch_size
-    es_spec = preset.early_stopping
-    early = None
-    if es_spec.enabled:
-        early = keras.callbacks.EarlyStopping(
-            monitor=es_spec.monitor,
-            min_delta=es_spec.min_delta,
-            patience=es_spec.patience,
-            restore_best_weights=es_spec.restore_best_weights,
-            start_from_epoch=es_spec.start_from_epoch,
-            baseline=es_spec.baseline,
-            mode=es_spec.mode,
-            verbose=0,  # its messages go to stdout; the verdict is ours
-        )
+    early = _early_stopping(preset)
     # diagnostics.gradient_norms: the first batch of the fit split (Keras holds out the *last*
     # validation_split of the data), the same batch every epoch so the curve shows the weights change.
     grad_batch = (data.x_train[: min(bs, n_fit)], data.y_train[: min(bs, n_fit)]) if (
@@ -479,83 +482,82 @@ def _fit_model(preset: Preset, data: Dataset, emit: Sink, cancel, run_dir: Path,
         restore(model, resume.state)  # weights and optimizer state at the end of the last finished epoch
         catch_up_best(model, run_dir, resume.state)  # best.* match the checkpoint's best epoch
     streaming = StreamingCallback(emit, n_fit=n_fit, batch_size=bs, early_stopping=early, cancel=cancel,
-                                  grad_batch=grad_batch, checkpoint_dir=run_dir if checkpoints else None,
-                                  resumable=checkpoints, resume=resume.state if resume else None,
-                                  resume_best_weights=resume.best_weights() if resume and early else None)
-    if resume is not None:
-        emit(resume.event(describe_device(tf, placement.strategy)))
-    else:
-        emit(RunStarted(
-            run_id=run_dir.name,
-            run_dir=str(run_dir),
-            preset_name=preset.name,
-            preset=preset.model_dump(mode="json"),
-            seed=preset.seed,
-            device=describe_device(tf, placement.strategy),
-            dataset=data.name,
-            data_source=data.source,
-            n_train=n_fit,
-            n_val=len(data.x_train) - n_fit,
-            n_test=len(data.x_test),
-            input_shape=tuple(int(d) for d in data.input_shape),
-            num_classes=data.num_classes,
-            layers=tuple(
-                {"position": i + 1, **layer.model_dump(mode="json"), "params": counts[i]}
-                for i, layer in enumerate(preset.layers)
-            ),
-            params_total=int(model.count_params()),
-            epochs=preset.training.epochs,
-            batch_size=bs,
-            steps_per_epoch=streaming.steps_per_epoch,
-            monitor=es_spec.monitor if early else None,
-            patience=es_spec.patience if early else None,
-            started_at=now_iso(),
-            versions={"tensorflow": tf.__version__, "keras": keras.__version__, "python": sys.version.split()[0]},
-            replay_of=replay_of,
-            host=socket.gethostname(),
-            pid=os.getpid(),
-            notes=tuple(placement.notes),
-            class_names=tuple(str(c) for c in (getattr(data, "class_names", None) or ())),
-            setup=describe_setup(model, batch_size=bs, epochs=preset.training.epochs, validation_split=vs,
-                                 early_stopping=early),
-        ))
-    callbacks = [early, streaming] if early else [streaming]  # EarlyStopping first: streaming reads its state
+                                  grad_batch=grad_batch, resume=resume.state if resume else None,
+                                  batch_stride=preset.logging.batch_stride)
+    callbacks = [early, streaming] if early else [streaming]  # EarlyStopping first: the others read its state
+    keeper = _checkpoints(run_dir, emit, streaming, early, resume) if checkpoints else None
+    if keeper is not None:
+        callbacks.append(keeper)
+    device = describe_device(tf, placement.strategy)
+    emit(resume.event(device) if resume is not None else
+         _run_started(preset, data, model, run_dir, early, streaming, device, replay_of, placement.notes))
     on_phase("training")
     sampler = Sampler(emit).start()  # GPU / CPU use, sampled in its own thread
     try:
-        model.fit(
-            data.x_train,
-            data.y_train,
-            batch_size=bs,
-            epochs=preset.training.epochs,
-            validation_split=vs,
-            callbacks=callbacks,
-            verbose=0,
-            shuffle=True,
-            initial_epoch=resume.state.epoch if resume else 0,
-        )
+        model.fit(data.x_train, data.y_train, batch_size=bs, epochs=preset.training.epochs, validation_split=vs,
+                  callbacks=callbacks, verbose=0, shuffle=True, initial_epoch=resume.state.epoch if resume else 0)
     finally:
         sampler.stop(tf)  # the last sample carries TensorFlow's peak GPU memory
+    return _after_fit(model, preset, data, run_dir, emit, streaming, keeper, placement.strategy is None)
+
+
+def _checkpoints(run_dir: Path, emit: Sink, streaming, early, resume: Optional["ResumePlan"]):
+    """The run's checkpoint callback (best.keras, checkpoint.npz), after EarlyStopping and streaming."""
+    from .checkpoint_callback import CheckpointCallback
+
+    return CheckpointCallback(run_dir, emit, streaming, early_stopping=early, resumable=True,
+                              resume=resume.state if resume else None,
+                              resume_best_weights=resume.best_weights() if resume and early else None)
+
+
+def _run_started(preset: Preset, data: Dataset, model, run_dir: Path, early, streaming, device: str,
+                 replay_of: Optional[str], notes) -> RunStarted:
+    from .started import run_started
+
+    counts = param_counts(preset, data.input_shape)
+    n_fit = streaming.n_fit
+    return run_started(
+        run_dir, model, early_stopping=early, batch_size=preset.training.batch_size,
+        epochs=preset.training.epochs, validation_split=preset.data.validation_split,
+        preset_name=preset.name, preset=preset.model_dump(mode="json"), seed=preset.seed, device=device,
+        dataset=data.name, data_source=data.source, n_train=n_fit, n_val=len(data.x_train) - n_fit,
+        n_test=len(data.x_test), input_shape=tuple(int(d) for d in data.input_shape), num_classes=data.num_classes,
+        layers=tuple({"position": i + 1, **layer.model_dump(mode="json"), "params": counts[i]}
+                     for i, layer in enumerate(preset.layers)),
+        params_total=int(model.count_params()), steps_per_epoch=streaming.steps_per_epoch,
+        versions=_versions(), replay_of=replay_of, notes=tuple(notes),
+        class_names=tuple(str(c) for c in (getattr(data, "class_names", None) or ())))
+
+
+def _versions() -> dict[str, str]:
+    import keras
+    import tensorflow as tf
+
+    return {"tensorflow": tf.__version__, "keras": keras.__version__, "python": sys.version.split()[0]}
+
+
+def _after_fit(model, preset: Preset, data: Dataset, run_dir: Path, emit: Sink, streaming, keeper,
+               one_pass: bool) -> FitOutcome:
+    """After ``fit``: the failure said, the test split evaluated and its predictions saved, model.keras.
+
+    The checkpoint writer finishes its last best.keras while the test split is predicted (both are
+    mostly native code), and is waited for before the run's last event.
+    """
     epochs_run = streaming.epochs_run
     status, reason = streaming.ending()
     if status == "failed":
         emit(RunFailed(error=reason, epoch=epochs_run or None))
     test_metrics: dict[str, float] = {}
-    if status != "failed":
-        results = model.evaluate(data.x_test, data.y_test, batch_size=max(bs, 256), verbose=0, return_dict=True)
-        test_metrics = {k: float(v) for k, v in results.items()}
-        _save_results(model, data, preset, run_dir, emit)
-    with replacing(run_dir / MODEL, run_file=True) as tmp:  # a full disk leaves no half-written model.keras
-        model.save(tmp)
-    return status, reason, test_metrics, epochs_run
-
-
-def _save_results(model, data: Dataset, preset: Preset, run_dir: Path, emit: Sink) -> None:
-    """The test predictions `tui-trainer results` and `predict` read (results.py); never fails a run."""
-    from .results import save_predictions
-
+    saved = None
     try:
-        save_predictions(model, data, preset, run_dir)
-    except Exception as exc:
-        emit(Note(message=f"test predictions not saved ({one_line(exc)}); "
-                          "`tui-trainer results` recomputes them from the model"))
+        if status != "failed":
+            from .evaluation import test_split
+
+            test_metrics = test_split(model, preset, data, run_dir, emit, one_pass)
+        with replacing(run_dir / MODEL, run_file=True) as tmp:  # a full disk leaves no half-written model.keras
+            model.save(tmp)
+        saved = run_dir / MODEL
+    finally:
+        if keeper is not None:
+            keeper.close(saved)
+    return FitOutcome(status, reason, test_metrics, epochs_run)

@@ -10,7 +10,9 @@ three, so it reads them from where Keras keeps them:
   the same names in the TensorFlow, JAX and PyTorch trainers;
 - the data adapter's ``num_batches``, ``batch_size``, ``has_partial_batch``,
   ``partial_batch_size`` (arrays only; a ``tf.data`` pipeline knows none);
-- ``EarlyStopping.monitor_op`` (``ops.less`` / ``ops.greater``);
+- ``EarlyStopping.monitor_op`` (``ops.less`` / ``ops.greater``), and the fit's EarlyStopping itself,
+  whose ``on_epoch_end`` / ``on_train_end`` are wrapped on the instance (:func:`run_after`) so that a
+  callback standing anywhere in the list reports after EarlyStopping has counted the epoch;
 - the module ``keras.Model`` is defined in (:data:`MODEL_MODULE`), which ``tui-trainer run`` watches
   to patch ``fit`` once it is loaded, whichever way the script imports Keras.
 
@@ -85,3 +87,51 @@ def early_stopping_mode(es) -> str:
         return getattr(es, "mode", "auto")
     name = getattr(op, "__name__", "")
     return "max" if "greater" in name else "min"
+
+
+# --- the fit's EarlyStopping ------------------------------------------------------------------------
+
+
+def find_early_stopping(callbacks: Optional[list], notes: list[str]):
+    """The first EarlyStopping among ``callbacks`` (a fit's, see :func:`fit_callbacks`), or None.
+
+    What could not be told goes into ``notes`` (the callbacks unseen, more than one EarlyStopping).
+    """
+    import keras  # loaded already: only a running fit gets here
+
+    if callbacks is None:
+        notes.append("could not see the fit's other callbacks; EarlyStopping, if any, is not reported")
+        return None
+    found = [c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)]
+    if len(found) > 1:
+        notes.append(f"{len(found)} EarlyStopping callbacks in this fit; reporting the first "
+                     f"(monitor={found[0].monitor})")
+    return found[0] if found else None
+
+
+def run_after(obj: Any, hooks: dict[str, Any]) -> list[tuple[Any, str]]:
+    """Make each ``obj.<name>(...)`` call ``hooks[name](...)`` right after itself, on this instance only.
+
+    A callback that must see EarlyStopping's state after it handled an epoch, wherever it stands in
+    the fit's callbacks, wraps EarlyStopping's own methods this way. Returns what :func:`unhook` undoes.
+    """
+    hooked = []
+    for name, after in hooks.items():
+        original = getattr(obj, name)
+
+        def wrapped(*args, _original=original, _after=after, **kwargs):
+            _original(*args, **kwargs)
+            _after(*args, **kwargs)
+
+        setattr(obj, name, wrapped)
+        hooked.append((obj, name))
+    return hooked
+
+
+def unhook(hooked: list[tuple[Any, str]]) -> None:
+    """Undo :func:`run_after`: the instance attributes go, the class's methods show again."""
+    for obj, name in hooked:
+        try:
+            delattr(obj, name)
+        except AttributeError:
+            pass

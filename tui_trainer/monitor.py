@@ -25,7 +25,6 @@ import copy
 import functools
 import json
 import os
-import socket
 import sys
 import threading
 import time
@@ -37,9 +36,10 @@ import keras
 from . import fitinfo, keras_compat
 from .atomic import open_append, replacing, write_text_atomic
 from .callback import StreamingCallback
+from .checkpoint_callback import CheckpointCallback
 from .events import Event, ModelBuilt, Note, RunFailed, RunStarted
-from .runlog import MODEL, RUN_LIST_ENV, SCRIPT, SOURCE, RunLogWriter, default_runs_dir, new_run_dir, now_iso
-from .setup import describe_setup
+from .runlog import MODEL, RUN_LIST_ENV, SCRIPT, SOURCE, RunLogWriter, default_runs_dir, new_run_dir
+from .started import run_started
 from .text import one_line, printable
 
 MAX_SCRIPT_BYTES = 1 << 20  # a copy of the script, not of whatever large file argv[0] names
@@ -80,6 +80,8 @@ class Monitor(StreamingCallback):
             cancelled (``tui-trainer run`` sets it on Ctrl-C or ``c``).
         tensorboard: also write the run live as TensorBoard event files: ``True`` into the run
             folder's ``tensorboard/``, a folder path into ``<that folder>/<run id>``.
+        batch_stride: read the batch loss every this many steps (default 1, every step); 0: epochs
+            only, nothing read per batch. See README, "What recording costs".
     """
 
     def __init__(
@@ -91,8 +93,9 @@ class Monitor(StreamingCallback):
         *,
         cancel: Optional[threading.Event] = None,
         tensorboard: bool | str | os.PathLike = False,
+        batch_stride: int = 1,
     ):
-        super().__init__(self._emit, early_stopping=early_stopping, cancel=cancel)
+        super().__init__(self._emit, early_stopping=early_stopping, cancel=cancel, batch_stride=batch_stride)
         self.name = name
         self.tensorboard = tensorboard
         self._tb = None  # the live TensorBoard writer of the current fit
@@ -105,13 +108,14 @@ class Monitor(StreamingCallback):
         self._t_start = 0.0
         self._unbuilt = False  # the model wasn't built when fit began: described once it is
         self._fit_x: Any = None
+        self._checkpoints: Optional[CheckpointCallback] = None  # best.keras while it trains (save_model)
 
     def __deepcopy__(self, memo) -> "Monitor":
         """A new Monitor with the same settings: KerasTuner copies the search's callbacks for each trial
         (in one ``deepcopy`` of the list, so a given EarlyStopping maps to its own copy)."""
         es = copy.deepcopy(self._given_es, memo) if self._given_es is not None else None
         return type(self)(self.name, self.runs_dir, es, self.save_model, cancel=self.cancel,
-                          tensorboard=self.tensorboard)
+                          tensorboard=self.tensorboard, batch_stride=self.batch_stride)
 
     # -- the run log -------------------------------------------------------------------------------
 
@@ -217,7 +221,7 @@ class Monitor(StreamingCallback):
         self._t_start = time.perf_counter()
         super().on_train_begin(logs)
         trial = _tuner_trial(keras_compat.fit_callbacks())
-        name = self._run_name() + (f"-trial-{trial['trial_id']}" if trial and not self.name else "")
+        name = _run_name(self.name) + (f"-trial-{trial['trial_id']}" if trial and not self.name else "")
         run_dir = new_run_dir(Path(self.runs_dir) if self.runs_dir else default_runs_dir(), name)
         self.run_dir = run_dir
         self.run_dirs.append(run_dir)
@@ -235,9 +239,23 @@ class Monitor(StreamingCallback):
         started, self._unbuilt = self._run_started(run_dir, name, trial)
         self._emit(started)
         if self.save_model and not self._unbuilt:  # an unbuilt model can't be cloned yet: once it is built
-            self.start_checkpoints(run_dir)  # best.keras whenever the monitored value improves
+            self._start_checkpoints(run_dir)  # best.keras whenever the monitored value improves
         if fitinfo.notebook_shell() is not None:  # a notebook cell shows one line: where the run is
             print(f"tui-trainer: recording this fit in {run_dir} (follow it: tui-trainer watch {run_dir})")
+
+    def _start_checkpoints(self, run_dir: Path) -> None:
+        """best.keras from now on: the checkpoint callback, driven from this Monitor's hooks, which run
+        after EarlyStopping's wherever the two stand in the fit's callbacks."""
+        keeper = CheckpointCallback(run_dir, self._emit, self, early_stopping=self.early_stopping)
+        keeper.set_model(self.model)
+        keeper.set_params(self.params)
+        keeper.on_train_begin()
+        self._checkpoints = keeper
+
+    def _close_checkpoints(self, model_file: Optional[Path] = None) -> None:
+        keeper, self._checkpoints = self._checkpoints, None
+        if keeper is not None:
+            keeper.close(model_file)
 
     def _describe_built_model(self) -> None:
         """Send the model's description once Keras has built it (it wasn't when fit began)."""
@@ -247,7 +265,7 @@ class Monitor(StreamingCallback):
             self._emit(ModelBuilt(layers=facts.layers, params_total=facts.params_total,
                                   input_shape=facts.input_shape, num_classes=facts.num_classes))
             if self.save_model and self.run_dir is not None:
-                self.start_checkpoints(self.run_dir)
+                self._start_checkpoints(self.run_dir)
 
     @_guarded
     def on_epoch_begin(self, epoch, logs=None):
@@ -268,6 +286,8 @@ class Monitor(StreamingCallback):
         if self._unbuilt:
             self._describe_built_model()
         super()._epoch_end(epoch, logs)
+        if self._checkpoints is not None:
+            self._checkpoints.on_epoch_end(epoch, logs)
 
     def _describe_parts(self) -> None:
         """A model still unbuilt when its fit ends (a GAN's): described by the parts that are built."""
@@ -283,31 +303,24 @@ class Monitor(StreamingCallback):
         if self._unbuilt and self.epochs_run:
             self._describe_parts()
         super()._train_end(logs)  # the EarlyStopping facts, after Keras restored the weights
+        if self._checkpoints is not None:
+            self._checkpoints.on_train_end()  # the last best.keras is written while model.keras is saved
         status, reason = self.ending()
-        if self.save_model and self.run_dir is not None:
-            self._save_model(self.run_dir)
+        saved = self._save_model(self.run_dir) if self.save_model and self.run_dir is not None else None
+        self._close_checkpoints(saved)
         self._close(status, reason)
 
-    def _save_model(self, run_dir: Path) -> None:
+    def _save_model(self, run_dir: Path) -> Optional[Path]:
+        """model.keras; its path, or None when it could not be saved (said in a note)."""
         try:
             with replacing(run_dir / MODEL, run_file=True) as tmp:  # a unique .keras name, renamed once complete
                 self.model.save(tmp)
+            return run_dir / MODEL
         except Exception as exc:  # a custom layer without get_config, a full disk: the run stands
-            self._emit(Note(f"model not saved: {one_line(exc, limit=200)}",
-                            epoch=self.epochs_run or None))
+            self._emit(Note(f"model not saved: {one_line(exc, limit=200)}", epoch=self.epochs_run or None))
+            return None
 
     # -- what ran ----------------------------------------------------------------------------------
-
-    def _run_name(self) -> str:
-        if self.name:
-            return self.name
-        shell = fitinfo.notebook_shell()
-        if shell is not None:
-            return fitinfo.notebook_name(shell)
-        script = fitinfo.script_path()
-        if script is None:
-            return "keras-fit"
-        return script.parent.name if script.stem == "__main__" else script.stem  # python -m package
 
     def _run_started(self, run_dir: Path, name: str, trial: Optional[dict[str, Any]]) -> tuple[RunStarted, bool]:
         """The run's first event, and whether the model is still to be described (not built yet)."""
@@ -324,46 +337,39 @@ class Monitor(StreamingCallback):
         if trial:
             hp = ", ".join(f"{k}={v}" for k, v in trial["hyperparameters"].items())
             notes.append(f"KerasTuner trial {trial['trial_id']}" + (f": {hp}" if hp else ""))
-        es = self.early_stopping
         script = fitinfo.script_path()
         shell = fitinfo.notebook_shell()
-        n_train = self.n_fit or fitinfo.length(x) or 0
         n_val = fitinfo.length(val_x) or 0
-        return RunStarted(
-            run_id=run_dir.name,
-            run_dir=str(run_dir),
-            preset_name=name,
-            preset={},
-            seed=None,  # type: ignore[arg-type]  # the script seeds (or not) as it likes
+        params = self.params or {}
+        return run_started(
+            run_dir, model, early_stopping=self.early_stopping, batch_size=int(self.batch_size or 0),
+            epochs=int(params.get("epochs") or 0),
+            validation_split=keras_compat.fit_local("validation_split") if n_val else None,
+            hyperparameters=trial["hyperparameters"] if trial else None,
+            preset_name=name, preset={}, seed=None,  # the script seeds (or not) as it likes
             device=fitinfo.describe_device(model),
             dataset=script.name if script else (f"{name} (notebook)" if shell is not None else "your fit"),
-            data_source=fitinfo.describe_data(x),
-            n_train=n_train,
-            n_val=n_val,
-            n_test=0,
-            input_shape=facts.input_shape,
-            num_classes=facts.num_classes,
-            layers=facts.layers,
-            params_total=facts.params_total,
-            epochs=int((self.params or {}).get("epochs") or 0),
-            batch_size=int(self.batch_size or 0),
-            steps_per_epoch=int(self.steps_per_epoch or 0),
-            monitor=es.monitor if es else None,
-            patience=int(es.patience) if es else None,
-            started_at=now_iso(),
-            versions=fitinfo.versions(),
-            host=socket.gethostname(),
-            pid=os.getpid(),
-            notes=tuple(notes),
-            origin="script",
-            setup=describe_setup(model, batch_size=self.batch_size, epochs=(self.params or {}).get("epochs"),
-                                 validation_split=keras_compat.fit_local("validation_split") if n_val else None,
-                                 validation_samples=n_val,
-                                 early_stopping=es, hyperparameters=trial["hyperparameters"] if trial else None),
+            data_source=fitinfo.describe_data(x), n_train=self.n_fit or fitinfo.length(x) or 0, n_val=n_val,
+            n_test=0, input_shape=facts.input_shape, num_classes=facts.num_classes, layers=facts.layers,
+            params_total=facts.params_total, steps_per_epoch=int(self.steps_per_epoch or 0),
+            versions=fitinfo.versions(), notes=tuple(notes), origin="script",
         ), not facts.built
 
 
 # --- where the fit came from --------------------------------------------------------------------------
+
+
+def _run_name(given: Optional[str]) -> str:
+    """The run's name: the one given, else the notebook's or the script's (a package's for ``-m``)."""
+    if given:
+        return given
+    shell = fitinfo.notebook_shell()
+    if shell is not None:
+        return fitinfo.notebook_name(shell)
+    script = fitinfo.script_path()
+    if script is None:
+        return "keras-fit"
+    return script.parent.name if script.stem == "__main__" else script.stem  # python -m package
 
 
 def _write_source(run_dir: Path, trial: Optional[dict[str, Any]]) -> None:

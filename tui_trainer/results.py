@@ -84,7 +84,7 @@ def preprocessing_of(preset, data) -> dict[str, Any]:
     }
 
 
-def save_predictions(model, data, preset, run_dir: Path, batch_size: int = 256) -> None:
+def save_predictions(model, data, preset, run_dir: Path, batch_size: int = 256, outputs=None) -> None:
     """Predict the test split and save what the results need in ``run_dir`` (called by the engine).
 
     Args:
@@ -93,6 +93,8 @@ def save_predictions(model, data, preset, run_dir: Path, batch_size: int = 256) 
         preset: the run's preset.
         run_dir: the run folder.
         batch_size: prediction batch size.
+        outputs: the model's outputs for the test split when the caller has them (the engine's one
+            forward pass, which gave its test metrics too); None: predicted here.
     """
     import io
 
@@ -101,7 +103,7 @@ def save_predictions(model, data, preset, run_dir: Path, batch_size: int = 256) 
     from .atomic import write_bytes_atomic
 
     prep = preprocessing_of(preset, data)
-    arrays = _prediction_arrays(model, data.x_test, data.y_test, prep, batch_size)
+    arrays = _prediction_arrays(model, data.x_test, data.y_test, prep, batch_size, outputs)
     # Each file whole or not at all (a kill mid-write must not leave a cut file that reads as results).
     # A unique temporary name each (mkstemp), removed on a failure (a full disk), never a link followed.
     buf = io.BytesIO()
@@ -110,10 +112,11 @@ def save_predictions(model, data, preset, run_dir: Path, batch_size: int = 256) 
     write_bytes_atomic(run_dir / PREDICTIONS, buf.getvalue(), run_file=True)
 
 
-def _prediction_arrays(model, x_test, y_test, prep: dict[str, Any], batch_size: int) -> dict[str, Any]:
+def _prediction_arrays(model, x_test, y_test, prep: dict[str, Any], batch_size: int,
+                       outputs=None) -> dict[str, Any]:
     import numpy as np
 
-    probs = as_probabilities(predict_in_chunks(model, x_test, batch_size))
+    probs = as_probabilities(predict_in_chunks(model, x_test, batch_size) if outputs is None else outputs)
     y_true = np.asarray(y_test).astype(np.int64)
     y_pred = probs.argmax(axis=1)
     per_image = math.prod(prep.get("image_shape") or [1])

@@ -366,7 +366,11 @@ def labels_by_difference(setups: Sequence[Mapping[str, Any]], fallback: Sequence
 
 def _labels(fields: list[tuple[str, list[Any]]], n: int) -> list[str]:
     ordered = sorted(fields, key=lambda d: (d[0] in _LAYER_FIELDS, _order(d[0])))  # short fields first
-    ordered = [(key, _distinct_layers(values) if key in _LAYER_FIELDS else values) for key, values in ordered]
+    ordered = [(key, _shared_words_dropped(_distinct_layers(values)) if key in _LAYER_FIELDS else values)
+               for key, values in ordered]
+    if len(ordered) == 1 and ordered[0][0] == "hidden layers":
+        # The layers alone tell the runs apart: "relu" / "tanh" say it; the table names the field.
+        return [format_value(v).replace("Dense ", "") for v in ordered[0][1]]
     return [", ".join(_label_part(key, values[i]) for key, values in ordered) for i in range(n)]
 
 
@@ -386,3 +390,27 @@ def _distinct_layers(values: list[Any]) -> list[Any]:
     if not head and not tail:
         return values
     return [("…" if head else "") + ", ".join(i[head: len(i) - tail]) + ("…" if tail else "") for i in items]
+
+
+def _shared_words_dropped(values: list[Any]) -> list[Any]:
+    """Layer lists without the words every run shares at the same place of the same layer:
+    ``Dense 128 relu`` / ``Dense 128 tanh`` become ``Dense relu`` / ``Dense tanh``. A layer's type
+    (its first word) is kept, so ``Dropout 0.5`` / ``Dropout 0.25`` keep saying what 0.5 is. Left
+    as they are when the runs have different numbers of layers or a run would keep nothing of a layer."""
+    if any(not isinstance(v, str) for v in values):
+        return values
+    marks = [(v.startswith("…"), v.endswith("…")) for v in values]
+    items = [[item.split() for item in v.strip("…").split(", ")] for v in values]
+    if len({len(i) for i in items}) != 1:
+        return values
+    kept: list[list[list[str]]] = [[] for _ in values]
+    for layer in range(len(items[0])):
+        words = [i[layer] for i in items]
+        shared = {j for j in range(1, min(len(w) for w in words)) if len({w[j] for w in words}) == 1}
+        trimmed = [w[:1] + [x for j, x in enumerate(w) if j and j not in shared] for w in words]
+        if any(len(t) == 1 < len(w) for t, w in zip(trimmed, words)):
+            trimmed = words  # "Dense 64 relu x8" / "Dense 64 relu": keep the run's own "64 relu"
+        for out, t in zip(kept, trimmed):
+            out.append(t)
+    return [("…" if head else "") + ", ".join(" ".join(w) for w in k) + ("…" if tail else "")
+            for k, (head, tail) in zip(kept, marks)]

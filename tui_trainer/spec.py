@@ -248,6 +248,13 @@ class LoggingSpec(_Model):
         description="Also write the run live as TensorBoard event files, in the run folder's tensorboard/ "
         "(train/ and validation/ as Keras's TensorBoard callback writes them): `tensorboard --logdir runs/`.",
     )
+    batch_stride: int = Field(
+        1,
+        ge=0,
+        description="Read the batch loss every this many steps (1: every step; 0: epochs only, nothing read "
+        "per batch). Reading it makes training wait for the device: on a GPU whose steps take less than "
+        "about a millisecond, a stride of 10 or more, or 0, keeps recording free.",
+    )
 
 
 class Preset(_Model):

@@ -3,11 +3,14 @@
 The workspace screen lists every run once (:func:`tui_trainer.runs.find_runs`, from summary.json for a
 finished run), then calls :meth:`Workspace.poll` about once a second. A poll costs a ``stat`` of the
 runs folder, a ``stat`` of each unfinished run's events.jsonl and, for a run whose log grew, a read of
-the bytes appended since the last poll: 500 finished runs cost nothing per tick. No UI imports here.
+the bytes appended since the last poll, plus a ``stat`` of each finished run's events.jsonl (half a
+millisecond for 500): a finished run that ``train --resume`` takes up again grows, and is followed again.
+A folder that holds no run yet is looked into for TensorBoard logs every few ticks. No UI imports here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +26,7 @@ from .sources import discover, load
 
 # Statuses a run may still leave: its log is followed. ("gone" too: `train --resume` takes it up again.)
 UNFINISHED = frozenset({"running", "starting", "empty", "stalled", "gone"})
+TB_EVERY = 3  # polls between looks for TensorBoard logs in folders that hold no run yet (a walk, not a stat)
 
 
 @dataclass
@@ -87,7 +91,11 @@ class Workspace:
         self.infos: dict[Path, RunInfo] = {}
         self.followed: dict[Path, Followed] = {}
         self.pending: set[Path] = set()  # folders with no events.jsonl yet: a run being created, or not a run
+        # Finished runs' events.jsonl (as a str: a Path join per run per tick would cost more than the stat)
+        # and its size: one that changes was resumed.
+        self.sizes: dict[Path, tuple[str, int]] = {}
         self._root_mtime: Optional[int] = None
+        self._ticks = 0
         self.reads = 0  # events files read (appended bytes) by polls: what a tick cost
 
     # -- the first look ---------------------------------------------------------------------------
@@ -100,6 +108,8 @@ class Workspace:
         for info in infos:
             if info.status in UNFINISHED:
                 self._follow(info.path)
+            else:
+                self._watch_size(info)
         self.pending = self._folders() - set(self.infos) - self._tb_parents()
         return self.listed()
 
@@ -117,6 +127,7 @@ class Workspace:
     def poll(self) -> Changes:
         """Look for new run folders and read what the unfinished runs appended."""
         changes = Changes()
+        self._ticks += 1
         mtime = self._mtime()
         if mtime != self._root_mtime:  # a folder came or went
             self._root_mtime = mtime
@@ -124,6 +135,9 @@ class Workspace:
         for d in sorted(self.pending):  # a run folder gets its events.jsonl a moment after the folder
             if (d / EVENTS).is_file():
                 self._add(d, changes)
+            elif self._ticks % TB_EVERY == 0 and self._add_tensorboard(d, changes):
+                self.pending.discard(d)  # made empty, then a TensorBoard writer wrote into it
+        self._resumed(changes)
         for d, f in list(self.followed.items()):
             old = self.infos.get(d)
             grew = f.catch_up()
@@ -138,7 +152,33 @@ class Workspace:
                 changes.changed.append(info)
             if f.state.finished is not None:
                 del self.followed[d]  # summary.json follows; the row already says how it ended
+                self.sizes[d] = (str(f.tail.path), f.size)
         return changes
+
+    def _watch_size(self, info: RunInfo) -> None:
+        """Note a finished run's log size, so that a resume (the log growing) is seen."""
+        if info.status != "tensorboard":
+            with contextlib.suppress(OSError):
+                events = str(info.path / EVENTS)
+                self.sizes[info.path] = (events, os.stat(events).st_size)
+
+    def _resumed(self, changes: Changes) -> None:
+        """Follow again the finished runs whose logs grew: ``train --resume`` went on with them."""
+        for d, (events, size) in list(self.sizes.items()):
+            try:
+                grew = os.stat(events).st_size != size
+            except OSError:
+                continue  # gone: the rescan drops it
+            if not grew or d in self.followed:
+                continue
+            del self.sizes[d]
+            self._follow(d)
+            self.reads += 1
+            f = self.followed[d]
+            info = info_of(d, f.state) if f.state.started else None
+            if info is not None and info != self.infos.get(d):
+                self.infos[d] = info
+                changes.changed.append(info)
 
     def _refresh(self, d: Path, old: Optional[RunInfo]) -> Optional[RunInfo]:
         try:
@@ -154,6 +194,7 @@ class Workspace:
         for d in [p for p in self.infos if p.parent == self.root and p not in folders and not p.is_dir()]:
             del self.infos[d]
             self.followed.pop(d, None)
+            self.sizes.pop(d, None)
             changes.removed.append(d)
         self.pending &= folders
 
@@ -170,6 +211,8 @@ class Workspace:
         if info.status in UNFINISHED:
             self._follow(d)
             self.followed[d].catch_up()
+        else:
+            self._watch_size(info)
         changes.added.append(info)
 
     def _add_tensorboard(self, d: Path, changes: Changes) -> bool:

@@ -29,7 +29,7 @@ from .conftest import recorded
 SIZE = (110, 34)
 RELU, SIGMOID = "20260101-000000-relu", "20260101-000100-sigmoid"
 # What the two recordings' setups differ in, as the legend and the column headers name them.
-RELU_L, SIGMOID_L = "hidden 128 relu", "hidden 64 sigmoid x8"
+RELU_L, SIGMOID_L = "128 relu", "64 sigmoid x8"
 
 
 @pytest.fixture

@@ -109,7 +109,7 @@ def test_read_only_opens_on_the_runs_and_refuses_to_train_edit_or_write(tmp_path
             await pilot.pause()
             assert isinstance(app.screen, CompareScreen)
             assert [r.id for r in app.screen.runs] == [SIGMOID, RELU]
-            assert [r.label for r in app.screen.runs] == ["hidden 64 sigmoid x8", "hidden 128 relu"]  # what differs
+            assert [r.label for r in app.screen.runs] == ["64 sigmoid x8", "128 relu"]  # what differs
             await pilot.press("escape")
             await pilot.pause()
             assert app.screen is home

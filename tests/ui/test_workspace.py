@@ -214,7 +214,7 @@ def test_colours_follow_the_run_and_labels_say_what_differs(runs_dir):
         await pilot.pause()
         assert screen.marked == [tanh, runs_dir / RELU]
         chart = screen.query_one("#ws-chart", CompareChart)
-        assert sorted(chart.plotted) == ["hidden 128 relu", "hidden 128 tanh"]  # by what differs, not by id
+        assert sorted(chart.plotted) == ["relu", "tanh"]  # by what differs, not by id
         first = {p: table.get_cell(str(p), "mark").style for p in screen.marked}
         assert len(set(first.values())) == 2
         # a third run: the first two keep their colours

@@ -213,7 +213,7 @@ def test_a_modified_built_in_preset_says_edited(tmp_path):
     runs = load_runs([make_run_dir(tmp_path, "a", "early_stopped"), make_run_dir(tmp_path, "b", "act_tanh")])
     rows = facts_by_name(facts_table(runs))
     assert [rows["preset"][r.label] for r in runs] == ["digits", "digits (edited)"]
-    assert [r.label for r in runs] == ["hidden 128 relu", "hidden 128 tanh"]
+    assert [r.label for r in runs] == ["relu", "tanh"]
     # Not a built-in name, nothing recorded, or a log the preset model can't read: the name as recorded.
     preset = runs[1].state.started.preset
     assert preset_said("my-own", preset) == "my-own"

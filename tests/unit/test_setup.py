@@ -119,7 +119,7 @@ def test_a_preset_and_its_modified_copy(tmp_path, blobs_csv):
     assert setup["validation split"] == 0.2 and setup["early stopping"] == "val_loss"
     runs = load_runs([a, b])
     assert what_differs(runs) == [("hidden layers", ["Dense 8 relu", "Dense 12 relu"]), ("patience", ["5", "2"])]
-    assert [r.label for r in runs] == ["patience 5, hidden 8 relu", "patience 2, hidden 12 relu"]
+    assert [r.label for r in runs] == ["patience 5, hidden 8", "patience 2, hidden 12"]  # relu is shared
 
 
 def test_runs_recorded_before_the_setup_existed_compare_by_what_their_logs_tell():
@@ -139,6 +139,45 @@ def test_a_field_one_run_lacks_is_not_recorded_there_never_guessed():
     assert labels_by_difference([{"x": "same"}, {"x": "same"}], ["a", "b"]) == ["a", "b"]
     assert labels_by_difference([{"learning rate": 0.1}, {"learning rate": 0.1}, {"learning rate": 0.2}],
                                 ["a", "b", "c"]) == ["a", "b", "c"]
+
+
+def test_labels_of_layers_say_only_the_words_that_differ():
+    by_activation = [{"hidden layers": f"Dense 128 {a}", "epochs": 5} for a in ("relu", "sigmoid", "tanh")]
+    assert labels_by_difference(by_activation, ["a", "b", "c"]) == ["relu", "sigmoid", "tanh"]
+    # Width and depth differ too: each run keeps its own width, activation and count.
+    assert labels_by_difference([{"hidden layers": "Dense 64 sigmoid x8"}, {"hidden layers": "Dense 128 relu"}],
+                                ["a", "b"]) == ["64 sigmoid x8", "128 relu"]
+    # A run that would keep nothing of its layer keeps the layer whole.
+    assert labels_by_difference([{"hidden layers": "Dense 64 relu x8"}, {"hidden layers": "Dense 64 relu"}],
+                                ["a", "b"]) == ["64 relu x8", "64 relu"]
+    # A layer's type stays: "0.5" alone would not say it is a dropout rate.
+    assert labels_by_difference([{"hidden layers": "Conv2D 32 3x3 relu, Dropout 0.5"},
+                                 {"hidden layers": "Conv2D 32 3x3 relu, Dropout 0.25"}],
+                                ["a", "b"]) == ["…Dropout 0.5", "…Dropout 0.25"]
+    # Different numbers of layers: nothing to line up, the layers are named whole.
+    assert labels_by_difference([{"hidden layers": "Dense 64 relu"}, {"hidden layers": "Dense 64 relu, Dense 32 relu"}],
+                                ["a", "b"]) == ["64 relu", "64 relu, 32 relu"]
+    # With another field in the label, the layers say which field they are.
+    assert labels_by_difference([{"hidden layers": "Dense 128 relu", "learning rate": 0.1},
+                                 {"hidden layers": "Dense 128 tanh", "learning rate": 0.01}],
+                                ["a", "b"]) == ["lr 0.1, hidden relu", "lr 0.01, hidden tanh"]
+
+
+def test_labels_of_convnets_shaped_like_public_mnist_scripts():
+    """keras-io's simple MNIST convnet (two Conv2D/MaxPooling2D blocks, Flatten, Dropout) and the variants
+    people publish of it: another dropout rate, a Dense block added, other filter counts."""
+
+    def convnet(first: int, second: int, *tail: str) -> dict:
+        layers = [f"Conv2D {first} 3x3 relu", "MaxPooling2D", f"Conv2D {second} 3x3 relu", "MaxPooling2D", "Flatten"]
+        return {"hidden layers": ", ".join(layers + list(tail)), "output layer": "Dense 10 softmax"}
+
+    base = convnet(32, 64, "Dropout 0.5")
+    assert labels_by_difference([base, convnet(32, 64, "Dropout 0.3")], "ab") == ["…Dropout 0.5", "…Dropout 0.3"]
+    assert labels_by_difference([base, convnet(32, 64, "Dropout 0.3", "Dense 64 relu", "Dropout 0.5")], "ab") == [
+        "…Dropout 0.5", "…Dropout 0.3, 64 relu, Dropout 0.5"]
+    # The filters differ: the kernel size and activation every run shares go, the layer types stay.
+    assert labels_by_difference([base, convnet(16, 32, "Dropout 0.5")], "ab") == [
+        "Conv2D 32, MaxPooling2D, Conv2D 64…", "Conv2D 16, MaxPooling2D, Conv2D 32…"]
 
 
 def test_keras_tuner_trials_differ_in_their_hyperparameters(tmp_path):

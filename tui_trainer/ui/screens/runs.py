@@ -14,13 +14,13 @@ from typing import Optional
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ...compare import load_runs
+from ...compare import available_metrics, load_runs
 from ...runlog import RunLogError
 from ...runs import RunInfo, _read_summary
 from ...text import printable
@@ -29,8 +29,33 @@ from ..widgets.runs_pane import COLUMNS, MARK, Overlay, RunPane, column_widths
 from ..widgets.runs_table import FIRST_ROWS, RunsTable
 POLL_S = 1.0  # how often the folder and the unfinished runs are looked at
 NARROW = 100  # below this many columns the side pane narrows
+# The workspace's own keys, first in the footer: at 80 columns the app's keys (train, builder, quit)
+# are the ones cut, and they are listed under ctrl+p, Keys.
+ESSENTIAL = ("open", "toggle_mark", "compare", "close", "cycle_metric")
 
 __all__ = ["COLUMNS", "FIRST_ROWS", "MARK", "RunsScreen"]
+
+
+def empty_text(runs_dir: Path) -> Text:
+    """What the workspace says when the folder holds no run."""
+    return Text.assemble((f"No runs in {runs_dir} yet.", "bold"), "\n\nMake one: press ", ("t", "bold"),
+                         " in the builder,\nor run ", ("tui-trainer train", "bold"), " in a shell.")
+
+
+def slot_color(slot: Optional[int]) -> Optional[str]:
+    """The colour of a selected run's slot, as ``#rrggbb``; None for a run not selected."""
+    if slot is None:
+        return None
+    from .compare import RUN_COLORS
+
+    return "#{:02x}{:02x}{:02x}".format(*RUN_COLORS[slot % len(RUN_COLORS)])
+
+
+def essential_first(bindings: dict[str, ActiveBinding], screen: Screen) -> dict[str, ActiveBinding]:
+    """``bindings`` with ``screen``'s :data:`ESSENTIAL` keys first, in that order."""
+    first = {k: b for k, b in bindings.items() if b.node is screen and b.binding.action in ESSENTIAL}
+    first = dict(sorted(first.items(), key=lambda item: ESSENTIAL.index(item[1].binding.action)))
+    return {**first, **{k: b for k, b in bindings.items() if k not in first}}
 
 
 class RunsScreen(Screen):
@@ -39,7 +64,8 @@ class RunsScreen(Screen):
     ``enter`` posts :class:`RunsScreen.OpenRun` for the run under the cursor (the app replays it, or
     follows it if it is still running); ``space`` selects a run for the overlay chart, ``c`` compares
     the selected runs on a :class:`~tui_trainer.ui.screens.compare.CompareScreen`, ``v`` shows the
-    results of the run under the cursor, ``r`` reads the folder again.
+    results of the run under the cursor, ``m`` overlays the next metric the selected runs logged, ``r``
+    reads the folder again.
 
     Args:
         runs_dir: The folder holding ``<id>/events.jsonl`` run folders.
@@ -60,9 +86,10 @@ class RunsScreen(Screen):
         Binding("enter", "open", "Open", priority=True),
         Binding("space", "toggle_mark", "Select"),
         Binding("c", "compare", "Compare"),
+        Binding("escape", "close", "Back"),
+        Binding("m", "cycle_metric", "Metric"),
         Binding("v", "results", "Results"),
         Binding("r", "refresh", "Refresh"),
-        Binding("escape", "close", "Back"),
     ]
 
     @dataclass
@@ -81,6 +108,8 @@ class RunsScreen(Screen):
         self._reading = False  # a worker is reading the folder: the poll waits
         self._read_once = False  # the first read is in: the poll may start
         self._heads: dict[Path, tuple] = {}  # a finished run's first events and summary, for the pane
+        self.metric = "val_loss"
+        """The quantity the overlay draws; ``m`` cycles through those the selected runs logged."""
 
     @property
     def marked(self) -> list[Path]:
@@ -138,10 +167,7 @@ class RunsScreen(Screen):
         self._update_title()
         empty = self.query_one("#runs-empty", Static)
         if n == 0:
-            empty.update(Text.assemble(
-                (f"No runs in {self.runs_dir} yet.", "bold"), "\n\nMake one: press ", ("t", "bold"),
-                " in the builder,\nor run ", ("tui-trainer train", "bold"), " in a shell.",
-            ))
+            empty.update(empty_text(self.runs_dir))
         self.query_one("#ws-body").display = table.display = n > 0
         empty.display = n == 0
         if n:
@@ -155,17 +181,12 @@ class RunsScreen(Screen):
         self.query_one(RunsTable).fit(event.size.width)
 
     def _color(self, path: Path) -> Optional[str]:
-        slot = self.selection.slot(path)
-        if slot is None:
-            return None
-        from .compare import RUN_COLORS
-
-        return "#{:02x}{:02x}{:02x}".format(*RUN_COLORS[slot % len(RUN_COLORS)])
+        return slot_color(self.selection.slot(path))
 
     def _update_title(self) -> None:
         n = len(self.infos)
         k = len(self.selection.paths)
-        marks = f" · {k} marked: {'overlaid below' if k else ''}{' (c compares them)' if k > 1 else ''}" if k else ""
+        marks = f" · {k} marked: {self.metric} below{' (c compares them)' if k > 1 else ''}" if k else ""
         title = f"{n} run{'s' if n != 1 else ''} in {self.runs_dir}{marks}" if n else "Runs"
         current = self.selected_path() if n else None
         hint = next((i.hint for i in self.infos if i.path == current and i.hint), None)
@@ -200,6 +221,9 @@ class RunsScreen(Screen):
             return
         for info in changes.changed:
             table.update_run(info)
+            live = self.workspace.state(info.path)
+            if live is not None and info.path in self.selection.paths:  # a selected run resumed: its live curve
+                self.selection.states[info.path] = live
         changed = {info.path for info in changes.changed}
         if changed & set(self.selection.paths):
             self._show_overlay()
@@ -211,7 +235,23 @@ class RunsScreen(Screen):
 
     def _show_overlay(self) -> None:
         """Draw the selected runs on the chart (or say how to select some)."""
-        self.query_one(Overlay).show(self.selection.compared(), bool(self.selection.paths))
+        self.query_one(Overlay).show(self.selection.compared(), bool(self.selection.paths), self.metric)
+
+    def action_cycle_metric(self) -> None:
+        """Overlay the next quantity the selected runs logged (val_loss, loss, val_accuracy, ...)."""
+        logged = available_metrics(self.selection.compared())
+        if not logged:
+            self.notify("The selected runs have no finished epoch yet.", severity="warning", title="Metric")
+            return
+        i = logged.index(self.metric) if self.metric in logged else -1
+        self.metric = logged[(i + 1) % len(logged)]
+        self._show_overlay()
+        self._update_title()
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """The keys as the footer shows them: the workspace's own first (see :data:`ESSENTIAL`)."""
+        return essential_first(super().active_bindings, self)
 
     def _show_pane(self) -> None:
         pane = self.query_one(RunPane)
@@ -284,6 +324,7 @@ class RunsScreen(Screen):
         table.set_mark(path)
         self._update_title()
         self._show_overlay()
+        self.refresh_bindings()  # m shows while runs are selected
         table.action_cursor_down()
 
     def action_compare(self) -> None:
@@ -310,6 +351,8 @@ class RunsScreen(Screen):
             return len(self.app.screen_stack) > 1 and self.app.screen is self
         if action in ("open", "toggle_mark", "compare", "results"):
             return bool(self.infos)
+        if action == "cycle_metric":
+            return bool(self.selection.paths)
         return True
 
     def action_close(self) -> None:

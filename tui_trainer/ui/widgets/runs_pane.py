@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
+from ...compare import available_metrics
 from ...runs import RUN_COLUMNS, RunInfo, run_cells
 from ...text import printable
 
@@ -141,8 +142,9 @@ class Overlay(Horizontal):
         self.mount(chart, before=self.query_one(RunPane))
         return chart
 
-    def show(self, runs: list, selected: bool) -> None:
-        """Draw ``runs`` (:meth:`tui_trainer.workspace.Selection.compared`); ``selected``: any run is."""
+    def show(self, runs: list, selected: bool, metric: str = "val_loss") -> None:
+        """Draw ``runs`` (:meth:`tui_trainer.workspace.Selection.compared`); ``selected``: any run is;
+        ``metric``: the quantity drawn, else (one none of them logged) the first they did."""
         hint = self.query_one("#ws-hint", Static)
         shown = any(run.state.epochs for run in runs)
         chart = self.chart(make=shown)
@@ -158,6 +160,8 @@ class Overlay(Horizontal):
         chart.display = shown
         if shown:
             chart.runs = runs
+            logged = available_metrics(runs)
+            chart.metric = metric if metric in logged or not logged else logged[0]
             chart.replot()
             if appearing:  # its size is known after the next layout: draw again then
                 chart.call_after_refresh(chart.replot)
