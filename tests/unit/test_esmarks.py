@@ -185,3 +185,18 @@ def test_runs_range_of_one_run_is_the_monitors_range():
     one_epoch = ([1], [2.0], 1)  # a run of one epoch keeps its point in view
     lo, hi, _ = runs_range([STOPPED, one_epoch])
     assert lo <= 2.0 <= hi
+
+
+def test_every_pair_of_recordings_keeps_both_best_epochs_in_view():
+    runs = {}
+    for name in NAMES:
+        state = folded(name)
+        points = [(x, y) for x, y in zip(*state.series("val_loss")) if y is not None and y == y]
+        if points:
+            runs[name] = ([x for x, _ in points], [y for _, y in points], run_marks(state).get("best"))
+    assert len(runs) >= 6
+    for a, b in itertools.combinations(runs, 2):
+        lo, hi, _ = runs_range([runs[a], runs[b]])
+        for xs, ys, best in (runs[a], runs[b]):
+            at_best = [y for x, y in zip(xs, ys) if x == best]
+            assert not at_best or lo <= at_best[0] <= hi, (a, b)
