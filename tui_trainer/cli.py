@@ -96,10 +96,10 @@ def train(
 
     cancel = threading.Event()
     interrupts = Interrupts(cancel, abort_until_training=True)
+    if batch_stride is not None and resume is not None:
+        raise fail("--resume RUN goes on with the run's own preset; --batch-stride can't change it")
     spec, path, plan = _training_preset(preset, epochs, seed, data_path, replay, resume, interrupts)
     if batch_stride is not None:
-        if resume is not None:
-            raise fail("--resume RUN goes on with the run's own preset; --batch-stride can't change it")
         spec = spec.model_copy(update={"logging": spec.logging.model_copy(update={"batch_stride": batch_stride})})
     try:
         role = worker_role(spec, source=str(path))  # multi_worker: only the chief prints and records
