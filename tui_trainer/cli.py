@@ -77,6 +77,11 @@ def train(
         typer.Option("--resume", help="Go on with a killed or cancelled run from its last finished epoch, "
                                       "in its own folder (--epochs raises its total)."),
     ] = None,
+    batch_stride: Annotated[
+        Optional[int],
+        typer.Option(min=0, help="Override logging.batch_stride: read the batch loss every N steps "
+                                 "(0: epochs only; for GPUs whose steps take under a millisecond)."),
+    ] = None,
 ) -> None:
     """Train a preset headless: one line per epoch, then the early-stopping verdict.
 
@@ -91,7 +96,11 @@ def train(
 
     cancel = threading.Event()
     interrupts = Interrupts(cancel, abort_until_training=True)
+    if batch_stride is not None and resume is not None:
+        raise fail("--resume RUN goes on with the run's own preset; --batch-stride can't change it")
     spec, path, plan = _training_preset(preset, epochs, seed, data_path, replay, resume, interrupts)
+    if batch_stride is not None:
+        spec = spec.model_copy(update={"logging": spec.logging.model_copy(update={"batch_stride": batch_stride})})
     try:
         role = worker_role(spec, source=str(path))  # multi_worker: only the chief prints and records
     except SpecError as exc:

@@ -476,7 +476,8 @@ def dumps_preset(preset: Preset) -> str:
     raw = preset.model_dump(mode="json", exclude_defaults=True)
     raw["name"] = preset.name
     raw.pop("layers", None)
-    order = ["name", "description", "seed", "data", "training", "early_stopping", "diagnostics"]
+    # every section but the layers (written below); a section missing here would be lost on save and replay
+    order = [k for k in Preset.model_fields if k != "layers"]
     text = tomli_w.dumps(_drop_empty({k: raw[k] for k in order if k in raw}))
     # Written by hand: tomli_w would inline short layer tables, and `[[layers]]`
     # blocks read better and diff better.

@@ -81,6 +81,20 @@ def test_train_bad_input_exits_2_with_one_line(tmp_path, tiny_preset_file):
     assert r.exit_code == 2
 
 
+def test_train_batch_stride_0_records_epochs_only_and_says_so_in_the_preset(tmp_path, tiny_preset_file):
+    runs = tmp_path / "runs"
+    r = run("train", str(tiny_preset_file), "--epochs", "2", "--batch-stride", "0", "--runs-dir", str(runs))
+    assert r.exit_code == 0, r.output
+    (run_dir,) = runs.iterdir()
+    assert "batch_stride = 0" in (run_dir / "preset.toml").read_text()  # a --replay records the same way
+    kinds = {json.loads(line)["event"] for line in (run_dir / "events.jsonl").read_text().splitlines()}
+    assert "epoch" in kinds and not any("batch" in k for k in kinds), kinds
+    r = run("train", str(tiny_preset_file), "--batch-stride", "-1")
+    assert r.exit_code == 2 and "Invalid value for '--batch-stride'" in r.output
+    r = run("train", "--resume", str(run_dir), "--batch-stride", "5")
+    assert r.exit_code == 2 and "--batch-stride" in r.output
+
+
 def test_train_failed_run_exits_1(tmp_path):
     data = tmp_path / "huge.csv"
     data.write_text("a,b,label\n" + "".join(f"{1e30 * (i % 7)},{-1e30 * (i % 5)},{i % 2}\n" for i in range(64)))

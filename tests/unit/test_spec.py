@@ -6,6 +6,7 @@ import pytest
 
 from tui_trainer import presets
 from tui_trainer.spec import DenseLayer, SpecError, dumps_preset, load_preset_file, loads_preset, param_counts
+from ..conftest import tiny_preset_toml
 
 GOOD = """
 name = "ok"
@@ -131,3 +132,13 @@ def test_resolve_by_name_path_and_user_folder(tmp_path, monkeypatch):
         presets.resolve("nonesuch")
     with pytest.raises(SpecError, match="no such preset file"):
         presets.resolve("nope/x.toml")
+
+
+def test_every_section_survives_a_save_and_load():
+    from tui_trainer.spec import Preset, dumps_preset, loads_preset
+
+    text = tiny_preset_toml("/tmp/x.csv", extra="[logging]\ntensorboard = true\nbatch_stride = 0\n")
+    preset = loads_preset(text)
+    again = loads_preset(dumps_preset(preset))
+    assert again == preset and again.logging.batch_stride == 0 and again.logging.tensorboard
+    assert set(Preset.model_fields) - {"layers"} <= set(preset.model_dump())
