@@ -265,7 +265,7 @@ def test_the_verdict_toast_hides_no_mark():
         app = ReplayApp(Path("run"), recorded("early_stopped"), speed=0)
         async with app.run_test(size=(120, 40), notifications=True) as pilot:
             await charts_shown(app, pilot)
-            app.notify(app.monitor.state.verdict(), title="Run early_stopped", timeout=30)
+            app.notify(app.monitor.state.verdict(), title="Run stopped early", timeout=30)
             await pilot.pause(0.3)
             chart = app.screen.query_one("#epoch-chart", EpochChart)
             (toast,) = app.screen.query(Toast)
