@@ -525,6 +525,7 @@ def _run_started(preset: Preset, data: Dataset, model, run_dir: Path, early, str
         layers=tuple({"position": i + 1, **layer.model_dump(mode="json"), "params": counts[i]}
                      for i, layer in enumerate(preset.layers)),
         params_total=int(model.count_params()), steps_per_epoch=streaming.steps_per_epoch,
+        batch_stride=streaming.batch_stride,
         versions=_versions(), replay_of=replay_of, notes=tuple(notes),
         class_names=tuple(str(c) for c in (getattr(data, "class_names", None) or ())))
 

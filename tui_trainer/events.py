@@ -62,6 +62,8 @@ class RunStarted:
     # plain values keyed by the names compare shows, e.g. {"learning rate": 0.001, "hp.units": 32};
     # empty in logs written before it existed (compare then derives what the other fields tell)
     setup: dict[str, Any] = field(default_factory=dict)
+    # read the batch loss every this many steps (1: every step; 0: epochs only, no batch losses at all)
+    batch_stride: int = 1
 
 
 @dataclass(frozen=True)

@@ -352,6 +352,7 @@ class Monitor(StreamingCallback):
             data_source=fitinfo.describe_data(x), n_train=self.n_fit or fitinfo.length(x) or 0, n_val=n_val,
             n_test=0, input_shape=facts.input_shape, num_classes=facts.num_classes, layers=facts.layers,
             params_total=facts.params_total, steps_per_epoch=int(self.steps_per_epoch or 0),
+            batch_stride=self.batch_stride,
             versions=fitinfo.versions(), notes=tuple(notes), origin="script",
         ), not facts.built
 

@@ -31,8 +31,9 @@ def test_replay_of_a_strided_run(blobs_csv, tmp_path, stride):
             x, losses = app.screen.query_one(BatchChart).last_series
             if stride:  # the batch chart spans the three epochs, ending where the epoch chart's last point is
                 assert losses.size > 0 and x.max() == pytest.approx(3.0)
-            else:
+            else:  # and the chart says why it is empty
                 assert losses.size == 0
+                assert "epochs only (batch_stride = 0)" in app.screen.query_one(BatchChart).message
             assert app.screen.query_one(EpochChart).last_point_count > 0
 
     asyncio.run(main())

@@ -132,6 +132,8 @@ class _Chart(PlotextPlot):
         self._drawn_size: tuple[int, int] = (0, 0)
         self.last_point_count = 0
         """Data points handed to plotext by the latest ``replot()`` (all series together)."""
+        self.message: Optional[str] = None
+        """What the latest ``replot()`` said instead of a plot ("waiting for the first batch"); None: it drew."""
         self.chart_colors: dict[str, tuple[int, int, int]] = dict(COLORS)
 
     # -- public -------------------------------------------------------------------------------------
@@ -189,6 +191,7 @@ class _Chart(PlotextPlot):
         self.last_point_count = 0
         state = self._state
         message = self._draw(state) if state is not None else self.WAITING
+        self.message = message
         if message is not None:
             self._draw_message(message)
         self._drawn_version = self._version(state) if state is not None else None
@@ -506,6 +509,8 @@ class BatchChart(_Chart):
     def _draw(self, state: RunState) -> Optional[str]:
         self.last_series = (np.empty(0), np.empty(0))
         n = len(state.batch_losses)
+        if n == 0 and state.started is not None and state.started.batch_stride == 0:
+            return "no batch losses: this run records epochs only (batch_stride = 0)"
         if n == 0:
             return self._nothing(state, "batches")
         plt = self.plt
