@@ -116,7 +116,7 @@ class _Chart(PlotextPlot):
     CPU_BUDGET = 0.01  # of one core, for a paced chart while a live run trains
     _last_draw = 0.0
     _replot_s = 0.0  # UI-thread CPU seconds the last replot() took
-    _render_s = 0.0  # UI-thread CPU seconds the last render() (plotext build + ANSI decoding) took
+    _render_s = 0.0  # UI-thread CPU seconds showing the last draw took (render_lines(), summed)
 
     def __init__(
         self,
@@ -158,21 +158,27 @@ class _Chart(PlotextPlot):
         return min(self.MAX_INTERVAL_S, (self._replot_s + self._render_s) / self.CPU_BUDGET)
 
     def render(self):
+        # textual-plotext 1.0's render(), with a faster reading of plotext's ANSI output.
+        if not hasattr(self, "_plot"):  # another textual-plotext: its own render()
+            return super().render()
+        self._plot.plotsize(self.size.width, self.size.height)
+        self._plot._set_size(self.size.width, self.size.height)
+        self._plot.theme(self._get_plotext_theme_name(self.app.theme))
+        return ansi_text(self._plot.build())
+
+    def render_lines(self, crop):
+        # The whole cost of showing a draw: plotext's build, the ANSI decoding and Textual's lines and
+        # styles (about as much again as render() alone), summed over the calls after one replot.
         t0 = time.thread_time()
         try:
-            # textual-plotext 1.0's render(), with a faster reading of plotext's ANSI output.
-            if not hasattr(self, "_plot"):  # another textual-plotext: its own render()
-                return super().render()
-            self._plot.plotsize(self.size.width, self.size.height)
-            self._plot._set_size(self.size.width, self.size.height)
-            self._plot.theme(self._get_plotext_theme_name(self.app.theme))
-            return ansi_text(self._plot.build())
+            return super().render_lines(crop)
         finally:
-            self._render_s = time.thread_time() - t0
+            self._render_s += time.thread_time() - t0
 
     def replot(self) -> None:
         """Clear, plot, mark, then refresh: the chart's one drawing path."""
         self._last_draw = time.monotonic()
+        self._render_s = 0.0  # summed by render_lines() until the next draw
         t0 = time.thread_time()
         try:
             self._replot()
