@@ -46,8 +46,11 @@ def test_recorded_runs_show_the_same_verdict_as_the_cli(name, start):
             app.action_show_monitor()  # m is hidden until there is a run to show
             await pilot.pause()
             feed(app, recorded(name))
-            await pilot.pause(0.3)
             banner = app.screen.query_one(EarlyStopBanner)
+            for _ in range(100):  # the next redraw tick draws it; under a loaded full run that can take a while
+                if text_of(banner).startswith(start):
+                    break
+                await pilot.pause(0.1)
             assert text_of(banner).startswith(start)
             if name == "failed":
                 assert app.screen.query_one(ErrorPanel).display
