@@ -11,19 +11,16 @@ import asyncio
 import html
 import json
 import re
-import shutil
-from pathlib import Path
 
 import pytest
-from textual.app import App
 from textual.geometry import Region
 
 from tui_trainer import presets
 from tui_trainer.ui.app import TrainerApp
-from tui_trainer.ui.screens.results import ResultsScreen
 from tui_trainer.ui.widgets.charts import BatchChart
 
 from .conftest import RECORDINGS, recorded
+from .test_results_view import ResultsApp, _loaded as loaded, _run_folder as results_folder
 
 SIZES = [(80, 24), (120, 40)]
 IDS = ["80x24", "120x40"]
@@ -75,26 +72,6 @@ def replay(name: str, part: float = 1.0, frozen: bool = False):
     return run_before
 
 
-class ResultsApp(App):
-    """The results screen alone, as the monitor's v opens it."""
-
-    def __init__(self, run_dir: Path) -> None:
-        super().__init__()
-        self.run_dir = run_dir
-
-    def on_mount(self) -> None:
-        self.push_screen(ResultsScreen(self.run_dir))
-
-
-def results_folder(tmp_path: Path) -> Path:
-    d = tmp_path / "runs" / "20260101-000000-digits"
-    shutil.copytree(RECORDINGS / "digits_results", d)
-    return d
-
-
-async def loaded(pilot):
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.2)
 
 
 # --- snapshots ---------------------------------------------------------------------------------------
